@@ -1,0 +1,112 @@
+/* rig int8 reference kernels; see rig_kernels.h. */
+#include "rig_kernels.h"
+
+static inline int32_t srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / (1ll << 31));
+}
+
+static inline int32_t rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    int32_t mask = (int32_t)((1u << exponent) - 1u);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t rig_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int32_t left = shift > 0 ? shift : 0;
+    int32_t right = shift > 0 ? 0 : -shift;
+    int32_t shifted = (int32_t)((uint32_t)acc * (1u << left));
+    return rounding_divide_by_pot(srdhm(shifted, multiplier), right);
+}
+
+static inline int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+void rig_conv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+    const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    for (int32_t oy = 0; oy < out_h; oy++) {
+        for (int32_t ox = 0; ox < out_w; ox++) {
+            const int32_t y0 = oy * stride - p->pad_top;
+            const int32_t x0 = ox * stride - p->pad_left;
+            for (int32_t oc = 0; oc < out_c; oc++) {
+                int32_t acc = p->bias[oc];
+                const int8_t *w = p->weights + oc * kh * kw * in_c;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = y0 + ky;
+                    if (iy < 0 || iy >= in_h) continue;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = x0 + kx;
+                        if (ix < 0 || ix >= in_w) continue;
+                        const int8_t *src = in + (iy * in_w + ix) * in_c;
+                        const int8_t *wk = w + (ky * kw + kx) * in_c;
+                        for (int32_t ic = 0; ic < in_c; ic++)
+                            acc += ((int32_t)src[ic] - p->in_zp) * (int32_t)wk[ic];
+                    }
+                }
+                int32_t v = rig_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->out_zp;
+                out[(oy * out_w + ox) * out_c + oc] = clamp_s8(v, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+void rig_dwconv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
+    const int32_t out_h = p->out_h, out_w = p->out_w;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    for (int32_t oy = 0; oy < out_h; oy++) {
+        for (int32_t ox = 0; ox < out_w; ox++) {
+            const int32_t y0 = oy * stride - p->pad_top;
+            const int32_t x0 = ox * stride - p->pad_left;
+            for (int32_t c = 0; c < c_n; c++) {
+                int32_t acc = p->bias[c];
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = y0 + ky;
+                    if (iy < 0 || iy >= in_h) continue;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = x0 + kx;
+                        if (ix < 0 || ix >= in_w) continue;
+                        acc += ((int32_t)in[(iy * in_w + ix) * c_n + c] - p->in_zp) *
+                               (int32_t)p->weights[(ky * kw + kx) * c_n + c];
+                    }
+                }
+                int32_t v = rig_requantize(acc, p->multiplier[c], p->shift[c]) + p->out_zp;
+                out[(oy * out_w + ox) * c_n + c] = clamp_s8(v, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t count = (int32_t)p->in_h * p->in_w;
+    for (int32_t c = 0; c < p->c; c++) {
+        int32_t acc = 0;
+        for (int32_t i = 0; i < count; i++) acc += in[i * p->c + c];
+        int32_t avg = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[c] = clamp_s8(avg, p->act_min, p->act_max);
+    }
+}
+
+void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out)
+{
+    for (int32_t o = 0; o < p->out_n; o++) {
+        int32_t acc = p->bias[o];
+        const int8_t *w = p->weights + (uint32_t)o * p->in_n;
+        for (uint32_t i = 0; i < p->in_n; i++) acc += ((int32_t)in[i] - p->in_zp) * (int32_t)w[i];
+        int32_t v = rig_requantize(acc, p->multiplier[o], p->shift[o]) + p->out_zp;
+        out[o] = clamp_s8(v, p->act_min, p->act_max);
+    }
+}

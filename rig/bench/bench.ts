@@ -1,0 +1,139 @@
+// One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
+// Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
+import { join } from 'node:path';
+import { buildFirmware } from '../build/firmware.js';
+import type { Board } from '../config/board.js';
+import { loadModel } from '../config/model.js';
+import type { Runner } from '../deploy/types.js';
+import { referenceOutput } from '../model/reference.js';
+import { planLayerwise } from '../schedule/layerwise.js';
+import type { Plan, ScheduleName } from '../schedule/plan.js';
+import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
+import { crc32, hex32 } from '../util/crc32.js';
+import { progress } from '../util/log.js';
+
+export interface BenchCase {
+  /** Built-in name or path to a model spec. */
+  model: string;
+  schedule: ScheduleName;
+}
+
+export interface BenchContext {
+  runner: Runner;
+  runId: number;
+  seed: number;
+  warmup: number;
+  runs: number;
+  inferenceTimeoutMs: number;
+  buildRoot: string;
+  signal?: AbortSignal | undefined;
+}
+
+export function planFor(schedule: ScheduleName, model: Awaited<ReturnType<typeof loadModel>>): Plan {
+  switch (schedule) {
+    case 'layer':
+      return planLayerwise(model);
+  }
+}
+
+export function median(sorted: readonly number[]): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function latencyOf(values: readonly number[], unit: Latency['unit']): Latency | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return { unit, n: sorted.length, min: sorted[0]!, median: median(sorted), max: sorted[sorted.length - 1]! };
+}
+
+function kb(bytes: number): string {
+  return `${Math.ceil(bytes / 1024)} KB`;
+}
+
+/** SRAM the firmware needs beyond its static data: arena plus the reserved stack. */
+export function fitsProblem(plan: Plan, board: Board): string | null {
+  const needed = plan.arenaBytes + board.stackBytes;
+  if (needed <= board.sramBytes) return null;
+  return `${plan.model.name} needs ${kb(needed)} of SRAM (arena ${plan.arenaBytes} B + stack ${board.stackBytes} B); ${board.id} has ${kb(board.sramBytes)}`;
+}
+
+export async function benchCase(ctx: BenchContext, benchCase: BenchCase): Promise<Omit<ResultRow, 'runId'>> {
+  const { runner } = ctx;
+  const board = runner.board;
+  const model = await loadModel(benchCase.model, ctx.seed);
+  const plan = planFor(benchCase.schedule, model);
+  const referenceCrc32 = hex32(crc32(referenceOutput(model)));
+  const base = {
+    model: model.name,
+    schedule: plan.schedule,
+    board: board.id,
+    runner: runner.kind,
+    latency: null,
+    samples: [],
+    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null },
+    macs: plan.macs,
+    outputCrc32: null,
+    referenceCrc32,
+    kernelVariant: null,
+    firmwareId: null,
+    seed: ctx.seed,
+  } satisfies Omit<ResultRow, 'runId' | 'status' | 'detail'>;
+  const label = `${model.name}/${plan.schedule} on ${board.id} (${runner.kind})`;
+
+  const tooBig = fitsProblem(plan, board);
+  if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
+
+  progress(`${label}: building`);
+  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.kind}`, `${model.name}-${plan.schedule}`);
+  const built = await buildFirmware(plan, board, runner.target, buildDir, ctx.signal);
+  if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
+  const withBuild = {
+    ...base,
+    memory: { ...base.memory, flashBytes: built.sizes.flashBytes, staticRamBytes: built.sizes.staticRamBytes },
+    kernelVariant: built.kernelVariant,
+    firmwareId: built.buildId,
+  };
+
+  progress(`${label}: running ${ctx.warmup} warm-up + ${ctx.runs} timed inferences`);
+  const outcome = await runner.run({
+    elfPath: built.elfPath,
+    expect: { fw: built.buildId, model: model.name, schedule: plan.schedule, board: board.id },
+    warmup: ctx.warmup,
+    runs: ctx.runs,
+    inferenceTimeoutMs: ctx.inferenceTimeoutMs,
+    signal: ctx.signal,
+  });
+  const t = outcome.telemetry;
+  const samples = [...t.samples].sort((a, b) => a.i - b.i);
+  const measured = {
+    ...withBuild,
+    samples: samples.map((s) => runner.toLatency(s.ticks)),
+    latency: latencyOf(samples.map((s) => runner.toLatency(s.ticks)), runner.latencyUnit),
+    memory: { ...withBuild.memory, measuredArenaBytes: t.mem?.arenaUsed ?? null, stackBytes: t.mem?.stackUsed ?? null },
+    outputCrc32: samples[0]?.crc32 ?? null,
+  };
+  if (!outcome.ok) return { ...measured, status: outcome.status, detail: `${outcome.phase}: ${outcome.detail}` };
+  if (t.hello?.timer !== runner.timer) {
+    return { ...measured, status: 'telemetry-error', detail: `the firmware times with ${t.hello?.timer}, expected ${runner.timer}` };
+  }
+
+  const wrong = samples.filter((s) => s.crc32 !== referenceCrc32);
+  let status: ResultStatus = 'ok';
+  const details: string[] = [];
+  if (wrong.length > 0) {
+    status = 'mismatch';
+    details.push(
+      `output CRC differs from the reference ${referenceCrc32} in ${wrong.length} of ${samples.length} runs (${wrong
+        .slice(0, 3)
+        .map((s) => `run ${s.i}: ${s.crc32}`)
+        .join(', ')})`,
+    );
+  }
+  const arenaUsed = t.mem!.arenaUsed;
+  if (arenaUsed !== plan.arenaBytes) {
+    if (status === 'ok') status = 'memory-mismatch';
+    details.push(`measured arena ${arenaUsed} B differs from the planned ${plan.arenaBytes} B`);
+  }
+  return { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, status, detail: details.length > 0 ? details.join('; ') : null };
+}

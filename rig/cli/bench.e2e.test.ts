@@ -1,0 +1,114 @@
+// End to end through the real parts: the CLI generates C, arm-none-eabi-gcc builds it, QEMU runs
+// it, serialport reads its pty, SQLite stores the rows.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { Store, type ResultRow } from '../store/db.js';
+import { ROOT } from '../util/paths.js';
+
+const run = promisify(execFile);
+const CLI = join(ROOT, 'dist', 'rig', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'rig-e2e-'));
+
+async function rig(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { cwd: dir, timeout: 300_000, maxBuffer: 16 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+// Odd shapes: non-square input, stride 2 on odd sizes, k=5 and k=7, padding 0, no activation.
+const oddSpec = {
+  name: 'odd-shapes',
+  input: [13, 9, 5],
+  blocks: [
+    { type: 'conv2d', out: 7, k: 3, stride: 2, act: 'relu6' },
+    { type: 'dwconv2d', k: 5, stride: 1, act: 'relu' },
+    { type: 'dwconv2d', k: 7, stride: 2, act: 'none' },
+    { type: 'conv2d', out: 11, k: 1, act: 'relu' },
+    { type: 'conv2d', out: 6, k: 2, stride: 1, pad: 0, act: 'none' },
+    { type: 'avgpool' },
+    { type: 'fc', out: 3, act: 'relu' },
+  ],
+};
+
+test('rig bench --json runs the built-in model in QEMU bit-exact, stores the rows, and repeats exactly', async () => {
+  const db = join(dir, 'rig.db');
+  const specPath = join(dir, 'odd.json');
+  writeFileSync(specPath, JSON.stringify(oddSpec));
+  const args = ['bench', '--board', 'f746', '--emulate', '--model', 'tiny-cnn', '--model', specPath, '--json', '--db', db, '--build-dir', join(dir, 'build')];
+  const first = await rig(args);
+  assert.equal(first.code, 0, first.stderr);
+  const rows = JSON.parse(first.stdout) as ResultRow[];
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    assert.equal(row.status, 'ok', `${row.model}: ${row.detail}`);
+    assert.equal(row.board, 'f746');
+    assert.equal(row.runner, 'qemu');
+    assert.equal(row.latency?.unit, 'instructions');
+    assert.equal(row.latency?.n, 5);
+    assert.ok(row.latency!.min > 0);
+    // With -icount the instruction count of one inference never varies.
+    assert.equal(row.latency!.min, row.latency!.max);
+    assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes);
+    assert.equal(row.outputCrc32, row.referenceCrc32);
+    assert.ok(row.memory.stackBytes! > 0 && row.memory.flashBytes! > 0 && row.memory.staticRamBytes! >= 0);
+    assert.ok(row.macs > 0);
+  }
+  assert.equal(rows[0]!.memory.plannedArenaBytes, 6144);
+  assert.match(first.stderr, /Stored run 1/);
+
+  const store = new Store(db);
+  try {
+    assert.deepEqual(store.results(1), rows);
+    const runRow = store.run(1)!;
+    assert.equal(runRow.status, 'complete');
+    assert.equal(runRow.runner, 'qemu');
+    assert.match(runRow.toolchain['gcc'] ?? '', /arm-none-eabi-gcc/);
+    assert.match(runRow.toolchain['qemu'] ?? '', /QEMU emulator version/);
+  } finally {
+    store.close();
+  }
+
+  const second = await rig(args);
+  assert.equal(second.code, 0, second.stderr);
+  const again = JSON.parse(second.stdout) as ResultRow[];
+  assert.deepEqual(
+    again.map((r) => [r.latency, r.outputCrc32, r.memory]),
+    rows.map((r) => [r.latency, r.outputCrc32, r.memory]),
+  );
+});
+
+test('the table names the unit as emulated instructions', async () => {
+  const r = await rig(['bench', '--db', join(dir, 'table.db'), '--build-dir', join(dir, 'build'), '--runs', '3', '--warmup', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /instructions \(emulated\)/);
+  assert.match(r.stdout, /tiny-cnn\s+layer\s+f746\s+qemu\s+ok/);
+  assert.doesNotMatch(r.stdout, /\bms\b/);
+});
+
+test('rig bench --board f746 without a probe fails fast, says what it looked for and how to emulate', async () => {
+  const db = join(dir, 'hw.db');
+  const r = await rig(['bench', '--board', 'f746', '--db', db]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /No ST-LINK probe found for f746/);
+  assert.match(r.stderr, /0483:374b/);
+  assert.match(r.stderr, /rig bench --board f746 --emulate/);
+  assert.equal(r.stdout, '');
+});
+
+test('a malformed model spec is rejected with its path before anything runs', async () => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ name: 'bad', input: [8, 8, 3], blocks: [{ type: 'conv2d', out: 4, k: 'three' }] }));
+  const db = join(dir, 'bad.db');
+  const r = await rig(['bench', '--model', bad, '--db', db]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: blocks\\[0\\]\\.k: .*expected number.*found "three"`));
+});

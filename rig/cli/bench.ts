@@ -1,0 +1,125 @@
+// rig bench: run models on an emulated or physical board, store and print the results.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { benchCase, type BenchCase } from '../bench/bench.js';
+import { GCC } from '../build/firmware.js';
+import { loadBoard } from '../config/board.js';
+import { loadModel } from '../config/model.js';
+import { requireHardware } from '../deploy/hardware.js';
+import { createQemuRunner } from '../deploy/qemu.js';
+import { runTool } from '../proc/run.js';
+import { Store, type ResultRow } from '../store/db.js';
+import { DEFAULT_MODEL } from '../model/zoo.js';
+import { UserError } from '../util/errors.js';
+import { progress, setQuiet } from '../util/log.js';
+import { BUILD_DIR, RESULTS_DIR, ROOT } from '../util/paths.js';
+import { resultsTable } from './table.js';
+
+export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
+export const DEFAULT_BOARD = 'f746';
+
+export function benchOptions<T>(y: Argv<T>) {
+  return y
+    .option('board', { type: 'string', describe: 'board id (boards/<id>.json) or board file; alone it means the physical board' })
+    .option('emulate', { type: 'boolean', describe: 'run on the emulated board (QEMU) instead of silicon' })
+    .option('model', { type: 'string', array: true, default: [DEFAULT_MODEL], describe: 'built-in model name or path to a model spec (.json); repeatable' })
+    .option('schedule', { choices: ['layer'] as const, default: 'layer' as const, describe: 'inference schedule' })
+    .option('seed', { type: 'number', default: 1, describe: 'seed for weights and input' })
+    .option('warmup', { type: 'number', default: 1, describe: 'untimed inferences before the timed ones' })
+    .option('runs', { type: 'number', default: 5, describe: 'timed inferences' })
+    .option('timeout', { type: 'number', default: 60_000, describe: 'longest one inference may take (ms)' })
+    .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite results database' })
+    .option('build-dir', { type: 'string', default: BUILD_DIR, describe: 'where generated sources, ELF and map files go' })
+    .option('json', { type: 'boolean', default: false, describe: 'print result rows as JSON on stdout' });
+}
+
+export interface BenchArgs {
+  board?: string | undefined;
+  emulate?: boolean | undefined;
+  model: string[];
+  schedule: 'layer';
+  seed: number;
+  warmup: number;
+  runs: number;
+  timeout: number;
+  db: string;
+  buildDir: string;
+  json: boolean;
+}
+
+async function gitRevision(signal: AbortSignal): Promise<string | null> {
+  const rev = await runTool('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { timeoutMs: 10_000, signal }).catch(() => null);
+  if (rev === null || rev.exitCode !== 0) return null;
+  const status = await runTool('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { timeoutMs: 10_000, signal });
+  return rev.stdout.trim() + (status.stdout.trim() === '' ? '' : '-dirty');
+}
+
+function checkCounts(args: BenchArgs): void {
+  const bad = (['warmup', 'runs', 'timeout', 'seed'] as const).filter((k) => !Number.isInteger(args[k]) || args[k] < (k === 'runs' || k === 'timeout' ? 1 : 0));
+  if (bad.length > 0) throw new UserError(`Expected whole numbers (--runs and --timeout at least 1): ${bad.map((k) => `--${k} ${args[k]}`).join(', ')}`, { exitCode: 2 });
+  if (args.runs > 1000 || args.warmup > 1000) throw new UserError(`--runs and --warmup are at most 1000, found ${args.runs} and ${args.warmup}`, { exitCode: 2 });
+}
+
+export async function benchCommand(args: BenchArgs): Promise<number> {
+  setQuiet(false);
+  checkCounts(args);
+  const emulate = args.emulate === true || args.board === undefined;
+  const board = await loadBoard(args.board ?? DEFAULT_BOARD);
+  if (!emulate) await requireHardware(board);
+  const runner = createQemuRunner(board);
+  // Every model is read and checked before anything runs or is stored.
+  await Promise.all(args.model.map((m) => loadModel(m, args.seed)));
+  const cases: BenchCase[] = args.model.map((model) => ({ model, schedule: args.schedule }));
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    progress('Interrupted: stopping the current run and marking it interrupted');
+    controller.abort(new UserError('Interrupted', { exitCode: 130 }));
+  };
+  process.once('SIGINT', onSigint);
+  const store = new Store(args.db);
+  const rows: ResultRow[] = [];
+  let runId: number | undefined;
+  try {
+    const [gcc, runnerVersions, gitRev] = await Promise.all([
+      runTool(GCC, ['--version'], { timeoutMs: 10_000, signal: controller.signal }),
+      runner.versions(controller.signal),
+      gitRevision(controller.signal),
+    ]);
+    runId = store.startRun({
+      startedAt: new Date().toISOString(),
+      gitRevision: gitRev,
+      host: hostname(),
+      toolchain: { gcc: gcc.stdout.split('\n')[0]?.trim() ?? 'unknown', ...runnerVersions, node: process.version },
+      board: board.id,
+      runner: runner.kind,
+      args: { ...args, emulate },
+    });
+    for (const c of cases) {
+      const row = {
+        runId,
+        ...(await benchCase(
+          { runner, runId, seed: args.seed, warmup: args.warmup, runs: args.runs, inferenceTimeoutMs: args.timeout, buildRoot: args.buildDir, signal: controller.signal },
+          c,
+        )),
+      };
+      store.addResult(row);
+      rows.push(row);
+      progress(`${row.model}/${row.schedule}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`);
+    }
+    store.finishRun(runId, 'complete');
+  } catch (error) {
+    if (runId !== undefined) store.finishRun(runId, controller.signal.aborted ? 'interrupted' : 'failed');
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    process.off('SIGINT', onSigint);
+    store.close();
+  }
+
+  if (args.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  else process.stdout.write(resultsTable(rows));
+  progress(`Stored run ${runId} in ${args.db}`);
+  const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'does-not-fit');
+  return failed.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,138 @@
+// Board definition files (boards/*.json): schema → rules → a readonly resolved board.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { schemaIssues } from '../model/spec.js';
+import { BOARDS_DIR } from '../util/paths.js';
+import { UserError, ValidationError, type Issue } from '../util/errors.js';
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{1,8}$/, 'expected a hex address like "0x20000000"')
+  .transform((s) => Number.parseInt(s, 16));
+const sizeBytes = z.number().int().positive();
+const hex4 = z.string().regex(/^[0-9a-f]{4}$/, 'expected 4 lowercase hex digits like "374b"');
+
+const region = z.strictObject({ origin: address, sizeBytes });
+const variant = z.strictObject({
+  board: z.string().min(1),
+  openocdConfig: z.string().regex(/^[\w./-]+\.cfg$/, 'expected an openocd config path like "board/st_nucleo_f7.cfg"'),
+  hse: z.strictObject({ hz: z.number().int().positive(), bypass: z.boolean() }),
+  uart: z.strictObject({
+    instance: z.string().regex(/^U(S)?ART\d$/, 'expected a UART instance like "USART3"'),
+    tx: z.string().regex(/^P[A-K]\d{1,2}$/, 'expected a pin like "PD8"'),
+    rx: z.string().regex(/^P[A-K]\d{1,2}$/, 'expected a pin like "PD9"'),
+  }),
+});
+
+export const boardSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'expected a lowercase id like "f746"'),
+  name: z.string().min(1),
+  mcu: z.string().min(1),
+  core: z.enum(['cortex-m4', 'cortex-m7']),
+  fpu: z.enum(['fpv4-sp-d16', 'fpv5-sp-d16', 'fpv5-d16']),
+  maxClockHz: z.number().int().positive(),
+  memory: z.strictObject({
+    flash: region,
+    sram: z.array(region.extend({ name: z.string().min(1) })).min(1),
+  }),
+  stackBytes: sizeBytes,
+  probe: z.strictObject({ vendorId: hex4, productIds: z.array(hex4).min(1) }),
+  variants: z.record(z.string().regex(/^[a-z0-9-]+$/), variant),
+  defaultVariant: z.string(),
+  emulation: z.strictObject({
+    qemuMachine: z.string().regex(/^[a-z0-9-]+$/),
+    qemuCpu: z.enum(['cortex-m4', 'cortex-m7']),
+    support: z.enum(['mps2']),
+    flashOrigin: address,
+    ramOrigin: address,
+    systickHz: z.number().int().positive(),
+    icountShift: z.number().int().min(0).max(10),
+  }),
+});
+
+type BoardData = z.output<typeof boardSchema>;
+
+export interface Board extends Readonly<Omit<BoardData, 'memory'>> {
+  readonly file: string;
+  readonly memory: BoardData['memory'];
+  /** Total SRAM: the budget a model must fit, on silicon and in emulation alike. */
+  readonly sramBytes: number;
+  readonly flashBytes: number;
+}
+
+function rules(data: BoardData): Issue[] {
+  const issues: Issue[] = [];
+  if (!(data.defaultVariant in data.variants)) {
+    issues.push({
+      path: 'defaultVariant',
+      message: `expected one of ${Object.keys(data.variants).map((v) => `"${v}"`).join(', ')}, found "${data.defaultVariant}"`,
+    });
+  }
+  const sram = data.memory.sram;
+  for (let i = 1; i < sram.length; i++) {
+    const prev = sram[i - 1]!;
+    const cur = sram[i]!;
+    if (cur.origin !== prev.origin + prev.sizeBytes) {
+      issues.push({
+        path: `memory.sram[${i}].origin`,
+        message: `expected 0x${(prev.origin + prev.sizeBytes).toString(16)} (right after ${prev.name}; the arena needs one contiguous SRAM), found 0x${cur.origin.toString(16)}`,
+      });
+    }
+  }
+  if (data.emulation.qemuCpu !== data.core) {
+    issues.push({ path: 'emulation.qemuCpu', message: `expected the board's core "${data.core}", found "${data.emulation.qemuCpu}"` });
+  }
+  return issues;
+}
+
+/** Validates parsed JSON as a board definition; `file` names it in every error. */
+export function resolveBoard(value: unknown, file: string): Board {
+  const parsed = boardSchema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(file, schemaIssues(parsed.error, value));
+  const issues = rules(parsed.data);
+  if (issues.length > 0) throw new ValidationError(file, issues);
+  const data = parsed.data;
+  return Object.freeze({
+    ...data,
+    file,
+    sramBytes: data.memory.sram.reduce((s, r) => s + r.sizeBytes, 0),
+    flashBytes: data.memory.flash.sizeBytes,
+  });
+}
+
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ValidationError(file, [{ path: '', message: `expected JSON, found a syntax error: ${(error as Error).message}` }]);
+  }
+}
+
+export async function listBoardIds(dir = BOARDS_DIR): Promise<string[]> {
+  const files = await readdir(dir);
+  return files.filter((f) => f.endsWith('.json') && !f.startsWith('lab')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** A board by id (boards/<id>.json) or by path to a JSON file. */
+export async function loadBoard(idOrPath: string, dir = BOARDS_DIR): Promise<Board> {
+  const isPath = idOrPath.endsWith('.json') || idOrPath.includes('/');
+  if (!isPath) {
+    const ids = await listBoardIds(dir);
+    if (!ids.includes(idOrPath)) {
+      throw new UserError(`Unknown board "${idOrPath}": expected one of ${ids.join(', ')} (files in ${dir}) or a path to a board file`);
+    }
+  }
+  const file = isPath ? idOrPath : join(dir, `${idOrPath}.json`);
+  const board = resolveBoard(await readJsonFile(file), file);
+  if (!isPath && board.id !== idOrPath) {
+    throw new ValidationError(file, [{ path: 'id', message: `expected "${idOrPath}" (the file's name), found "${board.id}"` }]);
+  }
+  return board;
+}

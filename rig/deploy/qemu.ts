@@ -1,0 +1,96 @@
+// Emulated runner: QEMU 7.2's mps2 Cortex-M machines with -icount shift=N, so SysTick ticks are
+// a deterministic count of executed instructions. The serial port is a pty opened by the same
+// serial code that opens a board's ST-LINK port.
+import { emulatedTarget } from '../build/firmware.js';
+import type { Board } from '../config/board.js';
+import { runTool, startTool } from '../proc/run.js';
+import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
+import { runSession, type SessionOutcome } from '../telemetry/session.js';
+import { createDebug } from '../util/log.js';
+import type { Runner, RunRequest } from './types.js';
+
+const debug = createDebug('qemu');
+export const QEMU = 'qemu-system-arm';
+const QEMU_HINT = 'install it with ./scripts/setup.sh, or: apt-get install --no-install-recommends qemu-system-arm';
+const PTY_TIMEOUT_MS = 10_000;
+const HELLO_TIMEOUT_MS = 10_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+export function qemuArgs(board: Board, elfPath: string): string[] {
+  const e = board.emulation;
+  return [
+    '-M', e.qemuMachine,
+    '-cpu', e.qemuCpu,
+    '-display', 'none',
+    '-monitor', 'none',
+    '-serial', 'pty',
+    '-semihosting-config', 'enable=on,target=native',
+    '-icount', `shift=${e.icountShift}`,
+    '-kernel', elfPath,
+  ];
+}
+
+/** Instructions per SysTick tick: with icount shift s one instruction takes 2^s ns of virtual time. */
+export function instructionsPerTick(board: Board): number {
+  return 1e9 / (board.emulation.systickHz * 2 ** board.emulation.icountShift);
+}
+
+export function createQemuRunner(board: Board): Runner {
+  const perTick = instructionsPerTick(board);
+  return {
+    kind: 'qemu',
+    board,
+    latencyUnit: 'instructions',
+    timer: 'systick',
+    target: emulatedTarget(board),
+    toLatency: (ticks) => ticks * perTick,
+    async versions(signal) {
+      const r = await runTool(QEMU, ['--version'], { timeoutMs: 10_000, signal, installHint: QEMU_HINT });
+      return { qemu: r.stdout.split('\n')[0]?.trim() ?? 'unknown' };
+    },
+    async run(request: RunRequest): Promise<SessionOutcome> {
+      const overallMs = PTY_TIMEOUT_MS + HELLO_TIMEOUT_MS + (request.warmup + request.runs + 3) * request.inferenceTimeoutMs;
+      const qemu = startTool(QEMU, qemuArgs(board, request.elfPath), {
+        timeoutMs: overallMs,
+        signal: request.signal,
+        installHint: QEMU_HINT,
+      });
+      let link: SerialLink | undefined;
+      try {
+        const match = await qemu.waitForOutput(/char device redirected to (\/dev\/pts\/\d+)/, PTY_TIMEOUT_MS);
+        const ptyPath = match[1]!;
+        debug(`serial on ${ptyPath}`);
+        link = await openSerialLink(ptyPath);
+        const outcome = await runSession(link, {
+          warmup: request.warmup,
+          runs: request.runs,
+          expect: request.expect,
+          helloTimeoutMs: HELLO_TIMEOUT_MS,
+          lineTimeoutMs: request.inferenceTimeoutMs,
+          signal: request.signal,
+        });
+        if (!outcome.ok) {
+          // A firmware that crashed takes QEMU down with it: say what QEMU said.
+          const ended = await Promise.race([qemu.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200).unref())]);
+          return ended === undefined ? outcome : { ...outcome, detail: `${outcome.detail}; QEMU exited with ${ended.exitCode}: ${ended.stderr.trim().slice(-300)}` };
+        }
+        // The firmware ends with a semihosting exit after its done line.
+        const exit = await Promise.race([
+          qemu.done,
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_TIMEOUT_MS).unref()),
+        ]);
+        if (exit === undefined) {
+          return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the run`, telemetry: outcome.telemetry };
+        }
+        if (exit.exitCode !== 0) {
+          return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU exited with ${exit.exitCode}: ${exit.stderr.trim().slice(-300)}`, telemetry: outcome.telemetry };
+        }
+        return outcome;
+      } finally {
+        await link?.close();
+        qemu.kill();
+        await qemu.done.catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ValidationError } from '../util/errors.js';
+import { lowerModel } from './lower.js';
+import { parseModelSpec } from './spec.js';
+import { TINY_CNN } from './zoo.js';
+
+function problems(value: unknown): string[] {
+  try {
+    lowerModel(parseModelSpec(value, 'net.json'), 1, 'net.json');
+  } catch (error) {
+    assert.ok(error instanceof ValidationError, String(error));
+    return error.message.split('\n');
+  }
+  assert.fail('expected a validation error');
+}
+
+test('schema errors name the file, the path, what was expected and what was found', () => {
+  const lines = problems({ name: 'n', input: [8, 8], blocks: [{ type: 'conv2d', out: -1, k: 3 }, { type: 'pool' }] });
+  assert.ok(lines.some((l) => /^net\.json: input: .*found an array of 2/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^net\.json: blocks\[0\]\.out: .*found -1/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^net\.json: blocks\[1\]\.type: .*found "pool"/.test(l)), lines.join('\n'));
+});
+
+test('unknown keys and shape rules are reported with their paths', () => {
+  assert.match(problems({ name: 'n', input: [8, 8, 3], blocks: [{ type: 'fc', out: 2, kernel: 3 }] }).join('\n'), /blocks\[0\]: .*kernel/);
+  assert.match(
+    problems({ name: 'n', input: [4, 4, 3], blocks: [{ type: 'conv2d', out: 2, k: 7, pad: 0 }] }).join('\n'),
+    /^net\.json: blocks\[0\]: expected a kernel that fits its 4×4 input with padding 0, found k=7$/,
+  );
+  assert.match(problems({ name: 'bad name', input: [4, 4, 3], blocks: [{ type: 'avgpool' }] }).join('\n'), /^net\.json: name: /);
+});
+
+test('the same seed gives the same bytes; another seed other bytes', () => {
+  const spec = parseModelSpec(TINY_CNN, 'tiny-cnn');
+  const a = lowerModel(spec, 1);
+  const b = lowerModel(spec, 1);
+  const c = lowerModel(spec, 2);
+  assert.deepEqual(a.inputData, b.inputData);
+  assert.deepEqual(a.ops, b.ops);
+  assert.notDeepEqual(a.inputData, c.inputData);
+  const first = a.ops[0]!;
+  assert.ok(first.kind === 'conv2d');
+  assert.equal(first.weights.length, 8 * 3 * 3 * 3);
+  // Weights are spread over the int8 range, multipliers are proper Q31 mantissas.
+  assert.ok(Math.max(...first.weights) > 100 && Math.min(...first.weights) < -100);
+  for (const m of first.requant.multiplier) assert.ok(m >= 2 ** 30 && m < 2 ** 31);
+});

@@ -1,0 +1,83 @@
+// The model spec a user writes by hand: {"name", "input": [H, W, C], "blocks": [...]}.
+// Parsed with a schema, then checked block by block against the shapes it produces; every problem
+// is reported with its path in the file.
+import { z } from 'zod';
+import { ValidationError, type Issue } from '../util/errors.js';
+
+const positiveInt = z.number().int().positive();
+const activation = z.enum(['relu', 'relu6', 'none']);
+const stride = z.union([z.literal(1), z.literal(2)]);
+
+const conv2dBlock = z.strictObject({
+  type: z.literal('conv2d'),
+  out: positiveInt,
+  k: positiveInt,
+  stride: stride.default(1),
+  pad: z.number().int().nonnegative().optional(),
+  act: activation.default('relu'),
+});
+const dwconv2dBlock = z.strictObject({
+  type: z.literal('dwconv2d'),
+  k: positiveInt,
+  stride: stride.default(1),
+  pad: z.number().int().nonnegative().optional(),
+  act: activation.default('relu'),
+});
+const avgpoolBlock = z.strictObject({ type: z.literal('avgpool') });
+const fcBlock = z.strictObject({ type: z.literal('fc'), out: positiveInt, act: activation.default('none') });
+
+const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock]);
+
+export const modelSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." and "-"'),
+  input: z.tuple([positiveInt, positiveInt, positiveInt]),
+  blocks: z.array(block).min(1),
+});
+
+export type ModelSpec = z.output<typeof modelSpecSchema>;
+export type BlockSpec = ModelSpec['blocks'][number];
+export type ModelSpecInput = z.input<typeof modelSpecSchema>;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const part of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[part as string];
+  }
+  return v;
+}
+
+/** Zod's issues as path-named problems that also say what was found there. */
+export function schemaIssues(error: z.ZodError, root: unknown): Issue[] {
+  return error.issues.map((issue) => {
+    const found = valueAt(root, issue.path);
+    const message =
+      issue.code === 'unrecognized_keys' || found === undefined ? issue.message : `${issue.message} (found ${describe(found)})`;
+    return { path: formatPath(issue.path), message };
+  });
+}
+
+/** Validates a parsed JSON value as a model spec; `file` names it in every error. */
+export function parseModelSpec(value: unknown, file: string): ModelSpec {
+  const result = modelSpecSchema.safeParse(value);
+  if (!result.success) throw new ValidationError(file, schemaIssues(result.error, value));
+  return result.data;
+}

@@ -1,0 +1,39 @@
+// A schedule plan: where every buffer lives in the one arena, when it is live, and what each step
+// executes. Pure data, shared by the code generator, the tables and the store.
+import type { Model } from '../model/ir.js';
+
+export type ScheduleName = 'layer';
+
+export interface Buffer {
+  /** Tensor id, or -1 for a scratch buffer. */
+  readonly tensor: number;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly offset: number;
+  /** Live from step `first` to step `last`, both included; step -1 is the input load. */
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface Step {
+  readonly op: number;
+  readonly name: string;
+  readonly macs: number;
+}
+
+export interface Plan {
+  readonly model: Model;
+  readonly schedule: ScheduleName;
+  readonly buffers: readonly Buffer[];
+  readonly steps: readonly Step[];
+  /** Bytes of arena the plan needs: the highest byte any buffer reaches. */
+  readonly arenaBytes: number;
+  /** MACs the schedule executes (equal to the model's for layer-wise). */
+  readonly macs: number;
+}
+
+export function bufferOf(plan: Plan, tensor: number): Buffer {
+  const buffer = plan.buffers.find((b) => b.tensor === tensor);
+  if (buffer === undefined) throw new Error(`plan: tensor ${tensor} has no buffer`);
+  return buffer;
+}

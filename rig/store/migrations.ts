@@ -1,0 +1,56 @@
+// Versioned schema migrations, applied in order inside one transaction each; the database
+// records its version in user_version.
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
+        git_revision TEXT,
+        host TEXT NOT NULL,
+        toolchain_json TEXT NOT NULL,
+        board TEXT NOT NULL,
+        runner TEXT NOT NULL CHECK (runner IN ('qemu', 'hardware')),
+        args_json TEXT NOT NULL
+      );
+      CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        model TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        board TEXT NOT NULL,
+        runner TEXT NOT NULL CHECK (runner IN ('qemu', 'hardware')),
+        status TEXT NOT NULL,
+        detail TEXT,
+        latency_unit TEXT,
+        latency_n INTEGER,
+        latency_min REAL,
+        latency_median REAL,
+        latency_max REAL,
+        samples_json TEXT,
+        planned_arena_bytes INTEGER NOT NULL,
+        measured_arena_bytes INTEGER,
+        stack_bytes INTEGER,
+        flash_bytes INTEGER,
+        static_ram_bytes INTEGER,
+        macs INTEGER NOT NULL,
+        output_crc32 TEXT,
+        reference_crc32 TEXT NOT NULL,
+        kernel_variant TEXT,
+        firmware_id TEXT,
+        seed INTEGER NOT NULL
+      );
+      CREATE INDEX results_by_run ON results(run_id);
+      CREATE INDEX results_by_case ON results(model, schedule, board, runner);
+    `,
+  },
+];

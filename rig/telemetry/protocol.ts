@@ -1,0 +1,123 @@
+// The telemetry protocol, version 1 (firmware-templates/PROTOCOL.md): one checksummed line per
+// message. A line is only read after its checksum holds; nothing in a bad line becomes a number.
+import { crc32, hex32 } from '../util/crc32.js';
+
+export const PROTOCOL_VERSION = 1;
+const PREFIX = `@rig${PROTOCOL_VERSION}`;
+
+export type Message =
+  | { kind: 'hello'; seq: number; proto: number; fw: string; model: string; schedule: string; board: string; timer: string; arena: number }
+  | { kind: 'start'; seq: number; warmup: number; runs: number }
+  | { kind: 'mem'; seq: number; arenaUsed: number; arenaSize: number; stackUsed: number; stackSize: number }
+  | { kind: 'time'; seq: number; i: number; ticks: number; crc32: string }
+  | { kind: 'done'; seq: number; runs: number }
+  | { kind: 'error'; seq: number; code: string };
+
+export type ParseResult = { ok: true; message: Message } | { ok: false; reason: string };
+
+const VALUE = /^[A-Za-z0-9_.:/-]+$/;
+
+function fields(tokens: readonly string[]): Map<string, string> | string {
+  const map = new Map<string, string>();
+  for (const t of tokens) {
+    const eq = t.indexOf('=');
+    if (eq <= 0) return `"${t}" is not key=value`;
+    const key = t.slice(0, eq);
+    const value = t.slice(eq + 1);
+    if (!VALUE.test(value)) return `bad value for ${key}`;
+    if (map.has(key)) return `${key} given twice`;
+    map.set(key, value);
+  }
+  return map;
+}
+
+class MissingField extends Error {}
+
+function uint(map: Map<string, string>, key: string): number {
+  const v = map.get(key);
+  if (v === undefined || !/^\d{1,15}$/.test(v)) throw new MissingField(`${key} must be a decimal integer`);
+  return Number(v);
+}
+
+function word(map: Map<string, string>, key: string): string {
+  const v = map.get(key);
+  if (v === undefined) throw new MissingField(`${key} is missing`);
+  return v;
+}
+
+function hex8(map: Map<string, string>, key: string): string {
+  const v = map.get(key);
+  if (v === undefined || !/^[0-9a-f]{8}$/.test(v)) throw new MissingField(`${key} must be 8 lowercase hex digits`);
+  return v;
+}
+
+export function parseLine(raw: string): ParseResult {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const star = line.lastIndexOf(' *');
+  if (star < 0) return { ok: false, reason: 'no checksum' };
+  const body = line.slice(0, star);
+  const sum = line.slice(star + 2);
+  if (!/^[0-9a-f]{8}$/.test(sum)) return { ok: false, reason: 'malformed checksum' };
+  if (hex32(crc32(body)) !== sum) return { ok: false, reason: 'checksum mismatch' };
+  const tokens = body.split(' ');
+  const [prefix, seqText, kind, ...rest] = tokens;
+  if (prefix !== PREFIX) return { ok: false, reason: `unsupported protocol "${prefix}" (this host speaks ${PREFIX})` };
+  if (seqText === undefined || !/^\d{1,10}$/.test(seqText)) return { ok: false, reason: 'bad sequence number' };
+  const seq = Number(seqText);
+  const map = fields(rest);
+  if (typeof map === 'string') return { ok: false, reason: map };
+  try {
+    switch (kind) {
+      case 'hello':
+        return {
+          ok: true,
+          message: {
+            kind,
+            seq,
+            proto: uint(map, 'proto'),
+            fw: word(map, 'fw'),
+            model: word(map, 'model'),
+            schedule: word(map, 'schedule'),
+            board: word(map, 'board'),
+            timer: word(map, 'timer'),
+            arena: uint(map, 'arena'),
+          },
+        };
+      case 'start':
+        return { ok: true, message: { kind, seq, warmup: uint(map, 'warmup'), runs: uint(map, 'runs') } };
+      case 'mem':
+        return {
+          ok: true,
+          message: {
+            kind,
+            seq,
+            arenaUsed: uint(map, 'arena_used'),
+            arenaSize: uint(map, 'arena_size'),
+            stackUsed: uint(map, 'stack_used'),
+            stackSize: uint(map, 'stack_size'),
+          },
+        };
+      case 'time':
+        return { ok: true, message: { kind, seq, i: uint(map, 'i'), ticks: uint(map, 'ticks'), crc32: hex8(map, 'crc32') } };
+      case 'done':
+        return { ok: true, message: { kind, seq, runs: uint(map, 'runs') } };
+      case 'error':
+        return { ok: true, message: { kind, seq, code: word(map, 'code') } };
+      default:
+        return { ok: false, reason: `unknown kind "${kind ?? ''}"` };
+    }
+  } catch (error) {
+    if (error instanceof MissingField) return { ok: false, reason: `${kind}: ${error.message}` };
+    throw error;
+  }
+}
+
+/** Formats a line as the firmware does (for fake boards in tests and for documentation). */
+export function formatLine(seq: number, kind: string, pairs: Record<string, string | number> = {}): string {
+  const body = [PREFIX, String(seq), kind, ...Object.entries(pairs).map(([k, v]) => `${k}=${v}`)].join(' ');
+  return `${body} *${hex32(crc32(body))}`;
+}
+
+export function runCommand(warmup: number, runs: number): string {
+  return `run ${warmup} ${runs}\n`;
+}

@@ -1,0 +1,183 @@
+// One benchmark conversation with a board (or the emulator) over a line link: wait for hello,
+// send the run command, collect mem, time×N and done. Lost and corrupt lines are counted; a
+// missing measurement fails the run, never a guessed number.
+import { createDebug } from '../util/log.js';
+import { parseLine, runCommand, type Message } from './protocol.js';
+
+const debug = createDebug('telemetry');
+
+export interface LineLink {
+  readonly lines: AsyncIterator<string>;
+  write(text: string): Promise<void>;
+}
+
+export interface Expectation {
+  fw: string;
+  model: string;
+  schedule: string;
+  board: string;
+}
+
+export interface SessionOptions {
+  warmup: number;
+  runs: number;
+  expect: Expectation;
+  /** Longest wait for the first hello. */
+  helloTimeoutMs: number;
+  /** Longest wait between two lines once the run started (covers one inference). */
+  lineTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+export type Hello = Extract<Message, { kind: 'hello' }>;
+export type Mem = Extract<Message, { kind: 'mem' }>;
+export interface Sample {
+  i: number;
+  ticks: number;
+  crc32: string;
+}
+
+export interface Telemetry {
+  hello?: Hello;
+  mem?: Mem;
+  samples: Sample[];
+  corruptLines: number;
+  lostLines: number;
+  /** Reasons of corrupt lines, first few, for the error message. */
+  corruptReasons: string[];
+}
+
+export type SessionPhase = 'boot' | 'start' | 'memory' | 'inference' | 'done';
+
+export type SessionOutcome =
+  | { ok: true; telemetry: Telemetry }
+  | { ok: false; status: 'timeout' | 'telemetry-error' | 'device-error' | 'wrong-firmware'; phase: SessionPhase; detail: string; telemetry: Telemetry };
+
+class LinkTimeout extends Error {}
+class LinkClosed extends Error {}
+
+async function nextLine(lines: AsyncIterator<string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  signal?.throwIfAborted();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    const result = await Promise.race([
+      lines.next().catch((error: unknown) => {
+        if (signal?.aborted) throw signal.reason;
+        throw new LinkClosed(error instanceof Error ? error.message : String(error));
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new LinkTimeout()), timeoutMs);
+        if (signal !== undefined) {
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+      }),
+    ]);
+    if (result.done) throw new LinkClosed();
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export async function runSession(link: LineLink, options: SessionOptions): Promise<SessionOutcome> {
+  const telemetry: Telemetry = { samples: [], corruptLines: 0, lostLines: 0, corruptReasons: [] };
+  let phase: SessionPhase = 'boot';
+  let synced = false;
+  let lastSeq = -1;
+  const fail = (status: Extract<SessionOutcome, { ok: false }>['status'], detail: string): SessionOutcome => ({
+    ok: false,
+    status,
+    phase,
+    detail,
+    telemetry,
+  });
+
+  /** The next valid message, or a failure outcome. */
+  const receive = async (timeoutMs: number): Promise<Message | SessionOutcome> => {
+    for (;;) {
+      let raw: string;
+      try {
+        raw = await nextLine(link.lines, timeoutMs, options.signal);
+      } catch (error) {
+        if (error instanceof LinkTimeout) return fail('timeout', `no telemetry for ${timeoutMs} ms while waiting in phase ${phase}`);
+        if (error instanceof LinkClosed) {
+          return fail('telemetry-error', `the link closed in phase ${phase}${error.message === '' ? '' : ` (${error.message})`}`);
+        }
+        throw error;
+      }
+      debug(`< ${raw}`);
+      const parsed = parseLine(raw);
+      if (!parsed.ok) {
+        // Before the first good line the host may have opened the port mid-line: not an error.
+        if (synced) {
+          telemetry.corruptLines++;
+          if (telemetry.corruptReasons.length < 5) telemetry.corruptReasons.push(`${parsed.reason}: ${JSON.stringify(raw.slice(0, 120))}`);
+        }
+        continue;
+      }
+      const m = parsed.message;
+      if (synced && m.seq === 0 && lastSeq > 0) return fail('device-error', `the board reset (sequence number back to 0 after ${lastSeq})`);
+      if (synced && m.seq > lastSeq + 1) telemetry.lostLines += m.seq - lastSeq - 1;
+      synced = true;
+      lastSeq = m.seq;
+      if (m.kind === 'error') return fail('device-error', `the firmware reported error code=${m.code}`);
+      return m;
+    }
+  };
+
+  let m = await receive(options.helloTimeoutMs);
+  while (true) {
+    if ('ok' in m) return m;
+    if (m.kind === 'hello') break;
+    m = await receive(options.helloTimeoutMs);
+  }
+  const hello = m;
+  telemetry.hello = hello;
+  const want = options.expect;
+  const mismatches = (['fw', 'model', 'schedule', 'board'] as const).filter((k) => hello[k] !== want[k]);
+  if (mismatches.length > 0) {
+    return fail('wrong-firmware', `the board runs other firmware: ${mismatches.map((k) => `${k}=${hello[k]} (expected ${want[k]})`).join(', ')}`);
+  }
+
+  phase = 'start';
+  await link.write(runCommand(options.warmup, options.runs));
+  for (;;) {
+    m = await receive(options.lineTimeoutMs);
+    if ('ok' in m) return m;
+    if (m.kind === 'start') break;
+    if (m.kind !== 'hello') return fail('telemetry-error', `expected start, got ${m.kind}`);
+  }
+  if (m.warmup !== options.warmup || m.runs !== options.runs) {
+    return fail('telemetry-error', `the firmware started warmup=${m.warmup} runs=${m.runs}, not ${options.warmup}/${options.runs}`);
+  }
+
+  phase = 'memory';
+  const seen = new Set<number>();
+  for (;;) {
+    m = await receive(options.lineTimeoutMs);
+    if ('ok' in m) return m;
+    if (m.kind === 'mem') {
+      telemetry.mem = m;
+      phase = 'inference';
+    } else if (m.kind === 'time') {
+      if (m.i >= options.runs || seen.has(m.i)) return fail('telemetry-error', `unexpected time line i=${m.i}`);
+      seen.add(m.i);
+      telemetry.samples.push({ i: m.i, ticks: m.ticks, crc32: m.crc32 });
+    } else if (m.kind === 'done') {
+      phase = 'done';
+      break;
+    } else {
+      return fail('telemetry-error', `unexpected ${m.kind} line during the run`);
+    }
+  }
+  const problems: string[] = [];
+  if (telemetry.mem === undefined) problems.push('the mem line is missing');
+  if (telemetry.samples.length !== options.runs) problems.push(`${options.runs - telemetry.samples.length} of ${options.runs} time lines are missing`);
+  if (telemetry.corruptLines > 0) problems.push(`${telemetry.corruptLines} corrupt line(s): ${telemetry.corruptReasons.join('; ')}`);
+  if (telemetry.lostLines > 0) problems.push(`${telemetry.lostLines} line(s) lost (sequence gaps)`);
+  if (problems.length > 0) return fail('telemetry-error', problems.join('; '));
+  return { ok: true, telemetry };
+}
