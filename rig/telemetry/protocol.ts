@@ -121,3 +121,6 @@ export function formatLine(seq: number, kind: string, pairs: Record<string, stri
 export function runCommand(warmup: number, runs: number): string {
   return `run ${warmup} ${runs}\n`;
 }
+
+/** Sent after done: the host has read everything, the firmware may exit. */
+export const BYE_COMMAND = 'bye\n';

@@ -2,7 +2,7 @@
 // send the run command, collect mem, time×N and done. Lost and corrupt lines are counted; a
 // missing measurement fails the run, never a guessed number.
 import { createDebug } from '../util/log.js';
-import { parseLine, runCommand, type Message } from './protocol.js';
+import { BYE_COMMAND, parseLine, runCommand, type Message } from './protocol.js';
 
 const debug = createDebug('telemetry');
 
@@ -108,7 +108,7 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
         }
         throw error;
       }
-      debug(`< ${raw}`);
+      debug(`< ${JSON.stringify(raw)}`);
       const parsed = parseLine(raw);
       if (!parsed.ok) {
         // Before the first good line the host may have opened the port mid-line: not an error.
@@ -168,6 +168,8 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
       telemetry.samples.push({ i: m.i, ticks: m.ticks, crc32: m.crc32 });
     } else if (m.kind === 'done') {
       phase = 'done';
+      // Everything before done has arrived: let the firmware go (the emulator exits on it).
+      await link.write(BYE_COMMAND);
       break;
     } else {
       return fail('telemetry-error', `unexpected ${m.kind} line during the run`);

@@ -1,0 +1,31 @@
+/*
+ * rig board contract: every board-support file (board/<name>.c) implements exactly this.
+ * The harness (harness/rig_harness.c) uses nothing else from the board.
+ */
+#ifndef RIG_BOARD_H
+#define RIG_BOARD_H
+
+#include <stdint.h>
+
+/* Clocks, caches, UART. The measurement timer stays stopped until rig_timer_start. */
+void rig_board_init(void);
+
+/* Blocking write of n bytes to the telemetry UART. */
+void rig_uart_write(const char *s, unsigned n);
+
+/* One received byte (0..255), or -1 when no byte is waiting. Never blocks. */
+int rig_uart_read_byte(void);
+
+/* Starts a fresh measurement: the timer's phase and overflow count are reset here. */
+void rig_timer_start(void);
+
+/* Stops the timer and returns its ticks since rig_timer_start; the timer stays stopped. */
+uint32_t rig_timer_stop(void);
+
+/* Emulation: ends the program with this exit status. Silicon: returns. */
+void rig_board_exit(int code);
+
+/* Names the timer in the hello line: "systick" or "dwt". */
+extern const char rig_timer_name[];
+
+#endif /* RIG_BOARD_H */

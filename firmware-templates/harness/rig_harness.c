@@ -1,0 +1,287 @@
+/*
+ * rig benchmark harness: waits for "run <W> <N>", measures the model's arena and stack high-water
+ * marks by painting, runs W warm-ups and N timed inferences, and reports each step as a protocol
+ * line (see ../PROTOCOL.md). The model comes from the generated model.h / model.c.
+ */
+#include <stdint.h>
+
+#include "model.h"
+#include "rig_board.h"
+#include "rig_crc32.h"
+#include "rig_proto.h"
+
+/*
+ * While waiting, the UART is polled about every microsecond and hello sent about every 50 ms of
+ * target time: RIG_POLL_SPIN iterations of a 16-instruction loop between polls, RIG_HELLO_POLLS
+ * polls per hello. Under QEMU -icount shift=0 (1 ns per instruction) that is ~1.05 us and ~52 ms
+ * of virtual time, and measured ~50 ms of wall time too (QEMU runs this loop at ~1e9
+ * instructions/s; a loop that only polled would spend its time in emulated register reads and
+ * send hello ~1 s apart in wall time). On silicon the pause is 5-10 us at 216-100 MHz, well
+ * under the 87 us a byte takes at 115200 baud; hello then comes every 0.25-0.5 s.
+ */
+#ifndef RIG_POLL_SPIN
+#define RIG_POLL_SPIN 64u
+#endif
+#ifndef RIG_HELLO_POLLS
+#define RIG_HELLO_POLLS 50000u
+#endif
+#ifndef RIG_MAX_WARMUP
+#define RIG_MAX_WARMUP 100000u
+#endif
+#ifndef RIG_MAX_RUNS
+#define RIG_MAX_RUNS 1000000u
+#endif
+#define RIG_COMMAND_MAX 40u
+
+#define RIG_PATTERN_A 0xAAu
+#define RIG_PATTERN_B 0x55u
+
+/* Keeps the compiler from moving memory accesses across this point (the model is opaque anyway). */
+#define RIG_BARRIER() __asm__ volatile("" ::: "memory")
+
+static int8_t rig_arena[RIG_ARENA_BYTES] __attribute__((section(".arena"), aligned(16)));
+
+extern uint8_t _sstack[], _estack[];
+
+typedef struct {
+    uint32_t arena_used;
+    uint32_t stack_used;
+    uint32_t stack_painted; /* bytes painted below the measuring frame */
+} rig_mem_t;
+
+static void send_hello(void)
+{
+    rig_proto_begin("hello");
+    rig_proto_u32("proto", 1u);
+    rig_proto_word("fw", RIG_BUILD_ID);
+    rig_proto_word("model", RIG_MODEL_NAME);
+    rig_proto_word("schedule", RIG_SCHEDULE);
+    rig_proto_word("board", RIG_BOARD_ID);
+    rig_proto_word("timer", rig_timer_name);
+    rig_proto_u32("arena", RIG_ARENA_BYTES);
+    rig_proto_end();
+}
+
+/* Reads one decimal number of at most 9 digits; returns the position after it, or 0. */
+static const char *parse_u32(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned digits = 0;
+
+    while (*s >= '0' && *s <= '9') {
+        if (++digits > 9u) {
+            return 0;
+        }
+        v = v * 10u + (uint32_t)(*s++ - '0');
+    }
+    if (digits == 0u) {
+        return 0;
+    }
+    *out = v;
+    return s;
+}
+
+static const char *skip_spaces(const char *s)
+{
+    while (*s == ' ') {
+        s++;
+    }
+    return s;
+}
+
+/* "run <W> <N>", fields separated by one or more spaces. Returns 1 when valid. */
+static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs)
+{
+    const char *s = skip_spaces(line);
+
+    if (s[0] != 'r' || s[1] != 'u' || s[2] != 'n' || s[3] != ' ') {
+        return 0;
+    }
+    s = parse_u32(skip_spaces(s + 3), warmup);
+    if (s == 0 || *s != ' ') {
+        return 0;
+    }
+    s = parse_u32(skip_spaces(s), runs);
+    if (s == 0 || *skip_spaces(s) != '\0') {
+        return 0;
+    }
+    return *warmup <= RIG_MAX_WARMUP && *runs >= 1u && *runs <= RIG_MAX_RUNS;
+}
+
+static void poll_pause(void)
+{
+    uint32_t n = RIG_POLL_SPIN;
+
+    /* 16 instructions per iteration: QEMU runs long blocks far faster than a 2-instruction loop. */
+    __asm__ volatile("1:\n\t"
+                     ".rept 14\n\tnop\n\t.endr\n\t"
+                     "subs %0, %0, #1\n\t"
+                     "bne 1b"
+                     : "+r"(n)
+                     :
+                     : "cc");
+}
+
+/* Sends hello about every 50 ms until a valid command arrives; answers others with an error. */
+static void wait_for_command(uint32_t *warmup, uint32_t *runs)
+{
+    char line[RIG_COMMAND_MAX + 1u];
+    unsigned len = 0;
+    int overflow = 0;
+    uint32_t countdown = 0;
+
+    for (;;) {
+        if (countdown == 0u) {
+            send_hello();
+            countdown = RIG_HELLO_POLLS;
+        }
+        countdown--;
+
+        int c = rig_uart_read_byte();
+        if (c < 0) {
+            poll_pause();
+            continue;
+        }
+        if (c == '\r') {
+            continue;
+        }
+        if (c != '\n') {
+            if (len < RIG_COMMAND_MAX) {
+                line[len++] = (char)c;
+            } else {
+                overflow = 1;
+            }
+            continue;
+        }
+        line[len] = '\0';
+        if (!overflow && *skip_spaces(line) == '\0') {
+            len = 0; /* an empty line is not a command: ignore it */
+            continue;
+        }
+        if (!overflow && parse_run(line, warmup, runs)) {
+            return;
+        }
+        rig_proto_error("bad-command");
+        len = 0;
+        overflow = 0;
+    }
+}
+
+/*
+ * One measuring pass. The input is loaded before the stack is painted, so that what the stack scan
+ * sees is the inference's use alone (PROTOCOL.md: "the deepest byte written during the inference").
+ * Everything between painting the stack and scanning it happens in this frame with no call but the
+ * inference. Painting starts at this frame's SP, with no margin: every live byte of this frame is
+ * at or above SP (the AAPCS has no red zone), nothing is called while painting, and no interrupt is
+ * enabled; stack_used is then exactly the bytes below the caller's SP that the inference wrote.
+ */
+static __attribute__((noinline)) void measure_pass(uint8_t pattern, rig_mem_t *mem)
+{
+    volatile uint8_t *arena = (volatile uint8_t *)rig_arena;
+    const uint32_t word = pattern * 0x01010101u;
+    uintptr_t sp, top, a;
+    uint32_t i;
+
+    for (i = 0; i < RIG_ARENA_BYTES; i++) {
+        arena[i] = pattern;
+    }
+    RIG_BARRIER();
+    rig_model_load_input(rig_arena);
+    RIG_BARRIER();
+
+    __asm__ volatile("mov %0, sp" : "=r"(sp) : : "memory");
+    top = sp & ~(uintptr_t)3u;
+    for (a = (uintptr_t)_sstack; a < top; a += 4u) {
+        *(volatile uint32_t *)a = word;
+    }
+    RIG_BARRIER();
+    rig_model_invoke(rig_arena);
+    RIG_BARRIER();
+
+    for (a = (uintptr_t)_sstack; a < top && *(volatile uint8_t *)a == pattern; a++) {
+    }
+    mem->stack_used = (uint32_t)(top - a);
+    mem->stack_painted = (uint32_t)(top - (uintptr_t)_sstack);
+
+    for (i = RIG_ARENA_BYTES; i > 0u && arena[i - 1u] == pattern; i--) {
+    }
+    mem->arena_used = i;
+}
+
+/* Returns 0 when the stack stayed within its region. */
+static int measure_memory(void)
+{
+    rig_mem_t a, b;
+    uint32_t arena_used, stack_used;
+
+    measure_pass(RIG_PATTERN_A, &a);
+    measure_pass(RIG_PATTERN_B, &b);
+    arena_used = a.arena_used > b.arena_used ? a.arena_used : b.arena_used;
+    stack_used = a.stack_used > b.stack_used ? a.stack_used : b.stack_used;
+
+    rig_proto_begin("mem");
+    rig_proto_u32("arena_used", arena_used);
+    rig_proto_u32("arena_size", RIG_ARENA_BYTES);
+    rig_proto_u32("stack_used", stack_used);
+    rig_proto_u32("stack_size", (uint32_t)(_estack - _sstack));
+    rig_proto_end();
+
+    /* Even the lowest stack byte was written: the stack probably ran past _sstack, into the RAM
+       below it (unused RAM, or the arena when RAM is full). */
+    return stack_used >= a.stack_painted ? -1 : 0;
+}
+
+static void benchmark(uint32_t warmup, uint32_t runs)
+{
+    rig_proto_begin("start");
+    rig_proto_u32("warmup", warmup);
+    rig_proto_u32("runs", runs);
+    rig_proto_end();
+
+    if (measure_memory() != 0) {
+        rig_proto_error("stack-overflow");
+        rig_board_exit(1);
+        return;
+    }
+
+    for (uint32_t i = 0; i < warmup; i++) {
+        rig_model_load_input(rig_arena);
+        rig_model_invoke(rig_arena);
+    }
+
+    for (uint32_t i = 0; i < runs; i++) {
+        uint32_t ticks;
+
+        rig_model_load_input(rig_arena);
+        RIG_BARRIER();
+        rig_timer_start();
+        RIG_BARRIER();
+        rig_model_invoke(rig_arena);
+        RIG_BARRIER();
+        ticks = rig_timer_stop();
+        RIG_BARRIER();
+
+        rig_proto_begin("time");
+        rig_proto_u32("i", i);
+        rig_proto_u32("ticks", ticks);
+        rig_proto_crc("crc32", rig_crc32(rig_model_output(rig_arena), RIG_OUTPUT_BYTES));
+        rig_proto_end();
+    }
+
+    rig_proto_begin("done");
+    rig_proto_u32("runs", runs);
+    rig_proto_end();
+    rig_board_exit(0);
+}
+
+int main(void)
+{
+    rig_board_init();
+    for (;;) {
+        uint32_t warmup, runs;
+
+        wait_for_command(&warmup, &runs);
+        benchmark(warmup, runs);
+        /* Only on silicon does rig_board_exit return: wait for the next command. */
+    }
+}
