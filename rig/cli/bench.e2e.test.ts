@@ -1,7 +1,8 @@
 // End to end through the real parts: the CLI generates C, arm-none-eabi-gcc builds it, QEMU runs
 // it, serialport reads its pty, SQLite stores the rows.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +112,47 @@ test('a malformed model spec is rejected with its path before anything runs', as
   const r = await rig(['bench', '--model', bad, '--db', db]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: blocks\\[0\\]\\.k: .*expected number.*found "three"`));
+});
+
+test('Ctrl-C stops the run, leaves no QEMU behind and marks the run interrupted', async () => {
+  const db = join(dir, 'int.db');
+  const buildDir = join(dir, 'build-int');
+  const child = spawn(process.execPath, [CLI, 'bench', '--runs', '1000', '--db', db, '--build-dir', buildDir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!sent && stderr.includes('timed inferences')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /Interrupted/);
+  const qemus = (() => {
+    try {
+      return execFileSync('pgrep', ['-f', buildDir]).toString().trim();
+    } catch {
+      return ''; // pgrep exits 1 when nothing matches
+    }
+  })();
+  assert.equal(qemus, '', 'a QEMU process is still running');
+  const store = new Store(db);
+  try {
+    assert.equal(store.run(1)?.status, 'interrupted');
+    assert.deepEqual(store.results(1), []);
+  } finally {
+    store.close();
+  }
+});
+
+test('rig doctor lists the toolchain with versions', async () => {
+  const r = await rig(['doctor', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const tools = JSON.parse(r.stdout) as { name: string; ok: boolean; version: string }[];
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  assert.match(byName.get('arm-none-eabi-gcc')!.version, /arm-none-eabi-gcc/);
+  assert.match(byName.get('qemu-system-arm')!.version, /QEMU emulator version 7/);
+  assert.ok(tools.every((t) => t.ok), JSON.stringify(tools));
 });

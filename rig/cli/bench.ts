@@ -73,11 +73,14 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const cases: BenchCase[] = args.model.map((model) => ({ model, schedule: args.schedule }));
 
   const controller = new AbortController();
+  // A persistent listener: with none left, execa's exit hook would re-raise the signal and kill
+  // rig before the run is marked. A second Ctrl-C exits at once (child processes still killed).
   const onSigint = () => {
-    progress('Interrupted: stopping the current run and marking it interrupted');
+    if (controller.signal.aborted) process.exit(130);
+    progress('Interrupted: stopping the current run and marking it interrupted (Ctrl-C again to quit now)');
     controller.abort(new UserError('Interrupted', { exitCode: 130 }));
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   const store = new Store(args.db);
   const rows: ResultRow[] = [];
   let runId: number | undefined;

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { UserError } from '../util/errors.js';
+import { DB_VERSION, Store, type ResultRow } from './db.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
+
+const row = (runId: number): ResultRow => ({
+  runId,
+  model: 'm',
+  schedule: 'layer',
+  board: 'f746',
+  runner: 'qemu',
+  status: 'ok',
+  detail: null,
+  latency: { unit: 'instructions', n: 3, min: 40, median: 80, max: 120 },
+  samples: [40, 120, 80],
+  memory: { plannedArenaBytes: 100, measuredArenaBytes: 100, stackBytes: 64, flashBytes: 2000, staticRamBytes: 10 },
+  macs: 1234,
+  outputCrc32: '0badf00d',
+  referenceCrc32: '0badf00d',
+  kernelVariant: 'reference',
+  firmwareId: '12345678',
+  seed: 1,
+});
+
+test('a new file is migrated to the current schema, in WAL mode, and rows round-trip', () => {
+  const path = join(dir, 'sub', 'a.db');
+  const store = new Store(path);
+  assert.equal(store.schemaVersion, DB_VERSION);
+  const runId = store.startRun({ startedAt: 't0', gitRevision: null, host: 'h', toolchain: { gcc: 'x' }, board: 'f746', runner: 'qemu', args: { a: 1 } });
+  store.addResult(row(runId));
+  store.finishRun(runId, 'complete', 't1');
+  store.close();
+
+  const again = new Store(path); // opening again applies nothing twice
+  assert.deepEqual(again.results(runId), [row(runId)]);
+  assert.deepEqual(again.run(runId), { id: runId, startedAt: 't0', endedAt: 't1', status: 'complete', gitRevision: null, host: 'h', toolchain: { gcc: 'x' }, board: 'f746', runner: 'qemu', args: { a: 1 } });
+  again.close();
+  const raw = new Database(path);
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  raw.close();
+});
+
+test('a database from a newer rig is refused, untouched', () => {
+  const path = join(dir, 'newer.db');
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${DB_VERSION + 1}`);
+  raw.close();
+  assert.throws(() => new Store(path), (e: unknown) => e instanceof UserError && /newer than this rig/.test(e.message));
+  const check = new Database(path);
+  assert.equal(check.pragma('user_version', { simple: true }), DB_VERSION + 1);
+  check.close();
+});
+
+test('a result for a run that does not exist is rejected', () => {
+  const store = new Store(join(dir, 'fk.db'));
+  assert.throws(() => store.addResult(row(999)), /FOREIGN KEY/);
+  store.close();
+});
