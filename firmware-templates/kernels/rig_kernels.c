@@ -110,3 +110,43 @@ void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out)
         out[o] = clamp_s8(v, p->act_min, p->act_max);
     }
 }
+
+void rig_dwconv2d_s8_inplace(const rig_conv_params *p, int8_t *data, int8_t *scratch)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
+    const int32_t out_h = p->out_h, out_w = p->out_w;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    for (int32_t c = 0; c < c_n; c++) {
+        for (int32_t i = 0; i < in_h * in_w; i++) scratch[i] = data[i * c_n + c];
+        for (int32_t oy = 0; oy < out_h; oy++) {
+            for (int32_t ox = 0; ox < out_w; ox++) {
+                const int32_t y0 = oy * stride - p->pad_top;
+                const int32_t x0 = ox * stride - p->pad_left;
+                int32_t acc = p->bias[c];
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = y0 + ky;
+                    if (iy < 0 || iy >= in_h) continue;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = x0 + kx;
+                        if (ix < 0 || ix >= in_w) continue;
+                        acc += ((int32_t)scratch[iy * in_w + ix] - p->in_zp) *
+                               (int32_t)p->weights[(ky * kw + kx) * c_n + c];
+                    }
+                }
+                int32_t v = rig_requantize(acc, p->multiplier[c], p->shift[c]) + p->out_zp;
+                data[(oy * out_w + ox) * c_n + c] = clamp_s8(v, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+void rig_add_s8(const rig_add_params *p, const int8_t *a, const int8_t *b, int8_t *out)
+{
+    const int32_t lift = 1 << p->left_shift;
+    for (uint32_t i = 0; i < p->n; i++) {
+        int32_t sa = rig_requantize(((int32_t)a[i] - p->in1_zp) * lift, p->in1_mult, p->in1_shift);
+        int32_t sb = rig_requantize(((int32_t)b[i] - p->in2_zp) * lift, p->in2_mult, p->in2_shift);
+        int32_t v = rig_requantize(sa + sb, p->out_mult, p->out_shift) + p->out_zp;
+        out[i] = clamp_s8(v, p->act_min, p->act_max);
+    }
+}

@@ -6,6 +6,7 @@ import type { Board } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import type { Runner } from '../deploy/types.js';
 import { referenceOutput } from '../model/reference.js';
+import { analyze } from '../schedule/analysis.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import type { Plan, ScheduleName } from '../schedule/plan.js';
 import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
@@ -51,11 +52,21 @@ function kb(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KB`;
 }
 
-/** SRAM the firmware needs beyond its static data: arena plus the reserved stack. */
+/**
+ * Checked before building: SRAM for the arena plus the reserved stack, flash for the constant
+ * data. (The linker then enforces the exact budget, code and static data included.)
+ */
 export function fitsProblem(plan: Plan, board: Board): string | null {
-  const needed = plan.arenaBytes + board.stackBytes;
-  if (needed <= board.sramBytes) return null;
-  return `${plan.model.name} needs ${kb(needed)} of SRAM (arena ${plan.arenaBytes} B + stack ${board.stackBytes} B); ${board.id} has ${kb(board.sramBytes)}`;
+  const problems: string[] = [];
+  const sram = plan.arenaBytes + board.stackBytes;
+  if (sram > board.sramBytes) {
+    problems.push(`${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${board.stackBytes} B); ${board.id} has ${kb(board.sramBytes)}`);
+  }
+  const flash = analyze(plan).weightBytes;
+  if (flash > board.flashBytes) {
+    problems.push(`${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}`);
+  }
+  return problems.length === 0 ? null : problems.join('; ');
 }
 
 export async function benchCase(ctx: BenchContext, benchCase: BenchCase): Promise<Omit<ResultRow, 'runId'>> {

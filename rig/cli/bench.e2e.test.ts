@@ -1,37 +1,29 @@
 // End to end through the real parts: the CLI generates C, arm-none-eabi-gcc builds it, QEMU runs
 // it, serialport reads its pty, SQLite stores the rows.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { Store, type ResultRow } from '../store/db.js';
-import { ROOT } from '../util/paths.js';
+import { CLI, rigCli } from './testing.js';
 
-const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'rig', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'rig-e2e-'));
+const rig = (args: string[]) => rigCli(args, dir);
 
-async function rig(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, ...args], { cwd: dir, timeout: 300_000, maxBuffer: 16 << 20 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-// Odd shapes: non-square input, stride 2 on odd sizes, k=5 and k=7, padding 0, no activation.
+// Odd shapes for every kernel: non-square input, stride 2 on odd sizes, k=5 and k=7, padding 0,
+// no activation, depthwise in place and not, residual adds (expand 1 and 3), odd channel counts.
 const oddSpec = {
   name: 'odd-shapes',
   input: [13, 9, 5],
   blocks: [
     { type: 'conv2d', out: 7, k: 3, stride: 2, act: 'relu6' },
+    { type: 'mbconv', expand: 1, out: 7, k: 5, stride: 1 },
+    { type: 'mbconv', expand: 3, out: 7, k: 3, stride: 1 },
     { type: 'dwconv2d', k: 5, stride: 1, act: 'relu' },
+    { type: 'mbconv', expand: 2.5, out: 9, k: 7, stride: 2 },
     { type: 'dwconv2d', k: 7, stride: 2, act: 'none' },
     { type: 'conv2d', out: 11, k: 1, act: 'relu' },
     { type: 'conv2d', out: 6, k: 2, stride: 1, pad: 0, act: 'none' },
@@ -155,4 +147,23 @@ test('rig doctor lists the toolchain with versions', async () => {
   assert.match(byName.get('arm-none-eabi-gcc')!.version, /arm-none-eabi-gcc/);
   assert.match(byName.get('qemu-system-arm')!.version, /QEMU emulator version 7/);
   assert.ok(tools.every((t) => t.ok), JSON.stringify(tools));
+});
+
+test('mcunet-vww1 runs bit-exact with measured arena equal to the plan; a network too big for the board is a does-not-fit row', async () => {
+  const db = join(dir, 'zoo.db');
+  const r = await rig(['bench', '--emulate', '--board', 'f746', '--model', 'mcunet-vww1', '--model', 'mcunet-in4', '--runs', '1', '--warmup', '0', '--db', db, '--build-dir', join(dir, 'build')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /mcunet-vww1\s+layer\s+f746\s+qemu\s+ok/);
+  assert.match(r.stdout, /mcunet-vww1: planned arena 89,600 B, measured 89,600 B; TinyEngine's layer-wise plan: 93,992 B/);
+  assert.match(r.stdout, /mcunet-in4\s+layer\s+f746\s+qemu\s+does-not-fit/);
+  assert.match(r.stdout, /mcunet-in4 needs 408 KB of SRAM \(arena 409600 B \+ stack 8192 B\); f746 has 320 KB/);
+  const store = new Store(db);
+  try {
+    const rows = store.results(1);
+    assert.deepEqual(rows.map((row) => [row.model, row.status]), [['mcunet-vww1', 'ok'], ['mcunet-in4', 'does-not-fit']]);
+    assert.equal(rows[0]!.outputCrc32, rows[0]!.referenceCrc32);
+    assert.equal(rows[0]!.macs, 11_578_816);
+  } finally {
+    store.close();
+  }
 });

@@ -6,6 +6,8 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { benchCommand, benchOptions, type BenchArgs } from './bench.js';
 import { doctorCommand } from './doctor.js';
+import { modelsCommand, planCommand } from './plan.js';
+import { DEFAULT_MODEL } from '../model/zoo.js';
 
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -26,6 +28,27 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'plan',
+      'per-layer shapes, MACs, params and memory of a model, without hardware',
+      (y) =>
+        y
+          .option('model', { type: 'string', default: DEFAULT_MODEL, describe: 'built-in model name or path to a model spec (.json)' })
+          .option('schedule', { choices: ['layer'] as const, default: 'layer' as const })
+          .option('seed', { type: 'number', default: 1 })
+          .option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        exitCode = await planCommand(args);
+      },
+    )
+    .command(
+      'models',
+      'the built-in models with MACs, params, peak memory and flash',
+      (y) => y.option('seed', { type: 'number', default: 1 }).option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        exitCode = await modelsCommand(args);
+      },
+    )
+    .command(
       'doctor',
       'check the tools rig needs and say how to install what is missing',
       (y) => y.option('json', { type: 'boolean', default: false }),
@@ -33,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await doctorCommand(args.json);
       },
     )
-    .demandCommand(1, 'Name a command: rig bench, rig doctor (rig --help lists them)')
+    .demandCommand(1, 'Name a command: rig bench, rig plan, rig models, rig doctor (rig --help lists them)')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -1,4 +1,5 @@
 // Plain-text tables for the terminal.
+import { PUBLISHED } from '../model/published.js';
 import type { ResultRow } from '../store/db.js';
 
 export function formatInt(n: number | null | undefined): string {
@@ -44,5 +45,11 @@ export function resultsTable(rows: readonly ResultRow[]): string {
     r.referenceCrc32,
   ]);
   const notes = rows.filter((r) => r.detail !== null).map((r) => `${r.model}/${r.schedule} ${r.status}: ${r.detail}`);
+  for (const r of rows) {
+    const tinyEngine = PUBLISHED.get(r.model)?.tinyEngineLayerwisePeakBytes;
+    if (tinyEngine !== undefined && r.schedule === 'layer') {
+      notes.push(`${r.model}: planned arena ${formatInt(r.memory.plannedArenaBytes)} B, measured ${formatInt(r.memory.measuredArenaBytes)} B; TinyEngine's layer-wise plan: ${formatInt(tinyEngine)} B`);
+    }
+  }
   return [renderTable(headers, body, new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15])), ...notes].join('\n') + '\n';
 }

@@ -41,13 +41,20 @@ function cIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function opSource(model: Model, op: Op, prefix: string): { data: string; call: (inPtr: string, outPtr: string) => string } {
+interface Pointers {
+  input: string;
+  input2: string;
+  output: string;
+  scratch: string;
+}
+
+function opSource(model: Model, op: Op, prefix: string, inPlace: boolean): { data: string; call: (p: Pointers) => string } {
   const inT = model.tensors[op.input]!;
   const outT = model.tensors[op.output]!;
   switch (op.kind) {
     case 'conv2d':
     case 'dwconv2d': {
-      const fn = op.kind === 'conv2d' ? 'rig_conv2d_s8' : 'rig_dwconv2d_s8';
+      const fn = op.kind === 'conv2d' ? 'rig_conv2d_s8' : inPlace ? 'rig_dwconv2d_s8_inplace' : 'rig_dwconv2d_s8';
       const data =
         cArray('int8_t', `${prefix}_w`, op.weights) +
         requantArrays(prefix, op.requant) +
@@ -57,13 +64,16 @@ function opSource(model: Model, op: Op, prefix: string): { data: string; call: (
         `    .kh = ${op.kh}, .kw = ${op.kw}, .stride = ${op.stride}, .pad_top = ${op.padTop}, .pad_left = ${op.padLeft},\n` +
         `    .in_zp = ${inT.zeroPoint}, .out_zp = ${outT.zeroPoint}, .act_min = ${op.requant.actMin}, .act_max = ${op.requant.actMax},\n` +
         `    .weights = ${prefix}_w, .bias = ${prefix}_bias, .multiplier = ${prefix}_mult, .shift = ${prefix}_shift,\n};\n`;
-      return { data, call: (i, o) => `${fn}(&${prefix}_p, ${i}, ${o});` };
+      return {
+        data,
+        call: (p) => (op.kind === 'dwconv2d' && inPlace ? `${fn}(&${prefix}_p, ${p.output}, ${p.scratch});` : `${fn}(&${prefix}_p, ${p.input}, ${p.output});`),
+      };
     }
     case 'avgpool': {
       const data =
         `static const rig_pool_params ${prefix}_p = {\n` +
         `    .in_h = ${inT.shape[0]}, .in_w = ${inT.shape[1]}, .c = ${inT.shape[2]}, .act_min = ${op.actMin}, .act_max = ${op.actMax},\n};\n`;
-      return { data, call: (i, o) => `rig_avgpool_global_s8(&${prefix}_p, ${i}, ${o});` };
+      return { data, call: (p) => `rig_avgpool_global_s8(&${prefix}_p, ${p.input}, ${p.output});` };
     }
     case 'fc': {
       const data =
@@ -73,23 +83,38 @@ function opSource(model: Model, op: Op, prefix: string): { data: string; call: (
         `    .in_n = ${tensorBytes(inT)}, .out_n = ${outT.shape[2]},\n` +
         `    .in_zp = ${inT.zeroPoint}, .out_zp = ${outT.zeroPoint}, .act_min = ${op.requant.actMin}, .act_max = ${op.requant.actMax},\n` +
         `    .weights = ${prefix}_w, .bias = ${prefix}_bias, .multiplier = ${prefix}_mult, .shift = ${prefix}_shift,\n};\n`;
-      return { data, call: (i, o) => `rig_fc_s8(&${prefix}_p, ${i}, ${o});` };
+      return { data, call: (p) => `rig_fc_s8(&${prefix}_p, ${p.input}, ${p.output});` };
+    }
+    case 'add': {
+      const zp2 = model.tensors[op.input2]!.zeroPoint;
+      const data =
+        `static const rig_add_params ${prefix}_p = {\n` +
+        `    .n = ${tensorBytes(outT)}, .in1_zp = ${inT.zeroPoint}, .in2_zp = ${zp2}, .out_zp = ${outT.zeroPoint}, .left_shift = ${op.leftShift},\n` +
+        `    .in1_mult = ${op.scale1.multiplier}, .in1_shift = ${op.scale1.shift}, .in2_mult = ${op.scale2.multiplier}, .in2_shift = ${op.scale2.shift},\n` +
+        `    .out_mult = ${op.outScale.multiplier}, .out_shift = ${op.outScale.shift}, .act_min = ${op.actMin}, .act_max = ${op.actMax},\n};\n`;
+      return { data, call: (p) => `rig_add_s8(&${prefix}_p, ${p.input}, ${p.input2}, ${p.output});` };
     }
   }
 }
 
 export function generateModelC(plan: Plan): string {
   const model = plan.model;
-  const parts: string[] = [banner(plan), '#include <string.h>', '#include "model.h"', '#include "rig_kernels.h"', ''];
+  const parts: string[] = [banner(plan), '#include <stddef.h>', '#include <string.h>', '#include "model.h"', '#include "rig_kernels.h"', ''];
   const calls: string[] = [];
-  model.ops.forEach((op, i) => {
-    const prefix = `L${i}_${cIdent(op.name)}`;
-    const { data, call } = opSource(model, op, prefix);
-    parts.push(`/* step ${i}: ${op.name} (${op.kind}) ${model.tensors[op.input]!.shape.join('x')} -> ${model.tensors[op.output]!.shape.join('x')} */`);
+  const at = (tensor: number) => `arena + ${bufferOf(plan, tensor).offset}`;
+  plan.steps.forEach((step) => {
+    const op = model.ops[step.op]!;
+    const prefix = `L${step.op}_${cIdent(op.name)}`;
+    const { data, call } = opSource(model, op, prefix, step.inPlace);
+    parts.push(`/* step ${step.op}: ${op.name} (${op.kind}${step.inPlace ? ', in place' : ''}) ${model.tensors[op.input]!.shape.join('x')} -> ${model.tensors[op.output]!.shape.join('x')} */`);
     parts.push(data);
-    const inBuf = bufferOf(plan, op.input);
-    const outBuf = bufferOf(plan, op.output);
-    calls.push(`    ${call(`arena + ${inBuf.offset}`, `arena + ${outBuf.offset}`)} /* ${op.name} */`);
+    const pointers: Pointers = {
+      input: at(op.input),
+      input2: op.kind === 'add' ? at(op.input2) : 'NULL',
+      output: at(op.output),
+      scratch: step.scratch === null ? 'NULL' : `arena + ${step.scratch.offset}`,
+    };
+    calls.push(`    ${call(pointers)} /* ${op.name} */`);
   });
   const inBuf = bufferOf(plan, model.input);
   const outBuf = bufferOf(plan, model.output);

@@ -70,7 +70,28 @@ export interface FcOp extends OpBase {
   readonly requant: Requant;
 }
 
-export type Op = Conv2dOp | DwConv2dOp | AvgPoolOp | FcOp;
+/**
+ * Residual add with requantization of both inputs (TFLite ADD): each input is shifted left by
+ * `leftShift`, scaled by its multiplier, summed, and scaled to the output.
+ */
+export interface AddOp extends OpBase {
+  readonly kind: 'add';
+  readonly input: number;
+  readonly input2: number;
+  readonly leftShift: number;
+  readonly scale1: QuantizedScale;
+  readonly scale2: QuantizedScale;
+  readonly outScale: QuantizedScale;
+  readonly actMin: number;
+  readonly actMax: number;
+}
+
+export interface QuantizedScale {
+  readonly multiplier: number;
+  readonly shift: number;
+}
+
+export type Op = Conv2dOp | DwConv2dOp | AvgPoolOp | FcOp | AddOp;
 export type OpKind = Op['kind'];
 
 export interface Model {
@@ -89,7 +110,7 @@ export function tensorBytes(t: Tensor): number {
 }
 
 export function opInputs(op: Op): readonly number[] {
-  return [op.input];
+  return op.kind === 'add' ? [op.input, op.input2] : [op.input];
 }
 
 export function convOutputSize(inSize: number, k: number, stride: number, pad: number): number {
@@ -108,18 +129,37 @@ export function opMacs(model: Model, op: Op): number {
     case 'fc':
       return out[2] * inp[0] * inp[1] * inp[2];
     case 'avgpool':
+    case 'add':
       return 0;
   }
 }
 
-/** Parameters of one op: weights plus biases, as the papers count them. */
+/**
+ * Parameters as the papers (PyTorch) count them: convolution weights plus BatchNorm's two per
+ * output channel (γ, β; folded into the int8 model's bias and scales), FC weights plus bias.
+ */
 export function opParams(op: Op): number {
   switch (op.kind) {
     case 'conv2d':
     case 'dwconv2d':
+      return op.weights.length + 2 * op.requant.bias.length;
     case 'fc':
       return op.weights.length + op.requant.bias.length;
     case 'avgpool':
+    case 'add':
+      return 0;
+  }
+}
+
+/** Bytes of constant data one op puts in flash: int8 weights, int32 bias, multiplier and shift. */
+export function opWeightBytes(op: Op): number {
+  switch (op.kind) {
+    case 'conv2d':
+    case 'dwconv2d':
+    case 'fc':
+      return op.weights.length + 12 * op.requant.bias.length;
+    case 'avgpool':
+    case 'add':
       return 0;
   }
 }

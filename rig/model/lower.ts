@@ -81,6 +81,8 @@ function randomWeights(prng: Prng, count: number): Int8Array {
   return w;
 }
 
+const ADD_LEFT_SHIFT = 20;
+
 export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.name}`): Model {
   const tensors: Tensor[] = [];
   const ops: Op[] = [];
@@ -90,74 +92,114 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     tensors.push({ id, name, shape, zeroPoint });
     return { id, shape, scale, zeroPoint, rms };
   };
+  // Every op draws from its own stream, so one block's weights do not depend on another's.
+  const prngFor = () => createPrng(seed, ops.length + 1);
+
+  /** A k×k convolution or depthwise convolution; undefined (and an issue) when it cannot fit. */
+  const conv = (
+    path: string,
+    name: string,
+    block: number,
+    input: QTensor,
+    kind: 'conv2d' | 'dwconv2d',
+    outChannels: number,
+    k: number,
+    stride: number,
+    padding: number | undefined,
+    act: Activation,
+  ): QTensor | undefined => {
+    const [h, w, c] = input.shape;
+    const pad = padding ?? Math.floor(k / 2);
+    if (pad >= k) {
+      issues.push({ path: `${path}.pad`, message: `expected less than k=${k}, found ${pad}` });
+      return undefined;
+    }
+    const outH = convOutputSize(h, k, stride, pad);
+    const outW = convOutputSize(w, k, stride, pad);
+    if (outH < 1 || outW < 1) {
+      issues.push({ path, message: `expected a kernel that fits its ${h}×${w} input with padding ${pad}, found k=${k}` });
+      return undefined;
+    }
+    const prng = prngFor();
+    const depthwise = kind === 'dwconv2d';
+    const outC = depthwise ? c : outChannels;
+    const fanIn = depthwise ? k * k : k * k * c;
+    const outQ = outputQuant(act, 1);
+    const { requant } = makeRequant(prng, outC, fanIn, input, outQ, act);
+    const weights = randomWeights(prng, depthwise ? k * k * c : outC * k * k * c);
+    const out = addTensor(name, [outH, outW, outC], outQ.scale, outQ.zeroPoint, rmsAfter(act, 1));
+    ops.push({ kind, name, block, input: input.id, output: out.id, kh: k, kw: k, stride, padTop: pad, padLeft: pad, weights, requant });
+    return out;
+  };
+
+  const add = (name: string, block: number, a: QTensor, b: QTensor): QTensor => {
+    const rms = Math.sqrt(a.rms * a.rms + b.rms * b.rms);
+    const out = addTensor(name, a.shape, (8 * rms) / 255, 0, rms);
+    const twiceMax = 2 * Math.max(a.scale, b.scale);
+    ops.push({
+      kind: 'add',
+      name,
+      block,
+      input: a.id,
+      input2: b.id,
+      output: out.id,
+      leftShift: ADD_LEFT_SHIFT,
+      scale1: quantizeMultiplier(a.scale / twiceMax),
+      scale2: quantizeMultiplier(b.scale / twiceMax),
+      outScale: quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * out.scale)),
+      actMin: -128,
+      actMax: 127,
+    });
+    return out;
+  };
 
   // The input behaves like an image: int8 values from a uint8 range shifted by 128.
-  let current = addTensor('input', spec.input, 1 / 64, -128, Math.sqrt(2 * 2 + 1.15 * 1.15));
+  let current: QTensor | undefined = addTensor('input', spec.input, 1 / 64, -128, Math.sqrt(2 * 2 + 1.15 * 1.15));
 
   spec.blocks.forEach((block: BlockSpec, index) => {
+    if (current === undefined) return;
+    const path = `blocks[${index}]`;
     const name = `b${index}_${block.type}`;
-    const prng = createPrng(seed, index + 1);
-    const [h, w, c] = current.shape;
+    const input: QTensor = current;
+    const [h, w, c] = input.shape;
     switch (block.type) {
       case 'conv2d':
-      case 'dwconv2d': {
-        const pad = block.pad ?? Math.floor(block.k / 2);
-        const outH = convOutputSize(h, block.k, block.stride, pad);
-        const outW = convOutputSize(w, block.k, block.stride, pad);
-        if (outH < 1 || outW < 1) {
-          issues.push({
-            path: `blocks[${index}]`,
-            message: `expected a kernel that fits its ${h}×${w} input with padding ${pad}, found k=${block.k}`,
-          });
+      case 'dwconv2d':
+        current = conv(path, name, index, input, block.type, block.type === 'conv2d' ? block.out : c, block.k, block.stride, block.pad, block.act);
+        return;
+      case 'mbconv': {
+        const mid = block.mid ?? Math.round(c * block.expand);
+        if (block.expand === 1 && mid !== c) {
+          issues.push({ path: `${path}.mid`, message: `expected ${c} (the input's channels, since expand is 1), found ${mid}` });
+          current = undefined;
           return;
         }
-        if (pad >= block.k) {
-          issues.push({ path: `blocks[${index}].pad`, message: `expected less than k=${block.k}, found ${pad}` });
-          return;
-        }
-        const depthwise = block.type === 'dwconv2d';
-        const outC = depthwise ? c : block.out;
-        const fanIn = depthwise ? block.k * block.k : block.k * block.k * c;
-        const outQ = outputQuant(block.act, 1);
-        const { requant } = makeRequant(prng, outC, fanIn, current, outQ, block.act);
-        const weights = randomWeights(prng, depthwise ? block.k * block.k * c : outC * block.k * block.k * c);
-        const out = addTensor(name, [outH, outW, outC], outQ.scale, outQ.zeroPoint, rmsAfter(block.act, 1));
-        ops.push({
-          kind: block.type,
-          name,
-          block: index,
-          input: current.id,
-          output: out.id,
-          kh: block.k,
-          kw: block.k,
-          stride: block.stride,
-          padTop: pad,
-          padLeft: pad,
-          weights,
-          requant,
-        });
-        current = out;
+        const expanded = block.expand === 1 ? input : conv(path, `b${index}_expand`, index, input, 'conv2d', mid, 1, 1, 0, block.act);
+        const dw = expanded && conv(path, `b${index}_dw`, index, expanded, 'dwconv2d', mid, block.k, block.stride, undefined, block.act);
+        const projected = dw && conv(path, `b${index}_project`, index, dw, 'conv2d', block.out, 1, 1, 0, 'none');
+        current = projected && block.stride === 1 && c === block.out ? add(`b${index}_add`, index, input, projected) : projected;
         return;
       }
       case 'avgpool': {
-        const out = addTensor(name, [1, 1, c], current.scale, current.zeroPoint, current.rms);
-        ops.push({ kind: 'avgpool', name, block: index, input: current.id, output: out.id, actMin: -128, actMax: 127 });
+        const out = addTensor(name, [1, 1, c], input.scale, input.zeroPoint, input.rms);
+        ops.push({ kind: 'avgpool', name, block: index, input: input.id, output: out.id, actMin: -128, actMax: 127 });
         current = out;
         return;
       }
       case 'fc': {
         const fanIn = h * w * c;
+        const prng = prngFor();
         const outQ = outputQuant(block.act, 1);
-        const { requant } = makeRequant(prng, block.out, fanIn, current, outQ, block.act);
+        const { requant } = makeRequant(prng, block.out, fanIn, input, outQ, block.act);
         const weights = randomWeights(prng, block.out * fanIn);
         const out = addTensor(name, [1, 1, block.out], outQ.scale, outQ.zeroPoint, rmsAfter(block.act, 1));
-        ops.push({ kind: 'fc', name, block: index, input: current.id, output: out.id, weights, requant });
+        ops.push({ kind: 'fc', name, block: index, input: input.id, output: out.id, weights, requant });
         current = out;
         return;
       }
     }
   });
-  if (issues.length > 0) throw new ValidationError(file, issues);
+  if (issues.length > 0 || current === undefined) throw new ValidationError(file, issues);
 
   const inputPrng = createPrng(seed, INPUT_STREAM);
   const inputTensor = tensors[0]!;

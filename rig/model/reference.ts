@@ -9,6 +9,21 @@ function requantize(acc: number, rq: Requant, channel: number, outZp: number): n
   return clamp(scaled + outZp, rq.actMin, rq.actMax);
 }
 
+function runAdd(model: Model, op: Extract<Op, { kind: 'add' }>, a: Int8Array, b: Int8Array): Int8Array {
+  const zpA = model.tensors[op.input]!.zeroPoint;
+  const zpB = model.tensors[op.input2]!.zeroPoint;
+  const outZp = model.tensors[op.output]!.zeroPoint;
+  const out = new Int8Array(a.length);
+  const lift = 1 << op.leftShift;
+  for (let i = 0; i < a.length; i++) {
+    const sa = multiplyByQuantizedMultiplier((a[i]! - zpA) * lift, op.scale1.multiplier, op.scale1.shift);
+    const sb = multiplyByQuantizedMultiplier((b[i]! - zpB) * lift, op.scale2.multiplier, op.scale2.shift);
+    const sum = multiplyByQuantizedMultiplier(sa + sb, op.outScale.multiplier, op.outScale.shift);
+    out[i] = clamp(sum + outZp, op.actMin, op.actMax);
+  }
+  return out;
+}
+
 function runOp(model: Model, op: Op, values: Map<number, Int8Array>): Int8Array {
   const outT = model.tensors[op.output]!;
   const out = new Int8Array(tensorBytes(outT));
@@ -19,6 +34,11 @@ function runOp(model: Model, op: Op, values: Map<number, Int8Array>): Int8Array 
   const [outH, outW, outC] = outT.shape;
   const inZp = inT.zeroPoint;
   switch (op.kind) {
+    case 'add': {
+      const b = values.get(op.input2);
+      if (b === undefined) throw new Error(`reference: ${op.name} reads tensor ${op.input2} before it is computed`);
+      return runAdd(model, op, input, b);
+    }
     case 'conv2d': {
       for (let oy = 0; oy < outH; oy++)
         for (let ox = 0; ox < outW; ox++)

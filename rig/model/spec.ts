@@ -25,8 +25,18 @@ const dwconv2dBlock = z.strictObject({
 });
 const avgpoolBlock = z.strictObject({ type: z.literal('avgpool') });
 const fcBlock = z.strictObject({ type: z.literal('fc'), out: positiveInt, act: activation.default('none') });
+/** MobileNetV2 / ProxylessNAS inverted residual: [1×1 expand] → k×k depthwise → 1×1 project [+ add]. */
+const mbconvBlock = z.strictObject({
+  type: z.literal('mbconv'),
+  expand: z.number().positive(),
+  out: positiveInt,
+  k: positiveInt,
+  stride: stride.default(1),
+  mid: positiveInt.optional(),
+  act: activation.default('relu6'),
+});
 
-const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock]);
+const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock, mbconvBlock]);
 
 export const modelSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." and "-"'),

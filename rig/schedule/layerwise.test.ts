@@ -39,7 +39,35 @@ test('tiny-cnn plans to the largest input+output pair of any layer', () => {
   assert.equal(plan.arenaBytes, 6144);
   // MACs: 16·16·8·27 + 16·16·8·9 + 16·16·16·8 + 16·10
   assert.equal(plan.macs, 55296 + 18432 + 32768 + 160);
-  const input = plan.buffers.find((b) => b.tensor === 0)!;
+  const input = plan.buffers.find((b) => b.tensors.includes(0))!;
   assert.equal(input.first, -1);
   assert.equal(input.sizeBytes, 3072);
+});
+
+test('a residual block keeps its input alive until the add, runs depthwise and add in place', () => {
+  const model = lowerModel(
+    parseModelSpec({ name: 'res', input: [8, 8, 4], blocks: [{ type: 'mbconv', expand: 3, out: 4, k: 3 }] }, 'res'),
+    1,
+  );
+  const kinds = model.ops.map((o) => o.kind);
+  assert.deepEqual(kinds, ['conv2d', 'dwconv2d', 'conv2d', 'add']);
+  const plan = planLayerwise(model);
+  assert.deepEqual(plan.steps.map((s) => s.inPlace), [false, true, false, true]);
+  const input = plan.buffers.find((b) => b.tensors.includes(model.input))!;
+  assert.equal(input.last, 3, 'the block input lives until the add');
+  // expand output and dw output share one buffer; the add writes over the projection.
+  const expanded = model.ops[0]!.output;
+  assert.deepEqual(plan.buffers.find((b) => b.tensors.includes(expanded))!.tensors, [expanded, model.ops[1]!.output]);
+  assert.ok(plan.buffers.find((b) => b.tensors.includes(model.ops[2]!.output))!.tensors.includes(model.ops[3]!.output));
+  // dw step: input 256 + expanded 768 + one 64-byte channel plane of scratch.
+  assert.equal(plan.steps[1]!.scratch?.sizeBytes, 64);
+  // project step: input 256 + dw output 768 + projection 256.
+  assert.equal(plan.arenaBytes, 256 + 768 + 256);
+});
+
+test('no in place when the depthwise input is read again later (expand 1 with a residual)', () => {
+  const model = lowerModel(parseModelSpec({ name: 'r1', input: [6, 5, 8], blocks: [{ type: 'mbconv', expand: 1, out: 8, k: 5 }] }, 'r1'), 1);
+  const plan = planLayerwise(model);
+  assert.deepEqual(model.ops.map((o) => o.kind), ['dwconv2d', 'conv2d', 'add']);
+  assert.equal(plan.steps[0]!.inPlace, false);
 });

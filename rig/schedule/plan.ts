@@ -5,8 +5,8 @@ import type { Model } from '../model/ir.js';
 export type ScheduleName = 'layer';
 
 export interface Buffer {
-  /** Tensor id, or -1 for a scratch buffer. */
-  readonly tensor: number;
+  /** Tensors stored here; more than one when an op writes its output over its input. Empty for scratch. */
+  readonly tensors: readonly number[];
   readonly name: string;
   readonly sizeBytes: number;
   readonly offset: number;
@@ -19,6 +19,10 @@ export interface Step {
   readonly op: number;
   readonly name: string;
   readonly macs: number;
+  /** The op writes its output over one of its inputs. */
+  readonly inPlace: boolean;
+  /** Working memory the kernel needs during this step only. */
+  readonly scratch: Buffer | null;
 }
 
 export interface Plan {
@@ -28,12 +32,14 @@ export interface Plan {
   readonly steps: readonly Step[];
   /** Bytes of arena the plan needs: the highest byte any buffer reaches. */
   readonly arenaBytes: number;
+  /** The most bytes live at any one step: no layout of these buffers can need less. */
+  readonly liveBytesBound: number;
   /** MACs the schedule executes (equal to the model's for layer-wise). */
   readonly macs: number;
 }
 
 export function bufferOf(plan: Plan, tensor: number): Buffer {
-  const buffer = plan.buffers.find((b) => b.tensor === tensor);
+  const buffer = plan.buffers.find((b) => b.tensors.includes(tensor));
   if (buffer === undefined) throw new Error(`plan: tensor ${tensor} has no buffer`);
   return buffer;
 }

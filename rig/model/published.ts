@@ -1,0 +1,40 @@
+// Published figures the built-in networks are compared with (MCUNet model zoo README, MCUNetV2
+// Table 1, TinyEngine's generated code, msf-CNN). Figures only: the rig derives its own.
+export interface Published {
+  /** Source of the figures, for tables. */
+  readonly source: string;
+  readonly macs?: number;
+  readonly params?: number;
+  /** TinyEngine's on-board SRAM and flash, kB. */
+  readonly sramKB?: number;
+  readonly flashKB?: number;
+  /** TinyEngine's static layer-wise plan (PEAK_MEM of its generated code). */
+  readonly tinyEngineLayerwisePeakBytes?: number;
+  /** msf-CNN's layer-wise peak (input + output of a layer, depthwise not in place). */
+  readonly msfLayerwisePeakBytes?: number;
+}
+
+const zoo = (macsM: number, paramsM: number, sramKB: number, flashKB: number): Published => ({
+  source: 'MCUNet model zoo',
+  macs: macsM * 1e6,
+  params: paramsM * 1e6,
+  sramKB,
+  flashKB,
+});
+
+export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Published>([
+  ['mbv2-w0.35', zoo(23.5, 0.75, 308, 862)],
+  ['proxyless-w0.3', zoo(38.3, 0.75, 292, 892)],
+  ['mcunet-in0', zoo(6.4, 0.75, 266, 889)],
+  ['mcunet-in1', zoo(12.8, 0.64, 307, 992)],
+  ['mcunet-in2', zoo(67.3, 0.73, 242, 878)],
+  ['mcunet-in3', zoo(81.8, 0.74, 293, 897)],
+  ['mcunet-in4', zoo(125.9, 1.73, 456, 1876)],
+  ['mcunet-vww0', zoo(6.0, 0.37, 146, 617)],
+  ['mcunet-vww1', { ...zoo(11.6, 0.43, 162, 689), tinyEngineLayerwisePeakBytes: 93_992 }],
+  ['mcunet-vww2', zoo(55.8, 0.64, 311, 897)],
+  ['mbv2-w1.0-r224', { source: 'MCUNetV2 Table 1', macs: 300e6 }],
+  ['msf-mbv2-w0.35-r144', { source: 'msf-CNN', macs: 18_909_490, msfLayerwisePeakBytes: 194_400 }],
+  ['msf-vww-5fps-r80', { source: 'msf-CNN', macs: 11_578_496, msfLayerwisePeakBytes: 96_000 }],
+  ['msf-mcunet-320kb-r176', { source: 'msf-CNN', macs: 81_625_520, msfLayerwisePeakBytes: 309_760 }],
+]);

@@ -1,0 +1,77 @@
+// Per-layer and whole-network figures of a model under the layer-wise schedule, each named for
+// what it is. Analytic: derived from the architecture and the plan, nothing measured.
+import { opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
+import type { Plan } from './plan.js';
+
+export interface LayerFigures {
+  readonly name: string;
+  readonly kind: Op['kind'];
+  readonly block: number;
+  readonly outputShape: readonly number[];
+  readonly macs: number;
+  readonly params: number;
+  readonly weightBytes: number;
+  /** Input(s) + output bytes of this layer alone. */
+  readonly activationBytes: number;
+  readonly inPlace: boolean;
+}
+
+export interface ModelFigures {
+  readonly model: string;
+  readonly input: readonly number[];
+  readonly layers: readonly LayerFigures[];
+  readonly macs: number;
+  /** PyTorch count: conv weights + BatchNorm γ, β per channel + FC weights and bias. */
+  readonly params: number;
+  /** Constant data in flash: int8 weights, int32 bias, multiplier and shift per channel, and the benchmark input. */
+  readonly weightBytes: number;
+  /**
+   * MCUNet / MCUNetV2's metric: the largest input + output of one layer in int8 bytes, depthwise
+   * counted in place (the larger of its input and output); residual adds are not layers here.
+   */
+  readonly paperPeakBytes: number;
+  /** The arena the firmware allocates: lifetimes, residuals kept alive, in-place ops, scratch. */
+  readonly arenaPeakBytes: number;
+}
+
+function layerBytes(model: Model, op: Op): number {
+  const bytes = (t: number) => tensorBytes(model.tensors[t]!);
+  return op.kind === 'add' ? bytes(op.input) + bytes(op.input2) + bytes(op.output) : bytes(op.input) + bytes(op.output);
+}
+
+export function paperPeakBytes(model: Model): number {
+  let peak = 0;
+  for (const op of model.ops) {
+    if (op.kind === 'add') continue;
+    const inBytes = tensorBytes(model.tensors[op.input]!);
+    const outBytes = tensorBytes(model.tensors[op.output]!);
+    peak = Math.max(peak, op.kind === 'dwconv2d' ? Math.max(inBytes, outBytes) : inBytes + outBytes);
+  }
+  return peak;
+}
+
+export function analyze(plan: Plan): ModelFigures {
+  const model = plan.model;
+  const layers = model.ops.map((op, i) => ({
+    name: op.name,
+    kind: op.kind,
+    block: op.block,
+    outputShape: [...model.tensors[op.output]!.shape],
+    macs: opMacs(model, op),
+    params: opParams(op),
+    weightBytes: opWeightBytes(op),
+    activationBytes: layerBytes(model, op),
+    inPlace: plan.steps[i]?.inPlace ?? false,
+  }));
+  const sum = (f: (l: LayerFigures) => number) => layers.reduce((s, l) => s + f(l), 0);
+  return {
+    model: model.name,
+    input: [...model.tensors[model.input]!.shape],
+    layers,
+    macs: sum((l) => l.macs),
+    params: sum((l) => l.params),
+    weightBytes: sum((l) => l.weightBytes) + tensorBytes(model.tensors[model.input]!),
+    paperPeakBytes: paperPeakBytes(model),
+    arenaPeakBytes: plan.arenaBytes,
+  };
+}
