@@ -61,32 +61,36 @@ void rig_conv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out)
     }
 }
 
-void rig_dwconv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out)
+/* One channel of a depthwise convolution: input pixel i of the channel is src[i * src_step],
+ * output pixel j goes to out[j * c_n]. */
+static void dwconv_channel(const rig_conv_params *p, int32_t c, const int8_t *src, int32_t src_step, int8_t *out)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
-    const int32_t out_h = p->out_h, out_w = p->out_w;
     const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
-    for (int32_t oy = 0; oy < out_h; oy++) {
-        for (int32_t ox = 0; ox < out_w; ox++) {
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
             const int32_t y0 = oy * stride - p->pad_top;
             const int32_t x0 = ox * stride - p->pad_left;
-            for (int32_t c = 0; c < c_n; c++) {
-                int32_t acc = p->bias[c];
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = y0 + ky;
-                    if (iy < 0 || iy >= in_h) continue;
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = x0 + kx;
-                        if (ix < 0 || ix >= in_w) continue;
-                        acc += ((int32_t)in[(iy * in_w + ix) * c_n + c] - p->in_zp) *
-                               (int32_t)p->weights[(ky * kw + kx) * c_n + c];
-                    }
+            int32_t acc = p->bias[c];
+            for (int32_t ky = 0; ky < kh; ky++) {
+                const int32_t iy = y0 + ky;
+                if (iy < 0 || iy >= in_h) continue;
+                for (int32_t kx = 0; kx < kw; kx++) {
+                    const int32_t ix = x0 + kx;
+                    if (ix < 0 || ix >= in_w) continue;
+                    acc += ((int32_t)src[(iy * in_w + ix) * src_step] - p->in_zp) *
+                           (int32_t)p->weights[(ky * kw + kx) * c_n + c];
                 }
-                int32_t v = rig_requantize(acc, p->multiplier[c], p->shift[c]) + p->out_zp;
-                out[(oy * out_w + ox) * c_n + c] = clamp_s8(v, p->act_min, p->act_max);
             }
+            int32_t v = rig_requantize(acc, p->multiplier[c], p->shift[c]) + p->out_zp;
+            out[(oy * p->out_w + ox) * c_n] = clamp_s8(v, p->act_min, p->act_max);
         }
     }
+}
+
+void rig_dwconv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out)
+{
+    for (int32_t c = 0; c < p->out_c; c++) dwconv_channel(p, c, in + c, p->out_c, out + c);
 }
 
 void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out)
@@ -113,30 +117,10 @@ void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out)
 
 void rig_dwconv2d_s8_inplace(const rig_conv_params *p, int8_t *data, int8_t *scratch)
 {
-    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
-    const int32_t out_h = p->out_h, out_w = p->out_w;
-    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    const int32_t c_n = p->out_c, pixels = (int32_t)p->in_h * p->in_w;
     for (int32_t c = 0; c < c_n; c++) {
-        for (int32_t i = 0; i < in_h * in_w; i++) scratch[i] = data[i * c_n + c];
-        for (int32_t oy = 0; oy < out_h; oy++) {
-            for (int32_t ox = 0; ox < out_w; ox++) {
-                const int32_t y0 = oy * stride - p->pad_top;
-                const int32_t x0 = ox * stride - p->pad_left;
-                int32_t acc = p->bias[c];
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = y0 + ky;
-                    if (iy < 0 || iy >= in_h) continue;
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = x0 + kx;
-                        if (ix < 0 || ix >= in_w) continue;
-                        acc += ((int32_t)scratch[iy * in_w + ix] - p->in_zp) *
-                               (int32_t)p->weights[(ky * kw + kx) * c_n + c];
-                    }
-                }
-                int32_t v = rig_requantize(acc, p->multiplier[c], p->shift[c]) + p->out_zp;
-                data[(oy * out_w + ox) * c_n + c] = clamp_s8(v, p->act_min, p->act_max);
-            }
-        }
+        for (int32_t i = 0; i < pixels; i++) scratch[i] = data[i * c_n + c];
+        dwconv_channel(p, c, scratch, 1, data + c);
     }
 }
 

@@ -28,9 +28,7 @@ interface OpBase {
   readonly output: number;
 }
 
-/** k×k convolution, weights [outC][kh][kw][inC]; pointwise when kh = kw = 1. */
-export interface Conv2dOp extends OpBase {
-  readonly kind: 'conv2d';
+interface ConvBase extends OpBase {
   readonly input: number;
   readonly kh: number;
   readonly kw: number;
@@ -41,17 +39,14 @@ export interface Conv2dOp extends OpBase {
   readonly requant: Requant;
 }
 
+/** k×k convolution, weights [outC][kh][kw][inC]; pointwise when kh = kw = 1. */
+export interface Conv2dOp extends ConvBase {
+  readonly kind: 'conv2d';
+}
+
 /** Depthwise convolution with channel multiplier 1, weights [kh][kw][C]. */
-export interface DwConv2dOp extends OpBase {
+export interface DwConv2dOp extends ConvBase {
   readonly kind: 'dwconv2d';
-  readonly input: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly stride: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  readonly weights: Int8Array;
-  readonly requant: Requant;
 }
 
 /** Global average pool; output shares the input's quantization (TFLite AVERAGE_POOL_2D). */
