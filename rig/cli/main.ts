@@ -33,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('model', { type: 'string', default: DEFAULT_MODEL, describe: 'built-in model name or path to a model spec (.json)' })
-          .option('schedule', { choices: ['layer'] as const, default: 'layer' as const })
+          .option('schedule', { choices: ['layer', 'patch'] as const, default: 'layer' as const })
+          .option('patches', { type: 'number', describe: 'patch: a P×P grid over the patch stage output (default 2)' })
+          .option('split', { type: 'number', describe: 'patch: the stage is the first N blocks (default: the lowest peak)' })
           .option('seed', { type: 'number', default: 1 })
           .option('json', { type: 'boolean', default: false }),
       async (args) => {

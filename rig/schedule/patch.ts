@@ -1,0 +1,209 @@
+// Patch-based inference (MCUNetV2): the first `split` blocks of the model (the patch stage) run
+// once per cell of a P×P grid over the stage's output, each on the region of every stage tensor
+// that the cell needs (its receptive field, clipped at the feature-map borders, where the
+// layer-wise padding applies); overlapping halos are recomputed. The rest runs layer-wise.
+// This module plans the regions and counts executed MACs and memory; it is pure.
+import { opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { UserError } from '../util/errors.js';
+import { paperPeakBytes } from './analysis.js';
+
+/** Rows [y0, y1) × columns [x0, x1) of a tensor. */
+export interface Region {
+  readonly y0: number;
+  readonly y1: number;
+  readonly x0: number;
+  readonly x1: number;
+}
+
+export const regionPixels = (r: Region) => Math.max(0, r.y1 - r.y0) * Math.max(0, r.x1 - r.x0);
+
+export interface PatchOptions {
+  /** P: the stage output is cut into a P×P grid. */
+  readonly patches: number;
+  /** The stage is blocks [0, split) of the model spec. */
+  readonly split: number;
+}
+
+export interface Patch {
+  readonly row: number;
+  readonly col: number;
+  /** The region of every stage tensor this patch computes or reads, by tensor id. */
+  readonly regions: ReadonlyMap<number, Region>;
+}
+
+export interface PatchPlan {
+  readonly model: Model;
+  readonly options: PatchOptions;
+  /** Op indices of the stage, in execution order. */
+  readonly stageOps: readonly number[];
+  readonly stageOutput: number;
+  readonly patches: readonly Patch[];
+  /** The largest patch input (the model input region a patch reads), rows × columns. */
+  readonly patchInput: { readonly h: number; readonly w: number };
+  readonly macs: {
+    readonly stageLayerwise: number;
+    /** What the patches execute: regions clipped at the borders, so border patches compute less. */
+    readonly stagePatched: number;
+    /** Every patch as if its receptive field never met a border (padding computed like data). */
+    readonly stagePatchedUnclipped: number;
+    readonly totalLayerwise: number;
+    readonly totalPatched: number;
+  };
+  /** MCUNetV2's metric for the patched network: see `patchPaperPeak`. */
+  readonly paperPeakBytes: number;
+  readonly stagePaperPeakBytes: number;
+  readonly restPaperPeakBytes: number;
+}
+
+/** Grid boundaries: cell i covers [floor(i·n/P), floor((i+1)·n/P)). */
+export function gridBounds(n: number, parts: number): number[] {
+  return Array.from({ length: parts + 1 }, (_, i) => Math.floor((i * n) / parts));
+}
+
+/**
+ * The input region an op reads to produce `out` of its output: clipped to the input (the taps
+ * outside it are the layer-wise padding), or unclipped (padding counted as if it were data).
+ */
+export function inputRegion(model: Model, op: Op, out: Region, clip = true): Region {
+  const [inH, inW] = model.tensors[op.input]!.shape;
+  const lo = (v: number) => (clip ? Math.max(0, v) : v);
+  const hiY = (v: number) => (clip ? Math.min(inH, v) : v);
+  const hiX = (v: number) => (clip ? Math.min(inW, v) : v);
+  switch (op.kind) {
+    case 'conv2d':
+    case 'dwconv2d':
+      return {
+        y0: lo(out.y0 * op.stride - op.padTop),
+        y1: hiY((out.y1 - 1) * op.stride - op.padTop + op.kh),
+        x0: lo(out.x0 * op.stride - op.padLeft),
+        x1: hiX((out.x1 - 1) * op.stride - op.padLeft + op.kw),
+      };
+    case 'add':
+      return out;
+    case 'avgpool':
+    case 'fc':
+      throw new Error(`${op.kind} has no spatial receptive field`);
+  }
+}
+
+function union(a: Region | undefined, b: Region): Region {
+  if (a === undefined) return b;
+  return { y0: Math.min(a.y0, b.y0), y1: Math.max(a.y1, b.y1), x0: Math.min(a.x0, b.x0), x1: Math.max(a.x1, b.x1) };
+}
+
+/** Per-output-pixel MACs of an op, so a region's MACs are pixels × this. */
+function macsPerPixel(model: Model, op: Op): number {
+  const inC = model.tensors[op.input]!.shape[2];
+  const outC = model.tensors[op.output]!.shape[2];
+  switch (op.kind) {
+    case 'conv2d':
+      return op.kh * op.kw * inC * outC;
+    case 'dwconv2d':
+      return op.kh * op.kw * outC;
+    default:
+      return 0;
+  }
+}
+
+const SUPPORTED = new Set<Op['kind']>(['conv2d', 'dwconv2d', 'add']);
+
+export function planPatches(model: Model, options: PatchOptions): PatchPlan {
+  const { patches: p, split } = options;
+  const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
+  if (!Number.isInteger(split) || split < 1 || split >= blocks) {
+    throw new UserError(`--split ${split}: expected a whole number of blocks from 1 to ${blocks - 1} (the rest of ${model.name} must keep at least one block)`, { exitCode: 2 });
+  }
+  const stageOps = model.ops.map((_, i) => i).filter((i) => model.ops[i]!.block < split);
+  for (const i of stageOps) {
+    const op = model.ops[i]!;
+    if (!SUPPORTED.has(op.kind)) {
+      const why = op.kind === 'avgpool' ? 'a split after a global pool leaves nothing spatial to cut into patches' : `the patch stage cannot contain ${op.kind}`;
+      throw new UserError(`--split ${split}: block ${op.block} of ${model.name} is ${op.kind} (${op.name}); ${why}. Choose a split before it.`, { exitCode: 2 });
+    }
+  }
+  const stageOutput = model.ops[stageOps[stageOps.length - 1]!]!.output;
+  const [outH, outW] = model.tensors[stageOutput]!.shape;
+  if (!Number.isInteger(p) || p < 1 || p > Math.min(outH, outW)) {
+    throw new UserError(`--patches ${p}: expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at --split ${split} is ${outH}×${outW})`, { exitCode: 2 });
+  }
+
+  const rows = gridBounds(outH, p);
+  const cols = gridBounds(outW, p);
+  const patchList: Patch[] = [];
+  let stagePatched = 0;
+  let stagePatchedUnclipped = 0;
+  let patchInput = { h: 0, w: 0 };
+  /** MACs of one cell's walk back through the stage; fills `regions` when given. */
+  const walk = (cell: Region, clip: boolean, regions: Map<number, Region>): number => {
+    let macs = 0;
+    regions.set(stageOutput, cell);
+    for (const i of [...stageOps].reverse()) {
+      const op = model.ops[i]!;
+      const out = regions.get(op.output)!;
+      // A tensor's region is the union of what its consumers in the stage read.
+      for (const t of opInputs(op)) regions.set(t, union(regions.get(t), inputRegion(model, op, out, clip)));
+      macs += regionPixels(out) * macsPerPixel(model, op);
+    }
+    return macs;
+  };
+  for (let r = 0; r < p; r++)
+    for (let c = 0; c < p; c++) {
+      const cell = { y0: rows[r]!, y1: rows[r + 1]!, x0: cols[c]!, x1: cols[c + 1]! };
+      const regions = new Map<number, Region>();
+      stagePatched += walk(cell, true, regions);
+      stagePatchedUnclipped += walk(cell, false, new Map());
+      const inR = regions.get(model.input)!;
+      if ((inR.y1 - inR.y0) * (inR.x1 - inR.x0) > patchInput.h * patchInput.w) patchInput = { h: inR.y1 - inR.y0, w: inR.x1 - inR.x0 };
+      patchList.push({ row: r, col: c, regions });
+    }
+
+  const stageLayerwise = stageOps.reduce((sum, i) => sum + opMacs(model, model.ops[i]!), 0);
+  const totalLayerwise = model.ops.reduce((sum, op) => sum + opMacs(model, op), 0);
+  const stageOutBytes = tensorBytes(model.tensors[stageOutput]!);
+  let stagePeak = 0;
+  for (const patch of patchList)
+    for (const i of stageOps) {
+      const op = model.ops[i]!;
+      if (op.kind === 'add') continue;
+      const channels = (t: number) => model.tensors[t]!.shape[2];
+      const inBytes = regionPixels(patch.regions.get(op.input)!) * channels(op.input);
+      const outBytes = regionPixels(patch.regions.get(op.output)!) * channels(op.output);
+      stagePeak = Math.max(stagePeak, (op.kind === 'dwconv2d' ? Math.max(inBytes, outBytes) : inBytes + outBytes) + stageOutBytes);
+    }
+  const rest: Model = { ...model, ops: model.ops.filter((op) => op.block >= split) };
+  const restPeak = paperPeakBytes(rest);
+  return {
+    model,
+    options,
+    stageOps,
+    stageOutput,
+    patches: patchList,
+    patchInput,
+    macs: { stageLayerwise, stagePatched, stagePatchedUnclipped, totalLayerwise, totalPatched: totalLayerwise - stageLayerwise + stagePatched },
+    paperPeakBytes: Math.max(stagePeak, restPeak),
+    stagePaperPeakBytes: stagePeak,
+    restPaperPeakBytes: restPeak,
+  };
+}
+
+/**
+ * Defaults for omitted options: P = 2, and the split (over every block a patch stage can hold)
+ * that gives the lowest patched paper-metric peak, the earliest on a tie (less recomputation).
+ */
+export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>): PatchOptions {
+  const patches = given.patches ?? 2;
+  if (given.split !== undefined) return { patches, split: given.split };
+  let best: { split: number; peak: number } | undefined;
+  const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
+  for (let split = 1; split < blocks; split++) {
+    try {
+      const peak = planPatches(model, { patches, split }).paperPeakBytes;
+      if (best === undefined || peak < best.peak) best = { split, peak };
+    } catch (error) {
+      if (error instanceof UserError) continue; // not a valid stage: past a pool, or too small for P
+      throw error;
+    }
+  }
+  if (best === undefined) throw new UserError(`${model.name} has no patch stage for --patches ${patches}`, { exitCode: 2 });
+  return { patches, split: best.split };
+}
