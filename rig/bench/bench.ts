@@ -69,11 +69,11 @@ export function fitsProblem(plan: Plan, board: Board): string | null {
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-export async function benchCase(ctx: BenchContext, benchCase: BenchCase): Promise<Omit<ResultRow, 'runId'>> {
+export async function benchCase(ctx: BenchContext, which: BenchCase): Promise<Omit<ResultRow, 'runId'>> {
   const { runner } = ctx;
   const board = runner.board;
-  const model = await loadModel(benchCase.model, ctx.seed);
-  const plan = planFor(benchCase.schedule, model);
+  const model = await loadModel(which.model, ctx.seed);
+  const plan = planFor(which.schedule, model);
   const referenceCrc32 = hex32(crc32(referenceOutput(model)));
   const base = {
     model: model.name,
