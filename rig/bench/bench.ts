@@ -1,7 +1,7 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware } from '../build/firmware.js';
+import { buildFirmware } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import type { Runner } from '../deploy/types.js';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { benchCase, type BenchCase } from '../bench/bench.js';
-import { GCC } from '../build/firmware.js';
+import { GCC } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import { requireHardware } from '../deploy/hardware.js';

@@ -1,7 +1,7 @@
 // Emulated runner: QEMU 7.2's mps2 Cortex-M machines with -icount shift=N, so SysTick ticks are
 // a deterministic count of executed instructions. The serial port is a pty opened by the same
 // serial code that opens a board's ST-LINK port.
-import { emulatedTarget } from '../build/firmware.js';
+import { emulatedTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import { runTool, startTool } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';

@@ -2,7 +2,7 @@
 // run the benchmark conversation, and say in which unit its ticks count.
 import type { Board } from '../config/board.js';
 import type { LatencyUnit, RunnerKind } from '../store/db.js';
-import type { BuildTarget } from '../build/firmware.js';
+import type { BuildTarget } from '../compile/firmware.js';
 import type { Expectation, SessionOutcome } from '../telemetry/session.js';
 
 export interface RunRequest {
