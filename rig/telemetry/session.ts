@@ -143,7 +143,11 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
   }
 
   phase = 'start';
-  await link.write(runCommand(options.warmup, options.runs));
+  try {
+    await link.write(runCommand(options.warmup, options.runs));
+  } catch (error) {
+    return fail('telemetry-error', `cannot send the run command: ${error instanceof Error ? error.message : String(error)}`);
+  }
   for (;;) {
     m = await receive(options.lineTimeoutMs);
     if ('ok' in m) return m;
@@ -168,8 +172,9 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
       telemetry.samples.push({ i: m.i, ticks: m.ticks, crc32: m.crc32 });
     } else if (m.kind === 'done') {
       phase = 'done';
-      // Everything before done has arrived: let the firmware go (the emulator exits on it).
-      await link.write(BYE_COMMAND);
+      // Everything before done has arrived: let the firmware go. The emulator exits on the first
+      // byte, and may close the pty before the write is drained: that is not a failure.
+      await link.write(BYE_COMMAND).catch(() => undefined);
       break;
     } else {
       return fail('telemetry-error', `unexpected ${m.kind} line during the run`);
