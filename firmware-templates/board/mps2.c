@@ -170,24 +170,35 @@ static uint32_t semihost(uint32_t op, const void *arg)
  * when no host answers.
  */
 #define RIG_EXIT_LINGER_POLLS 2000000u
-#define RIG_EXIT_LINGER_SPIN 64u /* x 16 instructions between polls: ~1 us at 1 ns/instruction */
 
 static void exit_linger(void)
 {
     for (uint32_t i = 0; i < RIG_EXIT_LINGER_POLLS; i++) {
-        uint32_t n = RIG_EXIT_LINGER_SPIN;
-
         if (rig_uart_read_byte() >= 0) {
             return;
         }
-        __asm__ volatile("1:\n\t"
-                         ".rept 14\n\tnop\n\t.endr\n\t"
-                         "subs %0, %0, #1\n\t"
-                         "bne 1b"
-                         : "+r"(n)
-                         :
-                         : "cc");
+        rig_board_pause();
     }
+}
+
+/*
+ * 64 iterations of a 16-instruction loop: ~1 us of virtual time under -icount shift=0, and about
+ * as much wall time (QEMU runs long blocks at ~1e9 instructions/s, while a loop that only polled
+ * would spend its time in emulated register reads and run ~20x slower than virtual time).
+ */
+#define RIG_PAUSE_SPIN 64u
+
+void rig_board_pause(void)
+{
+    uint32_t n = RIG_PAUSE_SPIN;
+
+    __asm__ volatile("1:\n\t"
+                     ".rept 14\n\tnop\n\t.endr\n\t"
+                     "subs %0, %0, #1\n\t"
+                     "bne 1b"
+                     : "+r"(n)
+                     :
+                     : "cc");
 }
 
 void rig_board_exit(int code)

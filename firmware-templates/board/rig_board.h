@@ -22,6 +22,9 @@ void rig_timer_start(void);
 /* Stops the timer and returns its ticks since rig_timer_start; the timer stays stopped. */
 uint32_t rig_timer_stop(void);
 
+/* A short busy pause between two UART polls (about a microsecond under QEMU). */
+void rig_board_pause(void);
+
 /* Emulation: ends the program with this exit status. Silicon: returns. */
 void rig_board_exit(int code);
 

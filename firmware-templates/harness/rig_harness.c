@@ -11,17 +11,9 @@
 #include "rig_proto.h"
 
 /*
- * While waiting, the UART is polled about every microsecond and hello sent about every 50 ms of
- * target time: RIG_POLL_SPIN iterations of a 16-instruction loop between polls, RIG_HELLO_POLLS
- * polls per hello. Under QEMU -icount shift=0 (1 ns per instruction) that is ~1.05 us and ~52 ms
- * of virtual time, and measured ~50 ms of wall time too (QEMU runs this loop at ~1e9
- * instructions/s; a loop that only polled would spend its time in emulated register reads and
- * send hello ~1 s apart in wall time). On silicon the pause is 5-10 us at 216-100 MHz, well
- * under the 87 us a byte takes at 115200 baud; hello then comes every 0.25-0.5 s.
+ * While waiting, the UART is polled once per rig_board_pause() (about a microsecond under QEMU)
+ * and hello sent every RIG_HELLO_POLLS polls: about every 50 ms under QEMU, 0.25-0.5 s on silicon.
  */
-#ifndef RIG_POLL_SPIN
-#define RIG_POLL_SPIN 64u
-#endif
 #ifndef RIG_HELLO_POLLS
 #define RIG_HELLO_POLLS 50000u
 #endif
@@ -108,20 +100,6 @@ static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs)
     return *warmup <= RIG_MAX_WARMUP && *runs >= 1u && *runs <= RIG_MAX_RUNS;
 }
 
-static void poll_pause(void)
-{
-    uint32_t n = RIG_POLL_SPIN;
-
-    /* 16 instructions per iteration: QEMU runs long blocks far faster than a 2-instruction loop. */
-    __asm__ volatile("1:\n\t"
-                     ".rept 14\n\tnop\n\t.endr\n\t"
-                     "subs %0, %0, #1\n\t"
-                     "bne 1b"
-                     : "+r"(n)
-                     :
-                     : "cc");
-}
-
 /* Sends hello about every 50 ms until a valid command arrives; answers others with an error. */
 static void wait_for_command(uint32_t *warmup, uint32_t *runs)
 {
@@ -139,7 +117,7 @@ static void wait_for_command(uint32_t *warmup, uint32_t *runs)
 
         int c = rig_uart_read_byte();
         if (c < 0) {
-            poll_pause();
+            rig_board_pause();
             continue;
         }
         if (c == '\r') {

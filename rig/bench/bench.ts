@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import { buildFirmware } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
-import { loadModel } from '../config/model.js';
 import type { Runner } from '../deploy/types.js';
+import type { Model } from '../model/ir.js';
 import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
 import { planLayerwise } from '../schedule/layerwise.js';
@@ -14,14 +14,12 @@ import { crc32, hex32 } from '../util/crc32.js';
 import { progress } from '../util/log.js';
 
 export interface BenchCase {
-  /** Built-in name or path to a model spec. */
-  model: string;
+  model: Model;
   schedule: ScheduleName;
 }
 
 export interface BenchContext {
   runner: Runner;
-  runId: number;
   seed: number;
   warmup: number;
   runs: number;
@@ -30,7 +28,7 @@ export interface BenchContext {
   signal?: AbortSignal | undefined;
 }
 
-export function planFor(schedule: ScheduleName, model: Awaited<ReturnType<typeof loadModel>>): Plan {
+export function planFor(schedule: ScheduleName, model: Model): Plan {
   switch (schedule) {
     case 'layer':
       return planLayerwise(model);
@@ -72,7 +70,7 @@ export function fitsProblem(plan: Plan, board: Board): string | null {
 export async function benchCase(ctx: BenchContext, which: BenchCase): Promise<Omit<ResultRow, 'runId'>> {
   const { runner } = ctx;
   const board = runner.board;
-  const model = await loadModel(which.model, ctx.seed);
+  const { model } = which;
   const plan = planFor(which.schedule, model);
   const referenceCrc32 = hex32(crc32(referenceOutput(model)));
   const base = {
@@ -117,10 +115,11 @@ export async function benchCase(ctx: BenchContext, which: BenchCase): Promise<Om
   });
   const t = outcome.telemetry;
   const samples = [...t.samples].sort((a, b) => a.i - b.i);
+  const latencies = samples.map((s) => runner.toLatency(s.ticks));
   const measured = {
     ...withBuild,
-    samples: samples.map((s) => runner.toLatency(s.ticks)),
-    latency: latencyOf(samples.map((s) => runner.toLatency(s.ticks)), runner.latencyUnit),
+    samples: latencies,
+    latency: latencyOf(latencies, runner.latencyUnit),
     memory: { ...withBuild.memory, measuredArenaBytes: t.mem?.arenaUsed ?? null, stackBytes: t.mem?.stackUsed ?? null },
     outputCrc32: samples[0]?.crc32 ?? null,
   };

@@ -12,7 +12,7 @@ import { runTool } from '../proc/run.js';
 import { Store, type ResultRow } from '../store/db.js';
 import { DEFAULT_MODEL } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
-import { progress, setQuiet } from '../util/log.js';
+import { progress } from '../util/log.js';
 import { BUILD_DIR, RESULTS_DIR, ROOT } from '../util/paths.js';
 import { resultsTable } from './table.js';
 
@@ -62,15 +62,14 @@ function checkCounts(args: BenchArgs): void {
 }
 
 export async function benchCommand(args: BenchArgs): Promise<number> {
-  setQuiet(false);
   checkCounts(args);
   const emulate = args.emulate === true || args.board === undefined;
   const board = await loadBoard(args.board ?? DEFAULT_BOARD);
   if (!emulate) await requireHardware(board);
   const runner = createQemuRunner(board);
   // Every model is read and checked before anything runs or is stored.
-  await Promise.all(args.model.map((m) => loadModel(m, args.seed)));
-  const cases: BenchCase[] = args.model.map((model) => ({ model, schedule: args.schedule }));
+  const models = await Promise.all(args.model.map((m) => loadModel(m, args.seed)));
+  const cases: BenchCase[] = models.map((model) => ({ model, schedule: args.schedule }));
 
   const controller = new AbortController();
   // A persistent listener: with none left, execa's exit hook would re-raise the signal and kill
@@ -103,7 +102,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
       const row = {
         runId,
         ...(await benchCase(
-          { runner, runId, seed: args.seed, warmup: args.warmup, runs: args.runs, inferenceTimeoutMs: args.timeout, buildRoot: args.buildDir, signal: controller.signal },
+          { runner, seed: args.seed, warmup: args.warmup, runs: args.runs, inferenceTimeoutMs: args.timeout, buildRoot: args.buildDir, signal: controller.signal },
           c,
         )),
       };

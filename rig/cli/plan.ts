@@ -9,10 +9,11 @@ import { UserError } from '../util/errors.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import { formatInt, renderTable } from './table.js';
 
-function pct(value: number, reference: number): string {
+/** The change from `reference` to `value` in percent, signed. */
+function pct(value: number, reference: number, digits = 2): string {
   const d = ((value - reference) / reference) * 100;
-  if (Math.abs(d) < 0.005) return '0.00%';
-  return `${d > 0 ? '+' : ''}${d.toFixed(2)}%`;
+  if (Math.abs(d) < 0.5 * 10 ** -digits) return `${(0).toFixed(digits)}%`;
+  return `${d > 0 ? '+' : ''}${d.toFixed(digits)}%`;
 }
 
 export async function figuresFor(model: string, seed: number): Promise<ModelFigures> {
@@ -33,10 +34,11 @@ function comparisons(f: ModelFigures): string[] {
 }
 
 function patchPlanCommand(model: Model, args: PlanArgs): number {
-  const options = defaultPatchOptions(model, { ...(args.patches === undefined ? {} : { patches: args.patches }), ...(args.split === undefined ? {} : { split: args.split }) });
+  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split });
   const pp = planPatches(model, options);
   const layerwisePeak = paperPeakBytes(model);
   const m = pp.macs;
+  const totalUnclipped = m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped;
   const overhead = (patched: number, layerwise: number) => patched / layerwise - 1;
   const stageOut = model.tensors[pp.stageOutput]!.shape;
   const summary = {
@@ -52,7 +54,7 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
       stage: overhead(m.stagePatched, m.stageLayerwise),
       stageUnclipped: overhead(m.stagePatchedUnclipped, m.stageLayerwise),
       overall: overhead(m.totalPatched, m.totalLayerwise),
-      overallUnclipped: overhead(m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped, m.totalLayerwise),
+      overallUnclipped: overhead(totalUnclipped, m.totalLayerwise),
     },
     paperPeakBytes: { layerwise: layerwisePeak, patched: pp.paperPeakBytes, stage: pp.stagePaperPeakBytes, rest: pp.restPaperPeakBytes },
   };
@@ -61,14 +63,13 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
     return 0;
   }
   const kB = (b: number) => `${formatInt(b)} B (${(b / 1024).toFixed(1)} KB)`;
-  const p = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   process.stdout.write(
     [
       `${model.name}: schedule patch, ${options.patches}×${options.patches} patches, stage = blocks 0-${options.split - 1} (${pp.stageOps.length} ops), stage output ${stageOut.join('×')}`,
       `largest patch input           ${pp.patchInput.h}×${pp.patchInput.w}`,
       `paper-metric peak             layer-wise ${kB(layerwisePeak)} -> patched ${kB(pp.paperPeakBytes)} (stage ${formatInt(pp.stagePaperPeakBytes)} B incl. its output, rest ${formatInt(pp.restPaperPeakBytes)} B)`,
-      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)} -> patched ${formatInt(m.stagePatched)} (${p(summary.overhead.stage)}); unclipped ${formatInt(m.stagePatchedUnclipped)} (${p(summary.overhead.stageUnclipped)})`,
-      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)} -> patched ${formatInt(m.totalPatched)} (${p(summary.overhead.overall)}); unclipped ${p(summary.overhead.overallUnclipped)}`,
+      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)} -> patched ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}); unclipped ${formatInt(m.stagePatchedUnclipped)} (${pct(m.stagePatchedUnclipped, m.stageLayerwise, 1)})`,
+      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)} -> patched ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}); unclipped ${pct(totalUnclipped, m.totalLayerwise, 1)}`,
       'Patched MACs count each pixel a patch computes with its full k×k taps, as the layer-wise count does;',
       'regions are clipped at the feature-map borders, so border patches compute less. "Unclipped" counts every',
       "patch as if its receptive field never met a border (padding computed like data), as MCUNetV2's +42% stage figure does.",

@@ -17,7 +17,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function latencyLabel(row: Pick<ResultRow, 'runner' | 'latency'>): string {
+export function latencyLabel(row: Pick<ResultRow, 'latency'>): string {
   if (row.latency === null) return '-';
   return row.latency.unit === 'instructions' ? 'instructions (emulated)' : 'cycles';
 }

@@ -1,8 +1,9 @@
 // Board definition files (boards/*.json): schema → rules → a readonly resolved board.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { schemaIssues } from '../model/spec.js';
+import { schemaIssues } from '../util/schema.js';
+import { readJsonFile } from './json.js';
 import { BOARDS_DIR } from '../util/paths.js';
 import { UserError, ValidationError, type Issue } from '../util/errors.js';
 
@@ -99,20 +100,6 @@ export function resolveBoard(value: unknown, file: string): Board {
     sramBytes: data.memory.sram.reduce((s, r) => s + r.sizeBytes, 0),
     flashBytes: data.memory.flash.sizeBytes,
   });
-}
-
-export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ValidationError(file, [{ path: '', message: `expected JSON, found a syntax error: ${(error as Error).message}` }]);
-  }
 }
 
 export async function listBoardIds(dir = BOARDS_DIR): Promise<string[]> {

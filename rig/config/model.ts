@@ -4,7 +4,7 @@ import type { Model } from '../model/ir.js';
 import { parseModelSpec } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
-import { readJsonFile } from './board.js';
+import { readJsonFile } from './json.js';
 
 export async function loadModel(nameOrPath: string, seed: number): Promise<Model> {
   const builtin = BUILTIN_MODELS.get(nameOrPath);

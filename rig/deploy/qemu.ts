@@ -35,6 +35,11 @@ export function instructionsPerTick(board: Board): number {
   return 1e9 / (board.emulation.systickHz * 2 ** board.emulation.icountShift);
 }
 
+/** The promise's value if it settles within `ms`, else undefined. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+}
+
 export function createQemuRunner(board: Board): Runner {
   const perTick = instructionsPerTick(board);
   return {
@@ -71,14 +76,11 @@ export function createQemuRunner(board: Board): Runner {
         });
         if (!outcome.ok) {
           // A firmware that crashed takes QEMU down with it: say what QEMU said.
-          const ended = await Promise.race([qemu.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200).unref())]);
+          const ended = await within(qemu.done, 200);
           return ended === undefined ? outcome : { ...outcome, detail: `${outcome.detail}; QEMU exited with ${ended.exitCode}: ${ended.stderr.trim().slice(-300)}` };
         }
         // The firmware ends with a semihosting exit after its done line.
-        const exit = await Promise.race([
-          qemu.done,
-          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_TIMEOUT_MS).unref()),
-        ]);
+        const exit = await within(qemu.done, EXIT_TIMEOUT_MS);
         if (exit === undefined) {
           return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the run`, telemetry: outcome.telemetry };
         }

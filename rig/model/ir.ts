@@ -115,14 +115,20 @@ export function convOutputSize(inSize: number, k: number, stride: number, pad: n
 /** Multiply-accumulates of one op over its whole output, as the papers count them. */
 export function opMacs(model: Model, op: Op): number {
   const out = model.tensors[op.output]!.shape;
+  return out[0] * out[1] * macsPerOutputPixel(model, op);
+}
+
+/** MACs of one output pixel (all its channels), so a region's MACs are its pixels × this. */
+export function macsPerOutputPixel(model: Model, op: Op): number {
+  const outC = model.tensors[op.output]!.shape[2];
   const inp = model.tensors[op.input]!.shape;
   switch (op.kind) {
     case 'conv2d':
-      return out[0] * out[1] * out[2] * op.kh * op.kw * inp[2];
+      return outC * op.kh * op.kw * inp[2];
     case 'dwconv2d':
-      return out[0] * out[1] * out[2] * op.kh * op.kw;
+      return outC * op.kh * op.kw;
     case 'fc':
-      return out[2] * inp[0] * inp[1] * inp[2];
+      return outC * inp[0] * inp[1] * inp[2];
     case 'avgpool':
     case 'add':
       return 0;

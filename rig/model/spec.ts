@@ -2,7 +2,8 @@
 // Parsed with a schema, then checked block by block against the shapes it produces; every problem
 // is reported with its path in the file.
 import { z } from 'zod';
-import { ValidationError, type Issue } from '../util/errors.js';
+import { ValidationError } from '../util/errors.js';
+import { schemaIssues } from '../util/schema.js';
 
 const positiveInt = z.number().int().positive();
 const activation = z.enum(['relu', 'relu6', 'none']);
@@ -47,43 +48,6 @@ export const modelSpecSchema = z.strictObject({
 export type ModelSpec = z.output<typeof modelSpecSchema>;
 export type BlockSpec = ModelSpec['blocks'][number];
 export type ModelSpecInput = z.input<typeof modelSpecSchema>;
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const part of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[part as string];
-  }
-  return v;
-}
-
-/** Zod's issues as path-named problems that also say what was found there. */
-export function schemaIssues(error: z.ZodError, root: unknown): Issue[] {
-  return error.issues.map((issue) => {
-    const found = valueAt(root, issue.path);
-    const message =
-      issue.code === 'unrecognized_keys' || found === undefined ? issue.message : `${issue.message} (found ${describe(found)})`;
-    return { path: formatPath(issue.path), message };
-  });
-}
 
 /** Validates a parsed JSON value as a model spec; `file` names it in every error. */
 export function parseModelSpec(value: unknown, file: string): ModelSpec {

@@ -3,7 +3,7 @@
 // that the cell needs (its receptive field, clipped at the feature-map borders, where the
 // layer-wise padding applies); overlapping halos are recomputed. The rest runs layer-wise.
 // This module plans the regions and counts executed MACs and memory; it is pure.
-import { opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { macsPerOutputPixel, opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { UserError } from '../util/errors.js';
 import { paperPeakBytes } from './analysis.js';
 
@@ -91,20 +91,6 @@ function union(a: Region | undefined, b: Region): Region {
   return { y0: Math.min(a.y0, b.y0), y1: Math.max(a.y1, b.y1), x0: Math.min(a.x0, b.x0), x1: Math.max(a.x1, b.x1) };
 }
 
-/** Per-output-pixel MACs of an op, so a region's MACs are pixels × this. */
-function macsPerPixel(model: Model, op: Op): number {
-  const inC = model.tensors[op.input]!.shape[2];
-  const outC = model.tensors[op.output]!.shape[2];
-  switch (op.kind) {
-    case 'conv2d':
-      return op.kh * op.kw * inC * outC;
-    case 'dwconv2d':
-      return op.kh * op.kw * outC;
-    default:
-      return 0;
-  }
-}
-
 const SUPPORTED = new Set<Op['kind']>(['conv2d', 'dwconv2d', 'add']);
 
 export function planPatches(model: Model, options: PatchOptions): PatchPlan {
@@ -142,7 +128,7 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
       const out = regions.get(op.output)!;
       // A tensor's region is the union of what its consumers in the stage read.
       for (const t of opInputs(op)) regions.set(t, union(regions.get(t), inputRegion(model, op, out, clip)));
-      macs += regionPixels(out) * macsPerPixel(model, op);
+      macs += regionPixels(out) * macsPerOutputPixel(model, op);
     }
     return macs;
   };

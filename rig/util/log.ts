@@ -12,11 +12,6 @@ export function createDebug(channel: string): (message: string) => void {
   return (message) => process.stderr.write(`${name} ${message}\n`);
 }
 
-let quiet = false;
-export function setQuiet(value: boolean): void {
-  quiet = value;
-}
-
 export function progress(message: string): void {
-  if (!quiet) process.stderr.write(`${message}\n`);
+  process.stderr.write(`${message}\n`);
 }
