@@ -146,9 +146,8 @@ static void wait_for_command(uint32_t *warmup, uint32_t *runs)
 }
 
 /*
- * One measuring pass. The input is loaded before the stack is painted, so that what the stack scan
- * sees is the inference's use alone (PROTOCOL.md: "the deepest byte written during the inference").
- * Everything between painting the stack and scanning it happens in this frame with no call but the
+ * One measuring pass: what the stack scan sees is the inference's use alone (PROTOCOL.md: "the
+ * deepest byte written during the inference"). Everything between painting the stack and scanning it happens in this frame with no call but the
  * inference. Painting starts at this frame's SP, with no margin: every live byte of this frame is
  * at or above SP (the AAPCS has no red zone), nothing is called while painting, and no interrupt is
  * enabled; stack_used is then exactly the bytes below the caller's SP that the inference wrote.
@@ -163,8 +162,6 @@ static __attribute__((noinline)) void measure_pass(uint8_t pattern, rig_mem_t *m
     for (i = 0; i < RIG_ARENA_BYTES; i++) {
         arena[i] = pattern;
     }
-    RIG_BARRIER();
-    rig_model_load_input(rig_arena);
     RIG_BARRIER();
 
     __asm__ volatile("mov %0, sp" : "=r"(sp) : : "memory");
@@ -223,15 +220,12 @@ static void benchmark(uint32_t warmup, uint32_t runs)
     }
 
     for (uint32_t i = 0; i < warmup; i++) {
-        rig_model_load_input(rig_arena);
         rig_model_invoke(rig_arena);
     }
 
     for (uint32_t i = 0; i < runs; i++) {
         uint32_t ticks;
 
-        rig_model_load_input(rig_arena);
-        RIG_BARRIER();
         rig_timer_start();
         RIG_BARRIER();
         rig_model_invoke(rig_arena);

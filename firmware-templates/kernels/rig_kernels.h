@@ -1,7 +1,12 @@
 /* rig int8 kernel library: reference kernels, bit-exact with rig's TypeScript interpreter
  * (rig/model/reference.ts) and with TFLite Micro's reference int8 kernels' arithmetic.
  * Layout is HWC; weights are [out][kh][kw][in] for convolutions, [kh][kw][c] for depthwise,
- * [out][in] for fully connected. Requantization is per output channel. */
+ * [out][in] for fully connected. Requantization is per output channel.
+ *
+ * Convolutions and adds work on regions: a buffer holds a rectangle of its tensor (a rig_view,
+ * row-major HWC over the rectangle), and a call computes one rectangle of the output. Taps that
+ * fall outside the whole input tensor are the layer-wise zero padding; taps inside it must lie in
+ * the input view. A layer-wise call is the special case where every view is the whole tensor. */
 #ifndef RIG_KERNELS_H
 #define RIG_KERNELS_H
 
@@ -18,6 +23,18 @@ typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
 } rig_conv_params;
+
+/* Rows y0 .. y0+h-1 and columns x0 .. x0+w-1 of a tensor, held row-major from the buffer's start. */
+typedef struct {
+    uint16_t y0, x0, h, w;
+} rig_view;
+
+/* One call: the views of its input(s) and output buffers, and the output rows [y0, y1) and
+ * columns [x0, x1) to compute (tensor coordinates, inside the output view). */
+typedef struct {
+    rig_view in, in2, out;
+    uint16_t y0, y1, x0, x1;
+} rig_window;
 
 typedef struct {
     uint16_t in_h, in_w, c;
@@ -36,7 +53,7 @@ typedef struct {
 } rig_fc_params;
 
 typedef struct {
-    uint32_t n;
+    uint16_t c;
     int32_t in1_zp, in2_zp, out_zp;
     int32_t left_shift;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
@@ -46,14 +63,18 @@ typedef struct {
 /* The name of the kernel variant compiled in; stored with every result. */
 #define RIG_KERNEL_VARIANT "reference"
 
-void rig_conv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out);
-void rig_dwconv2d_s8(const rig_conv_params *p, const int8_t *in, int8_t *out);
-/* Depthwise convolution whose output overwrites its input (same base address): one channel at a
- * time, that channel's input plane is first copied to `scratch` (in_h * in_w bytes). Output
- * (y, x, c) only ever lands on a byte that held channel c, which is already in the scratch. */
-void rig_dwconv2d_s8_inplace(const rig_conv_params *p, int8_t *data, int8_t *scratch);
-/* Element-wise; `out` may be `a` or `b`. */
-void rig_add_s8(const rig_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
+void rig_dwconv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
+/* Depthwise convolution whose output overwrites its input (same base address; the views may
+ * differ): one channel at a time, that channel's input plane (in.h * in.w bytes) is first copied
+ * to `scratch`. Output (y, x, c) only ever lands on a byte that held channel c (both views
+ * interleave the same channels), which is already in the scratch. */
+void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, int8_t *data, int8_t *scratch);
+/* Element-wise over the window; `out` may be `a` or `b` when the output view lies inside that
+ * input's view (each output byte is then written at or below the input byte just read). */
+void rig_add_s8(const rig_add_params *p, const rig_window *win, const int8_t *a, const int8_t *b, int8_t *out);
+/* Copies the window's rectangle of a c-channel tensor from the `in` view to the `out` view. */
+void rig_copy_s8(const rig_window *win, uint16_t c, const int8_t *in, int8_t *out);
 void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out);
 void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out);
 

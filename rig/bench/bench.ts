@@ -4,18 +4,23 @@ import { join } from 'node:path';
 import { buildFirmware } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
-import type { Model } from '../model/ir.js';
+import { modelMacs, type Model } from '../model/ir.js';
 import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
 import { planLayerwise } from '../schedule/layerwise.js';
-import type { Plan, ScheduleName } from '../schedule/plan.js';
+import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
+import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
 import { crc32, hex32 } from '../util/crc32.js';
+import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 
 export interface BenchCase {
   model: Model;
   schedule: ScheduleName;
+  /** Patch grid and split; omitted ones take the schedule's defaults. */
+  patches?: number | undefined;
+  split?: number | undefined;
 }
 
 export interface BenchContext {
@@ -28,10 +33,13 @@ export interface BenchContext {
   signal?: AbortSignal | undefined;
 }
 
-export function planFor(schedule: ScheduleName, model: Model): Plan {
+export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
   switch (schedule) {
     case 'layer':
+      if (patches !== undefined || split !== undefined) throw new UserError('--patches and --split go with --schedule patch', { exitCode: 2 });
       return planLayerwise(model);
+    case 'patch':
+      return planPatchSchedule(model, defaultPatchOptions(model, { patches, split }));
   }
 }
 
@@ -67,34 +75,37 @@ export function fitsProblem(plan: Plan, board: Board): string | null {
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-export async function benchCase(ctx: BenchContext, which: BenchCase): Promise<Omit<ResultRow, 'runId'>> {
+/** Runs one planned case (plan first with `planFor`, so bad options fail before anything runs). */
+export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<ResultRow, 'runId'>> {
   const { runner } = ctx;
   const board = runner.board;
-  const { model } = which;
-  const plan = planFor(which.schedule, model);
+  const { model } = plan;
   const referenceCrc32 = hex32(crc32(referenceOutput(model)));
   const base = {
     model: model.name,
     schedule: plan.schedule,
+    scheduleOptions: { ...plan.options },
     board: board.id,
     runner: runner.kind,
     latency: null,
     samples: [],
-    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null },
+    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null, paperPeakBytes: plan.paperPeakBytes },
     macs: plan.macs,
+    layerwiseMacs: modelMacs(model),
     outputCrc32: null,
     referenceCrc32,
     kernelVariant: null,
     firmwareId: null,
     seed: ctx.seed,
   } satisfies Omit<ResultRow, 'runId' | 'status' | 'detail'>;
-  const label = `${model.name}/${plan.schedule} on ${board.id} (${runner.kind})`;
+  const schedule = scheduleLabel(plan.schedule, plan.options);
+  const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
 
   const tooBig = fitsProblem(plan, board);
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
-  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.kind}`, `${model.name}-${plan.schedule}`);
+  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.kind}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
   const built = await buildFirmware(plan, board, runner.target, buildDir, ctx.signal);
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { benchCase, type BenchCase } from '../bench/bench.js';
+import { benchCase, planFor } from '../bench/bench.js';
 import { GCC } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
@@ -10,21 +10,31 @@ import { requireHardware } from '../deploy/hardware.js';
 import { createQemuRunner } from '../deploy/qemu.js';
 import { runTool } from '../proc/run.js';
 import { Store, type ResultRow } from '../store/db.js';
-import { DEFAULT_MODEL } from '../model/zoo.js';
+import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
+import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { BUILD_DIR, RESULTS_DIR, ROOT } from '../util/paths.js';
-import { resultsTable } from './table.js';
+import { comparisonTable, resultsTable } from './table.js';
 
 export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
 export const DEFAULT_BOARD = 'f746';
+export const SCHEDULES = ['layer', 'patch'] as const satisfies readonly ScheduleName[];
+/** `--model zoo`: every built-in network of the papers (all but the small default). */
+export const ZOO_ALIAS = 'zoo';
+
+export function expandModels(names: readonly string[]): string[] {
+  return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL) : [n])))];
+}
 
 export function benchOptions<T>(y: Argv<T>) {
   return y
     .option('board', { type: 'string', describe: 'board id (boards/<id>.json) or board file; alone it means the physical board' })
     .option('emulate', { type: 'boolean', describe: 'run on the emulated board (QEMU) instead of silicon' })
-    .option('model', { type: 'string', array: true, default: [DEFAULT_MODEL], describe: 'built-in model name or path to a model spec (.json); repeatable' })
-    .option('schedule', { choices: ['layer'] as const, default: 'layer' as const, describe: 'inference schedule' })
+    .option('model', { type: 'string', array: true, default: [DEFAULT_MODEL], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` })
+    .option('schedule', { choices: SCHEDULES, array: true, default: ['layer'] as ScheduleName[], describe: 'inference schedule; repeatable (every model runs under each)' })
+    .option('patches', { type: 'number', describe: 'patch: a P×P grid over the patch-stage output (default 2)' })
+    .option('split', { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' })
     .option('seed', { type: 'number', default: 1, describe: 'seed for weights and input' })
     .option('warmup', { type: 'number', default: 1, describe: 'untimed inferences before the timed ones' })
     .option('runs', { type: 'number', default: 5, describe: 'timed inferences' })
@@ -38,7 +48,9 @@ export interface BenchArgs {
   board?: string | undefined;
   emulate?: boolean | undefined;
   model: string[];
-  schedule: 'layer';
+  schedule: ScheduleName[];
+  patches?: number | undefined;
+  split?: number | undefined;
   seed: number;
   warmup: number;
   runs: number;
@@ -67,9 +79,15 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const board = await loadBoard(args.board ?? DEFAULT_BOARD);
   if (!emulate) await requireHardware(board);
   const runner = createQemuRunner(board);
-  // Every model is read and checked before anything runs or is stored.
-  const models = await Promise.all(args.model.map((m) => loadModel(m, args.seed)));
-  const cases: BenchCase[] = models.map((model) => ({ model, schedule: args.schedule }));
+  // Every model is read and every case planned before anything runs or is stored.
+  const models = await Promise.all(expandModels(args.model).map((m) => loadModel(m, args.seed)));
+  const schedules = [...new Set(args.schedule)];
+  if ((args.patches !== undefined || args.split !== undefined) && !schedules.includes('patch')) {
+    throw new UserError('--patches and --split go with --schedule patch', { exitCode: 2 });
+  }
+  const plans = models.flatMap((model) =>
+    schedules.map((schedule) => planFor(schedule === 'patch' ? { model, schedule, patches: args.patches, split: args.split } : { model, schedule })),
+  );
 
   const controller = new AbortController();
   // A persistent listener: with none left, execa's exit hook would re-raise the signal and kill
@@ -98,17 +116,17 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
       runner: runner.kind,
       args: { ...args, emulate },
     });
-    for (const c of cases) {
+    for (const plan of plans) {
       const row = {
         runId,
         ...(await benchCase(
           { runner, seed: args.seed, warmup: args.warmup, runs: args.runs, inferenceTimeoutMs: args.timeout, buildRoot: args.buildDir, signal: controller.signal },
-          c,
+          plan,
         )),
       };
       store.addResult(row);
       rows.push(row);
-      progress(`${row.model}/${row.schedule}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`);
+      progress(`${row.model}/${scheduleLabel(row.schedule, row.scheduleOptions)}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`);
     }
     store.finishRun(runId, 'complete');
   } catch (error) {
@@ -120,7 +138,10 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   }
 
   if (args.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-  else process.stdout.write(resultsTable(rows));
+  else {
+    process.stdout.write(resultsTable(rows));
+    if (schedules.length > 1) process.stdout.write('\n' + comparisonTable(rows));
+  }
   progress(`Stored run ${runId} in ${args.db}`);
   const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'does-not-fit');
   return failed.length === 0 ? 0 : 1;

@@ -4,7 +4,7 @@ import { PUBLISHED } from '../model/published.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import type { Model } from '../model/ir.js';
 import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
-import { defaultPatchOptions, planPatches } from '../schedule/patch.js';
+import { defaultPatchOptions, planPatches, planPatchSchedule } from '../schedule/patch.js';
 import { UserError } from '../util/errors.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import { formatInt, renderTable } from './table.js';
@@ -37,6 +37,7 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
   const options = defaultPatchOptions(model, { patches: args.patches, split: args.split });
   const pp = planPatches(model, options);
   const layerwisePeak = paperPeakBytes(model);
+  const arena = { layerwise: planLayerwise(model).arenaBytes, patched: planPatchSchedule(model, options).arenaBytes };
   const m = pp.macs;
   const totalUnclipped = m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped;
   const overhead = (patched: number, layerwise: number) => patched / layerwise - 1;
@@ -57,6 +58,7 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
       overallUnclipped: overhead(totalUnclipped, m.totalLayerwise),
     },
     paperPeakBytes: { layerwise: layerwisePeak, patched: pp.paperPeakBytes, stage: pp.stagePaperPeakBytes, rest: pp.restPaperPeakBytes },
+    arenaBytes: arena,
   };
   if (args.json) {
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -68,6 +70,7 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
       `${model.name}: schedule patch, ${options.patches}×${options.patches} patches, stage = blocks 0-${options.split - 1} (${pp.stageOps.length} ops), stage output ${stageOut.join('×')}`,
       `largest patch input           ${pp.patchInput.h}×${pp.patchInput.w}`,
       `paper-metric peak             layer-wise ${kB(layerwisePeak)} -> patched ${kB(pp.paperPeakBytes)} (stage ${formatInt(pp.stagePaperPeakBytes)} B incl. its output, rest ${formatInt(pp.restPaperPeakBytes)} B)`,
+      `real arena peak               layer-wise ${kB(arena.layerwise)} -> patched ${kB(arena.patched)} (what the firmware allocates)`,
       `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)} -> patched ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}); unclipped ${formatInt(m.stagePatchedUnclipped)} (${pct(m.stagePatchedUnclipped, m.stageLayerwise, 1)})`,
       `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)} -> patched ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}); unclipped ${pct(totalUnclipped, m.totalLayerwise, 1)}`,
       'Patched MACs count each pixel a patch computes with its full k×k taps, as the layer-wise count does;',

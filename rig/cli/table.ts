@@ -1,5 +1,6 @@
 // Plain-text tables for the terminal.
 import { PUBLISHED } from '../model/published.js';
+import { scheduleLabel } from '../schedule/plan.js';
 import type { ResultRow } from '../store/db.js';
 
 export function formatInt(n: number | null | undefined): string {
@@ -26,7 +27,7 @@ export function resultsTable(rows: readonly ResultRow[]): string {
   const headers = ['model', 'schedule', 'board', 'runner', 'status', 'latency unit', 'n', 'min', 'median', 'max', 'arena planned', 'arena measured', 'stack', 'flash', 'static RAM', 'MACs', 'CRC device', 'CRC reference'];
   const body = rows.map((r) => [
     r.model,
-    r.schedule,
+    scheduleLabel(r.schedule, r.scheduleOptions),
     r.board,
     r.runner,
     r.status,
@@ -44,12 +45,51 @@ export function resultsTable(rows: readonly ResultRow[]): string {
     r.outputCrc32 ?? '-',
     r.referenceCrc32,
   ]);
-  const notes = rows.filter((r) => r.detail !== null).map((r) => `${r.model}/${r.schedule} ${r.status}: ${r.detail}`);
+  const notes = rows.filter((r) => r.detail !== null).map((r) => `${r.model}/${scheduleLabel(r.schedule, r.scheduleOptions)} ${r.status}: ${r.detail}`);
+  return [renderTable(headers, body, new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15])), ...notes, ...tinyEngineNotes(rows)].join('\n') + '\n';
+}
+
+function tinyEngineNotes(rows: readonly ResultRow[]): string[] {
+  const notes: string[] = [];
   for (const r of rows) {
-    const tinyEngine = PUBLISHED.get(r.model)?.tinyEngineLayerwisePeakBytes;
-    if (tinyEngine !== undefined && r.schedule === 'layer') {
-      notes.push(`${r.model}: planned arena ${formatInt(r.memory.plannedArenaBytes)} B, measured ${formatInt(r.memory.measuredArenaBytes)} B; TinyEngine's layer-wise plan: ${formatInt(tinyEngine)} B`);
+    const p = PUBLISHED.get(r.model);
+    const arena = `planned arena ${formatInt(r.memory.plannedArenaBytes)} B, measured ${formatInt(r.memory.measuredArenaBytes)} B`;
+    if (p?.tinyEngineLayerwisePeakBytes !== undefined && r.schedule === 'layer') {
+      notes.push(`${r.model}: ${arena}; TinyEngine's layer-wise plan: ${formatInt(p.tinyEngineLayerwisePeakBytes)} B`);
+    }
+    if (p?.tinyEnginePatch !== undefined && r.schedule === 'patch') {
+      notes.push(`${r.model} ${scheduleLabel(r.schedule, r.scheduleOptions)}: ${arena}; TinyEngine's patch-based plan: ${formatInt(p.tinyEnginePatch.peakBytes)} B (${p.tinyEnginePatch.plan})`);
     }
   }
-  return [renderTable(headers, body, new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15])), ...notes].join('\n') + '\n';
+  return notes;
+}
+
+const ratio = (value: number | null | undefined, base: number | null | undefined) =>
+  value === null || value === undefined || base === null || base === undefined || base === 0 ? '-' : `${(value / base).toFixed(3)}×`;
+
+/**
+ * Schedules side by side, one line per model and schedule: real peak (planned, and whether the
+ * device measured the same), paper-metric peak, executed MACs against layer-wise, and the median
+ * latency against the same model's layer-wise row.
+ */
+export function comparisonTable(rows: readonly ResultRow[]): string {
+  const unit = rows.find((r) => r.latency !== null);
+  const headers = ['model', 'schedule', 'status', 'real peak B', 'measured', 'paper peak B', 'MACs', 'MACs / layer-wise', `median ${unit === undefined ? 'latency' : latencyLabel(unit)}`, 'latency / layer-wise'];
+  const body = rows.map((r) => {
+    const layer = rows.find((l) => l.model === r.model && l.schedule === 'layer' && l.runner === r.runner && l.board === r.board);
+    const measured = r.memory.measuredArenaBytes;
+    return [
+      r.model,
+      scheduleLabel(r.schedule, r.scheduleOptions),
+      r.status,
+      formatInt(r.memory.plannedArenaBytes),
+      measured === null ? '-' : measured === r.memory.plannedArenaBytes ? '= planned' : formatInt(measured),
+      formatInt(r.memory.paperPeakBytes),
+      formatInt(r.macs),
+      ratio(r.macs, r.layerwiseMacs),
+      formatInt(r.latency?.median),
+      ratio(r.latency?.median, layer?.latency?.median),
+    ];
+  });
+  return renderTable(headers, body, new Set([3, 4, 5, 6, 7, 8, 9])) + '\n';
 }

@@ -10,6 +10,8 @@ export interface Published {
   readonly flashKB?: number;
   /** TinyEngine's static layer-wise plan (PEAK_MEM of its generated code). */
   readonly tinyEngineLayerwisePeakBytes?: number;
+  /** TinyEngine's static patch-based plan: PEAK_MEM and the plan it belongs to. */
+  readonly tinyEnginePatch?: { readonly peakBytes: number; readonly plan: string };
   /** msf-CNN's layer-wise peak (input + output of a layer, depthwise not in place). */
   readonly msfLayerwisePeakBytes?: number;
 }
@@ -31,7 +33,11 @@ export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Publish
   ['mcunet-in3', zoo(81.8, 0.74, 293, 897)],
   ['mcunet-in4', zoo(125.9, 1.73, 456, 1876)],
   ['mcunet-vww0', zoo(6.0, 0.37, 146, 617)],
-  ['mcunet-vww1', { ...zoo(11.6, 0.43, 162, 689), tinyEngineLayerwisePeakBytes: 93_992 }],
+  ['mcunet-vww1', {
+      ...zoo(11.6, 0.43, 162, 689),
+      tinyEngineLayerwisePeakBytes: 93_992,
+      tinyEnginePatch: { peakBytes: 62_352, plan: '2×2 patches, stage = first 5 layers ending at 20×20×48 (before a projection), patch input 47×47' },
+    },],
   ['mcunet-vww2', zoo(55.8, 0.64, 311, 897)],
   ['mbv2-w1.0-r224', { source: 'MCUNetV2 Table 1', macs: 300e6 }],
   ['msf-mbv2-w0.35-r144', { source: 'msf-CNN', macs: 18_909_490, msfLayerwisePeakBytes: 194_400 }],

@@ -1,7 +1,7 @@
 // Per-layer and whole-network figures of a model under the layer-wise schedule, each named for
 // what it is. Analytic: derived from the architecture and the plan, nothing measured.
 import { opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
-import type { Plan } from './plan.js';
+import { opSteps, type Plan } from './plan.js';
 
 export interface LayerFigures {
   readonly name: string;
@@ -61,7 +61,7 @@ export function analyze(plan: Plan): ModelFigures {
     params: opParams(op),
     weightBytes: opWeightBytes(op),
     activationBytes: layerBytes(model, op),
-    inPlace: plan.steps[i]?.inPlace ?? false,
+    inPlace: opSteps(plan).some((s) => s.op === i && s.inPlace),
   }));
   const sum = (f: (l: LayerFigures) => number) => layers.reduce((s, l) => s + f(l), 0);
   return {

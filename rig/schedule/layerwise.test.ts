@@ -5,6 +5,7 @@ import { parseModelSpec } from '../model/spec.js';
 import { TINY_CNN } from '../model/zoo.js';
 import { placeBuffers } from './arena.js';
 import { planLayerwise } from './layerwise.js';
+import { opSteps } from './plan.js';
 
 test('placeBuffers reuses space of buffers that are no longer live', () => {
   // a (0..1) 100 B, b (1..2) 50 B, c (2..3) 80 B: c can take a's place once a is dead.
@@ -40,7 +41,7 @@ test('tiny-cnn plans to the largest input+output pair of any layer', () => {
   // MACs: 16·16·8·27 + 16·16·8·9 + 16·16·16·8 + 16·10
   assert.equal(plan.macs, 55296 + 18432 + 32768 + 160);
   const input = plan.buffers.find((b) => b.tensors.includes(0))!;
-  assert.equal(input.first, -1);
+  assert.equal(input.first, 0, 'step 0 copies the input in');
   assert.equal(input.sizeBytes, 3072);
 });
 
@@ -52,15 +53,16 @@ test('a residual block keeps its input alive until the add, runs depthwise and a
   const kinds = model.ops.map((o) => o.kind);
   assert.deepEqual(kinds, ['conv2d', 'dwconv2d', 'conv2d', 'add']);
   const plan = planLayerwise(model);
-  assert.deepEqual(plan.steps.map((s) => s.inPlace), [false, true, false, true]);
+  const ops = opSteps(plan);
+  assert.deepEqual(ops.map((s) => s.inPlace), [false, true, false, true]);
   const input = plan.buffers.find((b) => b.tensors.includes(model.input))!;
-  assert.equal(input.last, 3, 'the block input lives until the add');
+  assert.equal(input.last, 4, 'the block input lives until the add');
   // expand output and dw output share one buffer; the add writes over the projection.
   const expanded = model.ops[0]!.output;
   assert.deepEqual(plan.buffers.find((b) => b.tensors.includes(expanded))!.tensors, [expanded, model.ops[1]!.output]);
   assert.ok(plan.buffers.find((b) => b.tensors.includes(model.ops[2]!.output))!.tensors.includes(model.ops[3]!.output));
   // dw step: input 256 + expanded 768 + one 64-byte channel plane of scratch.
-  assert.equal(plan.steps[1]!.scratch?.sizeBytes, 64);
+  assert.equal(ops[1]!.scratch?.sizeBytes, 64);
   // project step: input 256 + dw output 768 + projection 256.
   assert.equal(plan.arenaBytes, 256 + 768 + 256);
 });
@@ -69,5 +71,5 @@ test('no in place when the depthwise input is read again later (expand 1 with a 
   const model = lowerModel(parseModelSpec({ name: 'r1', input: [6, 5, 8], blocks: [{ type: 'mbconv', expand: 1, out: 8, k: 5 }] }, 'r1'), 1);
   const plan = planLayerwise(model);
   assert.deepEqual(model.ops.map((o) => o.kind), ['dwconv2d', 'conv2d', 'add']);
-  assert.equal(plan.steps[0]!.inPlace, false);
+  assert.equal(opSteps(plan)[0]!.inPlace, false);
 });

@@ -4,7 +4,12 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
-import { defaultPatchOptions, gridBounds, inputRegion, planPatches, regionPixels } from './patch.js';
+import { defaultPatchOptions, gridBounds, inputRegion, planPatches, planPatchSchedule } from './patch.js';
+import { regionPixels } from './plan.js';
+import { checkPlan } from './check.js';
+import { planLayerwise } from './layerwise.js';
+import { modelMacs } from '../model/ir.js';
+import { randomSpec } from '../model/testing.js';
 
 const zoo = (name: string) => lowerModel(parseModelSpec(BUILTIN_MODELS.get(name)!, name), 1);
 
@@ -62,10 +67,55 @@ test('impossible settings are refused with what was expected and found', () => {
   refuse({ patches: 40, split: 2 }, /--patches 40: expected a whole number from 1 to 16 .*16×16/);
   refuse({ patches: 2, split: 4 }, /block 3 of tiny-cnn is avgpool .*split after a global pool/);
   refuse({ patches: 2, split: 0 }, /--split 0: expected a whole number of blocks from 1 to 4/);
-  // The default split has the lowest patched peak of every valid split (the earliest on a tie).
+  // The default split has the smallest arena of every valid split (the earliest on a tie).
   const chosen = defaultPatchOptions(model, {});
   assert.equal(chosen.patches, 2);
-  const peaks = [1, 2, 3].map((split) => planPatches(model, { patches: 2, split }).paperPeakBytes);
+  const peaks = [1, 2, 3].map((split) => planPatchSchedule(model, { patches: 2, split }).arenaBytes);
   assert.equal(chosen.split, peaks.indexOf(Math.min(...peaks)) + 1);
   assert.deepEqual(defaultPatchOptions(model, { split: 2 }), { patches: 2, split: 2 });
+});
+
+test('random specs: every layer-wise and patch plan passes the symbolic run, and counts what it executes', () => {
+  let patchPlans = 0;
+  for (let seed = 1; seed <= 150; seed++) {
+    const model = lowerModel(parseModelSpec(randomSpec(seed), `random-${seed}`), seed);
+    const layer = planLayerwise(model);
+    assert.deepEqual(checkPlan(layer), [], `random-${seed} layer`);
+    assert.equal(layer.macs, modelMacs(model));
+    const blocks = model.ops[model.ops.length - 1]!.block + 1;
+    for (let split = 1; split < blocks; split++)
+      for (const patches of [1, 2, 3, 4]) {
+        let plan;
+        try {
+          plan = planPatchSchedule(model, { patches, split });
+        } catch (error) {
+          if (error instanceof UserError) continue;
+          throw error;
+        }
+        patchPlans++;
+        const what = `random-${seed} patch ${patches} split ${split}`;
+        assert.deepEqual(checkPlan(plan), [], what);
+        assert.equal(plan.macs, planPatches(model, { patches, split }).macs.totalPatched, what);
+        // One patch computes only the pixels the output needs: a stride or pad 0 can leave the
+        // last rows of a tensor unread, which layer-wise computes anyway.
+        if (patches === 1) assert.ok(plan.macs <= layer.macs, what);
+        assert.ok(plan.arenaBytes >= plan.liveBytesBound, what);
+      }
+  }
+  assert.ok(patchPlans > 300, `only ${patchPlans} patch plans`);
+});
+
+test('the symbolic run catches a plan whose buffers clobber a live tensor', () => {
+  const model = zoo('tiny-cnn');
+  const plan = planPatchSchedule(model, { patches: 2, split: 2 });
+  // Move the stage output onto offset 0, where the patches' working buffers live.
+  const stageOut = plan.buffers.find((b) => b.first < plan.buffers.length && b.tensors.length === 1 && b.last > 8)!;
+  const moved = { ...stageOut, offset: 0 };
+  const swap = <T extends { buffer: typeof stageOut }>(s: T): T => (s.buffer === stageOut ? { ...s, buffer: moved } : s);
+  const broken = {
+    ...plan,
+    steps: plan.steps.map((s) => (s.kind === 'load' ? { ...s, output: swap(s.output) } : { ...s, inputs: s.inputs.map(swap), output: swap(s.output) })),
+  };
+  assert.deepEqual(checkPlan(plan), []);
+  assert.match(checkPlan(broken).join('\n'), /was overwritten/);
 });

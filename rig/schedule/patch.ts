@@ -6,16 +6,8 @@
 import { macsPerOutputPixel, opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { UserError } from '../util/errors.js';
 import { paperPeakBytes } from './analysis.js';
-
-/** Rows [y0, y1) × columns [x0, x1) of a tensor. */
-export interface Region {
-  readonly y0: number;
-  readonly y1: number;
-  readonly x0: number;
-  readonly x1: number;
-}
-
-export const regionPixels = (r: Region) => Math.max(0, r.y1 - r.y0) * Math.max(0, r.x1 - r.x0);
+import { layerwiseCalls } from './layerwise.js';
+import { allocatePlan, regionPixels, union, type Call, type Plan, type Region } from './plan.js';
 
 export interface PatchOptions {
   /** P: the stage output is cut into a P×P grid. */
@@ -82,13 +74,8 @@ export function inputRegion(model: Model, op: Op, out: Region, clip = true): Reg
       return out;
     case 'avgpool':
     case 'fc':
-      throw new Error(`${op.kind} has no spatial receptive field`);
+      return { y0: 0, y1: inH, x0: 0, x1: inW }; // every output reads the whole input
   }
-}
-
-function union(a: Region | undefined, b: Region): Region {
-  if (a === undefined) return b;
-  return { y0: Math.min(a.y0, b.y0), y1: Math.max(a.y1, b.y1), x0: Math.min(a.x0, b.x0), x1: Math.max(a.x1, b.x1) };
 }
 
 const SUPPORTED = new Set<Op['kind']>(['conv2d', 'dwconv2d', 'add']);
@@ -108,6 +95,13 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
     }
   }
   const stageOutput = model.ops[stageOps[stageOps.length - 1]!]!.output;
+  const inStage = new Set([model.input, ...stageOps.map((i) => model.ops[i]!.output)]);
+  for (const op of model.ops.filter((o) => o.block >= split)) {
+    const t = opInputs(op).find((t) => inStage.has(t) && t !== stageOutput);
+    if (t !== undefined) {
+      throw new UserError(`--split ${split}: ${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`, { exitCode: 2 });
+    }
+  }
   const [outH, outW] = model.tensors[stageOutput]!.shape;
   if (!Number.isInteger(p) || p < 1 || p > Math.min(outH, outW)) {
     throw new UserError(`--patches ${p}: expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at --split ${split} is ${outH}×${outW})`, { exitCode: 2 });
@@ -173,18 +167,40 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
 }
 
 /**
+ * The patch schedule as calls: per patch (in raster order) its input region is copied from flash,
+ * then every stage op computes its region into that patch's own buffers, the last one into the
+ * one full stage-output buffer; then the rest of the network runs layer-wise.
+ */
+export function planPatchSchedule(model: Model, options: PatchOptions): Plan {
+  const pp = planPatches(model, options);
+  const calls: Call[] = [];
+  for (const patch of pp.patches) {
+    const suffix = `@${patch.row},${patch.col}`;
+    const key = (t: number) => (t === pp.stageOutput ? `${t}` : `${t}${suffix}`);
+    calls.push({ kind: 'load', region: patch.regions.get(model.input)!, instance: key(model.input) });
+    for (const i of pp.stageOps) {
+      const op = model.ops[i]!;
+      calls.push({ kind: 'op', op: i, region: patch.regions.get(op.output)!, outInstance: key(op.output), inInstances: opInputs(op).map(key), suffix });
+    }
+  }
+  const stage = new Set(pp.stageOps);
+  calls.push(...layerwiseCalls(model, model.ops.map((_, i) => i).filter((i) => !stage.has(i))));
+  return allocatePlan(model, 'patch', { ...options }, calls, pp.paperPeakBytes);
+}
+
+/**
  * Defaults for omitted options: P = 2, and the split (over every block a patch stage can hold)
- * that gives the lowest patched paper-metric peak, the earliest on a tie (less recomputation).
+ * whose patch schedule needs the smallest arena, the earliest on a tie (less recomputation).
  */
 export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>): PatchOptions {
   const patches = given.patches ?? 2;
   if (given.split !== undefined) return { patches, split: given.split };
-  let best: { split: number; peak: number } | undefined;
+  let best: { split: number; arena: number } | undefined;
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   for (let split = 1; split < blocks; split++) {
     try {
-      const peak = planPatches(model, { patches, split }).paperPeakBytes;
-      if (best === undefined || peak < best.peak) best = { split, peak };
+      const arena = planPatchSchedule(model, { patches, split }).arenaBytes;
+      if (best === undefined || arena < best.arena) best = { split, arena };
     } catch (error) {
       if (error instanceof UserError) continue; // not a valid stage: past a pool, or too small for P
       throw error;

@@ -1,45 +1,293 @@
-// A schedule plan: where every buffer lives in the one arena, when it is live, and what each step
-// executes. Pure data, shared by the code generator, the tables and the store.
-import type { Model } from '../model/ir.js';
+// A schedule plan: the calls an inference makes, each on a region of its tensors, and where every
+// buffer lives in the one arena and when. Pure data, shared by the code generator, the tables and
+// the store. Every schedule lowers to the same form: a list of calls, each computing one region
+// of an op's output from regions of its inputs; `allocatePlan` turns that list into buffers.
+import { macsPerOutputPixel, opInputs, type Model, type Op } from '../model/ir.js';
+import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
-export type ScheduleName = 'layer';
+export type ScheduleName = 'layer' | 'patch';
+
+/** Rows [y0, y1) × columns [x0, x1) of a tensor. */
+export interface Region {
+  readonly y0: number;
+  readonly y1: number;
+  readonly x0: number;
+  readonly x1: number;
+}
+
+export const regionPixels = (r: Region) => Math.max(0, r.y1 - r.y0) * Math.max(0, r.x1 - r.x0);
+
+export function fullRegion(model: Model, tensor: number): Region {
+  const [h, w] = model.tensors[tensor]!.shape;
+  return { y0: 0, y1: h, x0: 0, x1: w };
+}
 
 export interface Buffer {
-  /** Tensors stored here; more than one when an op writes its output over its input. Empty for scratch. */
+  /** Tensors stored here over time; more than one when an op writes its output over its input. Empty for scratch. */
   readonly tensors: readonly number[];
   readonly name: string;
   readonly sizeBytes: number;
   readonly offset: number;
-  /** Live from step `first` to step `last`, both included; step -1 is the input load. */
+  /** Live from step `first` to step `last`, both included (the output stays live to the end). */
   readonly first: number;
   readonly last: number;
 }
 
-export interface Step {
+/** A region of a tensor held in a buffer, row-major HWC over the region, from the buffer's start. */
+export interface Slot {
+  readonly tensor: number;
+  readonly region: Region;
+  readonly buffer: Buffer;
+}
+
+/** Copies a region of the model input from flash into the arena. */
+export interface LoadStep {
+  readonly kind: 'load';
+  readonly name: string;
+  readonly output: Slot;
+}
+
+/** Computes `region` of an op's output into the output slot (which may hold a larger region). */
+export interface OpStep {
+  readonly kind: 'op';
   readonly op: number;
   readonly name: string;
+  readonly region: Region;
   readonly macs: number;
-  /** The op writes its output over one of its inputs. */
+  readonly inputs: readonly Slot[];
+  readonly output: Slot;
+  /** The op writes its output over one of its inputs (the same buffer). */
   readonly inPlace: boolean;
   /** Working memory the kernel needs during this step only. */
   readonly scratch: Buffer | null;
 }
 
+export type Step = LoadStep | OpStep;
+
 export interface Plan {
   readonly model: Model;
   readonly schedule: ScheduleName;
+  /** Options that shaped the schedule (patch grid and split), for the record. */
+  readonly options: Readonly<Record<string, number>>;
   readonly buffers: readonly Buffer[];
   readonly steps: readonly Step[];
   /** Bytes of arena the plan needs: the highest byte any buffer reaches. */
   readonly arenaBytes: number;
   /** The most bytes live at any one step: no layout of these buffers can need less. */
   readonly liveBytesBound: number;
-  /** MACs the schedule executes (equal to the model's for layer-wise). */
+  /** MACs the schedule executes, recomputation included. */
   readonly macs: number;
+  /** MCUNet / MCUNetV2's analytic metric for this schedule (see analysis.ts), not an arena size. */
+  readonly paperPeakBytes: number;
 }
 
-export function bufferOf(plan: Plan, tensor: number): Buffer {
-  const buffer = plan.buffers.find((b) => b.tensors.includes(tensor));
-  if (buffer === undefined) throw new Error(`plan: tensor ${tensor} has no buffer`);
-  return buffer;
+/**
+ * One call of a schedule before allocation. A tensor's `instance` names one materialization of
+ * it: a patch schedule keeps one instance of each stage tensor per patch. Instances written by
+ * several calls (the stage output, filled patch by patch) get one buffer for all of them.
+ */
+export type Call =
+  | { readonly kind: 'load'; readonly region: Region; readonly instance: string }
+  | {
+      readonly kind: 'op';
+      readonly op: number;
+      /** The output region this call computes. */
+      readonly region: Region;
+      readonly outInstance: string;
+      /** The instance each input is read from, in `opInputs` order. */
+      readonly inInstances: readonly string[];
+      readonly suffix: string;
+    };
+
+interface Instance {
+  readonly key: string;
+  readonly tensor: number;
+  region: Region | undefined;
+  writers: number;
+  first: number;
+  last: number;
+  group: Group | undefined;
+}
+
+interface Group {
+  instances: Instance[];
+  sizeBytes: number;
+  first: number;
+  last: number;
+}
+
+/** The smallest region holding both. */
+export function union(a: Region | undefined, b: Region): Region {
+  if (a === undefined) return b;
+  return { y0: Math.min(a.y0, b.y0), y1: Math.max(a.y1, b.y1), x0: Math.min(a.x0, b.x0), x1: Math.max(a.x1, b.x1) };
+}
+
+/**
+ * The input an op may overwrite: a depthwise convolution writes over its input when nothing reads
+ * that input later (one channel plane of scratch), an add over an input that dies with it. Only
+ * when the output is written by this call alone (not a tensor filled region by region).
+ */
+function inPlaceInput(op: Op, inputs: readonly Instance[], out: Instance, step: number, outputKey: string): Instance | undefined {
+  if (out.writers !== 1) return undefined;
+  const diesHere = (i: Instance | undefined) => i !== undefined && i.last === step && i.key !== outputKey;
+  switch (op.kind) {
+    case 'dwconv2d':
+      return diesHere(inputs[0]) ? inputs[0] : undefined;
+    case 'add':
+      return diesHere(inputs[1]) ? inputs[1] : diesHere(inputs[0]) ? inputs[0] : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function allocatePlan(
+  model: Model,
+  schedule: ScheduleName,
+  options: Readonly<Record<string, number>>,
+  calls: readonly Call[],
+  paperPeakBytes: number,
+): Plan {
+  const instances = new Map<string, Instance>();
+  const instance = (key: string, tensor: number) => {
+    let i = instances.get(key);
+    if (i === undefined) {
+      i = { key, tensor, region: undefined, writers: 0, first: Infinity, last: -1, group: undefined };
+      instances.set(key, i);
+    } else if (i.tensor !== tensor) throw new Error(`plan: instance ${key} holds tensors ${i.tensor} and ${tensor}`);
+    return i;
+  };
+  const outputKey = `${model.output}`;
+  // Pass 1: every instance's region (the union of what its writers compute) and lifetime.
+  calls.forEach((call, step) => {
+    if (call.kind === 'load') {
+      const i = instance(call.instance, model.input);
+      i.region = union(i.region, call.region);
+      i.writers++;
+      i.first = Math.min(i.first, step);
+      i.last = Math.max(i.last, step);
+      return;
+    }
+    const op = model.ops[call.op]!;
+    opInputs(op).forEach((t, k) => {
+      const i = instances.get(call.inInstances[k]!);
+      if (i === undefined || i.tensor !== t) throw new Error(`plan: ${op.name} reads ${call.inInstances[k]} before it is written`);
+      i.last = Math.max(i.last, step);
+    });
+    const out = instance(call.outInstance, op.output);
+    out.region = union(out.region, call.region);
+    out.writers++;
+    out.first = Math.min(out.first, step);
+    out.last = Math.max(out.last, step);
+  });
+  const modelOutput = instances.get(outputKey);
+  if (modelOutput === undefined) throw new Error('plan: nothing writes the model output');
+  // The output is read (CRC) after the last step.
+  modelOutput.last = calls.length;
+
+  const bytes = (i: Instance) => regionPixels(i.region!) * model.tensors[i.tensor]!.shape[2];
+  const groups: Group[] = [];
+  const newGroup = (i: Instance) => {
+    const g: Group = { instances: [i], sizeBytes: bytes(i), first: i.first, last: i.last };
+    groups.push(g);
+    i.group = g;
+  };
+  // Pass 2: buffers, in-place rewrites and scratch.
+  const scratch: (Interval | null)[] = [];
+  const inPlace: boolean[] = [];
+  calls.forEach((call, step) => {
+    if (call.kind === 'load') {
+      const i = instances.get(call.instance)!;
+      if (i.group === undefined) newGroup(i);
+      scratch.push(null);
+      inPlace.push(false);
+      return;
+    }
+    const op = model.ops[call.op]!;
+    const inputs = call.inInstances.map((k) => instances.get(k)!);
+    const out = instances.get(call.outInstance)!;
+    if (out.group !== undefined) {
+      scratch.push(null);
+      inPlace.push(false);
+      return;
+    }
+    const over = inPlaceInput(op, inputs, out, step, outputKey);
+    if (over === undefined) {
+      newGroup(out);
+    } else {
+      const g = over.group!;
+      g.instances.push(out);
+      g.sizeBytes = Math.max(g.sizeBytes, bytes(out));
+      g.last = Math.max(g.last, out.last);
+      out.group = g;
+    }
+    inPlace.push(over !== undefined);
+    scratch.push(op.kind === 'dwconv2d' && over !== undefined ? { sizeBytes: regionPixels(over.region!), first: step, last: step } : null);
+  });
+
+  const intervals: Interval[] = [...groups, ...scratch.filter((s): s is Interval => s !== null)];
+  const { offsets, peakBytes } = placeBuffers(intervals);
+  const buffers: Buffer[] = groups.map((g, k) => ({
+    tensors: [...new Set(g.instances.map((i) => i.tensor))],
+    name: [...new Set(g.instances.map((i) => i.key.replace(/^\d+/, (t) => model.tensors[Number(t)]!.name)))].join('+'),
+    sizeBytes: g.sizeBytes,
+    offset: offsets[k]!,
+    first: g.first,
+    last: g.last,
+  }));
+  const bufferOfGroup = new Map(groups.map((g, k) => [g, buffers[k]!]));
+  const slot = (i: Instance): Slot => ({ tensor: i.tensor, region: i.region!, buffer: bufferOfGroup.get(i.group!)! });
+  let next = groups.length;
+  const steps: Step[] = calls.map((call, step) => {
+    if (call.kind === 'load') return { kind: 'load', name: `load_input${call.instance.slice(`${model.input}`.length)}`, output: slot(instances.get(call.instance)!) };
+    const op = model.ops[call.op]!;
+    const s = scratch[step];
+    let scratchBuffer: Buffer | null = null;
+    if (s) {
+      scratchBuffer = { tensors: [], name: `${op.name}${call.suffix}_scratch`, sizeBytes: s.sizeBytes, offset: offsets[next++]!, first: step, last: step };
+      buffers.push(scratchBuffer);
+    }
+    return {
+      kind: 'op',
+      op: call.op,
+      name: op.name + call.suffix,
+      region: call.region,
+      macs: regionPixels(call.region) * macsPerOutputPixel(model, op),
+      inputs: call.inInstances.map((k) => slot(instances.get(k)!)),
+      output: slot(instances.get(call.outInstance)!),
+      inPlace: inPlace[step]!,
+      scratch: scratchBuffer,
+    };
+  });
+  return {
+    model,
+    schedule,
+    options,
+    buffers,
+    steps,
+    arenaBytes: peakBytes,
+    liveBytesBound: liveBytesBound(intervals),
+    macs: steps.reduce((sum, st) => sum + (st.kind === 'op' ? st.macs : 0), 0),
+    paperPeakBytes,
+  };
+}
+
+/** The buffer that holds the model's output after the last step. */
+export function outputSlot(plan: Plan): Slot {
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    const s = plan.steps[i]!;
+    if (s.kind === 'op' && s.output.tensor === plan.model.output) return s.output;
+  }
+  throw new Error('plan: nothing writes the model output');
+}
+
+export const opSteps = (plan: Plan): OpStep[] => plan.steps.filter((s): s is OpStep => s.kind === 'op');
+
+/** "layer", or "patch 2×2 split 3": a schedule with the options that shaped it. */
+export function scheduleLabel(schedule: string, options: Readonly<Record<string, number>>): string {
+  const { patches, split, ...rest } = options;
+  const parts = [schedule];
+  if (patches !== undefined) parts.push(`${patches}×${patches}`);
+  if (split !== undefined) parts.push(`split ${split}`);
+  for (const [k, v] of Object.entries(rest)) parts.push(`${k} ${v}`);
+  return parts.join(' ');
 }

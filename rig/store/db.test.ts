@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
+import { MIGRATIONS } from './migrations.js';
 import { DB_VERSION, Store, type ResultRow } from './db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
@@ -12,15 +13,17 @@ const dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
 const row = (runId: number): ResultRow => ({
   runId,
   model: 'm',
-  schedule: 'layer',
+  schedule: 'patch',
+  scheduleOptions: { patches: 2, split: 3 },
   board: 'f746',
   runner: 'qemu',
   status: 'ok',
   detail: null,
   latency: { unit: 'instructions', n: 3, min: 40, median: 80, max: 120 },
   samples: [40, 120, 80],
-  memory: { plannedArenaBytes: 100, measuredArenaBytes: 100, stackBytes: 64, flashBytes: 2000, staticRamBytes: 10 },
+  memory: { plannedArenaBytes: 100, measuredArenaBytes: 100, stackBytes: 64, flashBytes: 2000, staticRamBytes: 10, paperPeakBytes: 90 },
   macs: 1234,
+  layerwiseMacs: 1000,
   outputCrc32: '0badf00d',
   referenceCrc32: '0badf00d',
   kernelVariant: 'reference',
@@ -44,6 +47,24 @@ test('a new file is migrated to the current schema, in WAL mode, and rows round-
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
   raw.close();
+});
+
+test('rows stored by schema version 1 survive the upgrade and read with the new fields empty', () => {
+  const path = join(dir, 'v1.db');
+  const raw = new Database(path);
+  raw.exec(MIGRATIONS[0]!.sql);
+  raw.pragma('user_version = 1');
+  raw.exec(`INSERT INTO runs (started_at, status, host, toolchain_json, board, runner, args_json) VALUES ('t0', 'complete', 'h', '{}', 'f746', 'qemu', '{}')`);
+  raw.exec(
+    `INSERT INTO results (run_id, created_at, model, schedule, board, runner, status, planned_arena_bytes, macs, reference_crc32, seed)
+     VALUES (1, 't0', 'tiny-cnn', 'layer', 'f746', 'qemu', 'ok', 6144, 106656, '35da3dba', 1)`,
+  );
+  raw.close();
+  const store = new Store(path);
+  const [old] = store.results(1);
+  assert.equal(store.schemaVersion, DB_VERSION);
+  assert.deepEqual([old!.model, old!.memory.plannedArenaBytes, old!.scheduleOptions, old!.memory.paperPeakBytes, old!.layerwiseMacs], ['tiny-cnn', 6144, {}, null, null]);
+  store.close();
 });
 
 test('a database from a newer rig is refused, untouched', () => {

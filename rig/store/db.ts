@@ -43,6 +43,8 @@ export interface ResultRow {
   runId: number;
   model: string;
   schedule: string;
+  /** What shaped the schedule: patch grid and split; empty for layer-wise. */
+  scheduleOptions: Record<string, number>;
   board: string;
   runner: RunnerKind;
   status: ResultStatus;
@@ -55,8 +57,13 @@ export interface ResultRow {
     stackBytes: number | null;
     flashBytes: number | null;
     staticRamBytes: number | null;
+    /** MCUNet / MCUNetV2's analytic metric for the schedule (null in rows stored before it was kept). */
+    paperPeakBytes: number | null;
   };
+  /** MACs the schedule executes, recomputed halos included. */
   macs: number;
+  /** MACs of the same model layer-wise (null in rows stored before it was kept). */
+  layerwiseMacs: number | null;
   outputCrc32: string | null;
   referenceCrc32: string;
   kernelVariant: string | null;
@@ -89,6 +96,9 @@ interface ResultRecord {
   kernel_variant: string | null;
   firmware_id: string | null;
   seed: number;
+  schedule_options_json: string;
+  paper_peak_bytes: number | null;
+  layerwise_macs: number | null;
 }
 
 export const DB_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -168,6 +178,9 @@ export class Store {
       kernel_variant: row.kernelVariant,
       firmware_id: row.firmwareId,
       seed: row.seed,
+      schedule_options_json: JSON.stringify(row.scheduleOptions),
+      paper_peak_bytes: row.memory.paperPeakBytes,
+      layerwise_macs: row.layerwiseMacs,
     };
     const cols = Object.keys(rec);
     const r = this.db
@@ -210,6 +223,7 @@ function fromRecord(r: ResultRecord): ResultRow {
     runId: r.run_id,
     model: r.model,
     schedule: r.schedule,
+    scheduleOptions: JSON.parse(r.schedule_options_json) as Record<string, number>,
     board: r.board,
     runner: r.runner,
     status: r.status,
@@ -225,8 +239,10 @@ function fromRecord(r: ResultRecord): ResultRow {
       stackBytes: r.stack_bytes,
       flashBytes: r.flash_bytes,
       staticRamBytes: r.static_ram_bytes,
+      paperPeakBytes: r.paper_peak_bytes,
     },
     macs: r.macs,
+    layerwiseMacs: r.layerwise_macs,
     outputCrc32: r.output_crc32,
     referenceCrc32: r.reference_crc32,
     kernelVariant: r.kernel_variant,

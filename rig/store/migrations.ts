@@ -53,4 +53,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX results_by_case ON results(model, schedule, board, runner);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      ALTER TABLE results ADD COLUMN schedule_options_json TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE results ADD COLUMN paper_peak_bytes INTEGER;
+      ALTER TABLE results ADD COLUMN layerwise_macs INTEGER;
+    `,
+  },
 ];

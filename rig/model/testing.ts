@@ -1,0 +1,45 @@
+// Random model specs for tests: odd sizes, every kernel size from 1 to 7, stride 2 at odd inputs,
+// padding 0 or "same", residual blocks, odd channel counts. Deterministic per seed.
+import { convOutputSize } from './ir.js';
+import { createPrng } from './prng.js';
+import type { ModelSpecInput } from './spec.js';
+
+type Block = ModelSpecInput['blocks'][number];
+
+export function randomSpec(seed: number, { minSize = 7, maxSize = 23 } = {}): ModelSpecInput {
+  const r = createPrng(seed, 0x5eed);
+  const pick = <T>(xs: readonly T[]): T => xs[r.int(0, xs.length - 1)]!;
+  let h = r.int(minSize, maxSize);
+  let w = r.int(minSize, maxSize);
+  let c = r.int(1, 5);
+  const input: [number, number, number] = [h, w, c];
+  const blocks: Block[] = [];
+  const count = r.int(2, 5);
+  for (let i = 0; i < count; i++) {
+    const type = pick(['conv2d', 'mbconv', 'mbconv', 'dwconv2d'] as const);
+    const k = type === 'conv2d' ? pick([1, 2, 3, 5, 7]) : pick([3, 5, 7]);
+    const stride = h >= 6 && w >= 6 && r.int(0, 2) === 0 ? 2 : 1;
+    const pad = type !== 'mbconv' && h >= k && w >= k && r.int(0, 3) === 0 ? 0 : undefined;
+    const p = pad ?? Math.floor(k / 2);
+    const outH = convOutputSize(h, k, stride, p);
+    const outW = convOutputSize(w, k, stride, p);
+    if (outH < 2 || outW < 2) continue;
+    const act = pick(['relu', 'relu6', 'none'] as const);
+    if (type === 'conv2d') {
+      c = r.int(1, 9);
+      blocks.push({ type, out: c, k, stride, act, ...(pad === undefined ? {} : { pad }) });
+    } else if (type === 'dwconv2d') {
+      blocks.push({ type, k, stride, act, ...(pad === undefined ? {} : { pad }) });
+    } else {
+      // Keep the channels now and then so that stride-1 blocks get their residual add.
+      const out = r.int(0, 1) === 0 ? c : r.int(1, 9);
+      blocks.push({ type, expand: pick([1, 2, 3, 2.5]), out, k, stride, act });
+      c = out;
+    }
+    h = outH;
+    w = outW;
+  }
+  if (blocks.length === 0) blocks.push({ type: 'conv2d', out: 3, k: 3, stride: 1 });
+  blocks.push({ type: 'avgpool' }, { type: 'fc', out: r.int(2, 5) });
+  return { name: `random-${seed}`, input, blocks };
+}
