@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -149,21 +149,50 @@ test('rig doctor lists the toolchain with versions', async () => {
   assert.ok(tools.every((t) => t.ok), JSON.stringify(tools));
 });
 
-test('mcunet-vww1 runs bit-exact with measured arena equal to the plan; a network too big for the board is a does-not-fit row', async () => {
+test('mcunet-vww1 runs bit-exact layer-wise and patch-based with measured arena equal to the plan; a network too big for the board is a does-not-fit row', async () => {
   const db = join(dir, 'zoo.db');
-  const r = await rig(['bench', '--emulate', '--board', 'f746', '--model', 'mcunet-vww1', '--model', 'mcunet-in4', '--runs', '1', '--warmup', '0', '--db', db, '--build-dir', join(dir, 'build')]);
+  const r = await rig([
+    'bench', '--emulate', '--board', 'f746', '--model', 'mcunet-vww1', '--model', 'mcunet-in4', '--schedule', 'layer', '--schedule', 'patch',
+    '--patches', '2', '--split', '3', '--runs', '1', '--warmup', '0', '--db', db, '--build-dir', join(dir, 'build'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /mcunet-vww1\s+layer\s+f746\s+qemu\s+ok/);
+  assert.match(r.stdout, /mcunet-vww1\s+patch 2×2 split 3\s+f746\s+qemu\s+ok/);
   assert.match(r.stdout, /mcunet-vww1: planned arena 89,600 B, measured 89,600 B; TinyEngine's layer-wise plan: 93,992 B/);
+  assert.match(r.stdout, /mcunet-vww1 patch 2×2 split 3: planned arena 33,968 B, measured 33,968 B; TinyEngine's patch-based plan: 62,352 B/);
   assert.match(r.stdout, /mcunet-in4\s+layer\s+f746\s+qemu\s+does-not-fit/);
   assert.match(r.stdout, /mcunet-in4 needs 408 KB of SRAM \(arena 409600 B \+ stack 8192 B\); f746 has 320 KB/);
+  // The schedules side by side: real and paper peaks, MACs and instructions against layer-wise.
+  assert.match(r.stdout, /mcunet-vww1\s+patch 2×2 split 3\s+ok\s+33,968\s+= planned\s+31,096\s+11,739,520\s+1\.014×\s+[\d,]+\s+1\.0\d\d×/);
   const store = new Store(db);
   try {
     const rows = store.results(1);
-    assert.deepEqual(rows.map((row) => [row.model, row.status]), [['mcunet-vww1', 'ok'], ['mcunet-in4', 'does-not-fit']]);
-    assert.equal(rows[0]!.outputCrc32, rows[0]!.referenceCrc32);
+    assert.deepEqual(rows.map((row) => [row.model, row.schedule, row.status]), [
+      ['mcunet-vww1', 'layer', 'ok'],
+      ['mcunet-vww1', 'patch', 'ok'],
+      ['mcunet-in4', 'layer', 'does-not-fit'],
+      ['mcunet-in4', 'patch', 'does-not-fit'],
+    ]);
+    for (const row of rows.slice(0, 2)) assert.equal(row.outputCrc32, row.referenceCrc32);
     assert.equal(rows[0]!.macs, 11_578_816);
+    assert.deepEqual(rows[1]!.scheduleOptions, { patches: 2, split: 3 });
+    assert.equal(rows[1]!.layerwiseMacs, 11_578_816);
+    assert.equal(rows[1]!.memory.measuredArenaBytes, rows[1]!.memory.plannedArenaBytes);
   } finally {
     store.close();
   }
+});
+
+test('impossible patch settings are refused before anything is built or stored', async () => {
+  const db = join(dir, 'refused.db');
+  const alone = await rig(['bench', '--patches', '2', '--db', db]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--patches and --split go with --schedule patch/);
+  const pool = await rig(['bench', '--schedule', 'patch', '--split', '4', '--db', db]);
+  assert.equal(pool.code, 2);
+  assert.match(pool.stderr, /--split 4: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);
+  const big = await rig(['bench', '--schedule', 'patch', '--patches', '17', '--split', '1', '--db', db]);
+  assert.equal(big.code, 2);
+  assert.match(big.stderr, /--patches 17: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at --split 1 is 16×16\)/);
+  assert.equal(existsSync(db), false);
 });

@@ -18,6 +18,27 @@ test('rig plan --json gives MobileNetV2 its 1,404,928 B paper-metric peak and ~3
   assert.ok(plan.arenaPeakBytes >= plan.paperPeakBytes);
 });
 
+test('rig plan --schedule patch reproduces MCUNetV2 Table 1 and gives the real arena of the patched network', async () => {
+  const r = await rig(['plan', '--model', 'mbv2-w1.0-r224', '--schedule', 'patch', '--patches', '4', '--split', '5', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout) as {
+    patchInput: { h: number; w: number };
+    paperPeakBytes: { layerwise: number; patched: number };
+    arenaBytes: { layerwise: number; patched: number };
+    overhead: { stage: number; stageUnclipped: number; overall: number; overallUnclipped: number };
+  };
+  assert.deepEqual(p.patchInput, { h: 75, w: 75 });
+  assert.equal(p.paperPeakBytes.layerwise, 1_404_928);
+  assert.equal(p.paperPeakBytes.patched, 175_616);
+  assert.equal(p.overhead.stageUnclipped.toFixed(2), '0.42');
+  assert.equal(p.overhead.overallUnclipped.toFixed(2), '0.13');
+  assert.ok(p.overhead.stage > 0.3 && p.overhead.stage < p.overhead.stageUnclipped);
+  assert.ok(p.arenaBytes.patched >= p.paperPeakBytes.patched && p.arenaBytes.patched < p.arenaBytes.layerwise / 3);
+  const text = await rig(['plan', '--model', 'mbv2-w1.0-r224', '--schedule', 'patch', '--patches', '4', '--split', '5']);
+  assert.match(text.stdout, /paper-metric peak\s+layer-wise 1,404,928 B \(1372\.0 KB\) -> patched 175,616 B \(171\.5 KB\)/);
+  assert.match(text.stdout, /real arena peak\s+layer-wise [\d,]+ B .* -> patched [\d,]+ B/);
+});
+
 test('rig plan prints layers and both peaks, each named', async () => {
   const r = await rig(['plan', '--model', 'mcunet-vww1']);
   assert.equal(r.code, 0, r.stderr);
