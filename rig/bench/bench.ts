@@ -7,6 +7,7 @@ import type { Runner } from '../deploy/types.js';
 import { modelMacs, type Model } from '../model/ir.js';
 import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
+import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
@@ -101,6 +102,8 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
 
+  const problems = checkPlan(plan);
+  if (problems.length > 0) return { ...base, status: 'error', detail: `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}` };
   const tooBig = fitsProblem(plan, board);
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
