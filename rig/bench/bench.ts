@@ -9,7 +9,8 @@ import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
 import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
-import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
+import { defaultPatchOptions, planPatchSchedule, type PatchOptions } from '../schedule/patch.js';
+import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
 import { crc32, hex32 } from '../util/crc32.js';
@@ -37,10 +38,15 @@ export interface BenchContext {
 export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
   switch (schedule) {
     case 'layer':
-      if (patches !== undefined || split !== undefined) throw new UserError('--patches and --split go with --schedule patch', { exitCode: 2 });
+      if (patches !== undefined || split !== undefined) throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
       return planLayerwise(model);
     case 'patch':
       return planPatchSchedule(model, defaultPatchOptions(model, { patches, split }));
+    case 'stream1d':
+    case 'stream2d': {
+      const planner = (m: Model, options: PatchOptions) => planStreamSchedule(m, schedule, options);
+      return planner(model, defaultPatchOptions(model, { patches, split }, planner));
+    }
   }
 }
 

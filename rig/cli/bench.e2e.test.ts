@@ -187,7 +187,7 @@ test('impossible patch settings are refused before anything is built or stored',
   const db = join(dir, 'refused.db');
   const alone = await rig(['bench', '--patches', '2', '--db', db]);
   assert.equal(alone.code, 2);
-  assert.match(alone.stderr, /--patches and --split go with --schedule patch/);
+  assert.match(alone.stderr, /--patches and --split go with --schedule patch, stream1d or stream2d/);
   const pool = await rig(['bench', '--schedule', 'patch', '--split', '4', '--db', db]);
   assert.equal(pool.code, 2);
   assert.match(pool.stderr, /--split 4: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);

@@ -19,7 +19,7 @@ import { comparisonTable, resultsTable } from './table.js';
 
 export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
 export const DEFAULT_BOARD = 'f746';
-export const SCHEDULES = ['layer', 'patch'] as const satisfies readonly ScheduleName[];
+export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const satisfies readonly ScheduleName[];
 /** `--model zoo`: every built-in network of the papers (all but the small default). */
 export const ZOO_ALIAS = 'zoo';
 
@@ -82,11 +82,12 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   // Every model is read and every case planned before anything runs or is stored.
   const models = await Promise.all(expandModels(args.model).map((m) => loadModel(m, args.seed)));
   const schedules = [...new Set(args.schedule)];
-  if ((args.patches !== undefined || args.split !== undefined) && !schedules.includes('patch')) {
-    throw new UserError('--patches and --split go with --schedule patch', { exitCode: 2 });
+  const tiled = schedules.filter((s) => s !== 'layer');
+  if ((args.patches !== undefined || args.split !== undefined) && tiled.length === 0) {
+    throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
   }
   const plans = models.flatMap((model) =>
-    schedules.map((schedule) => planFor(schedule === 'patch' ? { model, schedule, patches: args.patches, split: args.split } : { model, schedule })),
+    schedules.map((schedule) => planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: args.patches, split: args.split })),
   );
 
   const controller = new AbortController();

@@ -115,6 +115,7 @@ const sameRegion = (a: Region, b: Region) => a.y0 === b.y0 && a.y1 === b.y1 && a
 function describe(model: Model, step: Step): string {
   const r = (x: Region) => `[${x.y0},${x.y1})x[${x.x0},${x.x1})`;
   if (step.kind === 'load') return `${step.name}: input rows x cols ${r(step.output.region)}`;
+  if (step.kind === 'copy') return `${step.name} rows x cols ${r(step.region)}`;
   const op = model.ops[step.op]!;
   const whole = sameRegion(step.region, fullRegion(model, op.output));
   return `${step.name} (${op.kind}${step.inPlace ? ', in place' : ''})${whole ? '' : ` rows x cols ${r(step.region)}`}`;
@@ -132,6 +133,11 @@ export function generateModelC(plan: Plan): string {
     if (step.kind === 'load') {
       windows.push(windowStruct(win, [fullRegion(model, model.input)], step.output.region, step.output.region));
       calls.push(`    rig_copy_s8(&${win}, ${model.tensors[model.input]!.shape[2]}, rig_input, ${ptr(step.output)}); /* ${describe(model, step)} */`);
+      return;
+    }
+    if (step.kind === 'copy') {
+      windows.push(windowStruct(win, [step.input.region], step.output.region, step.region));
+      calls.push(`    rig_copy_s8(&${win}, ${model.tensors[step.output.tensor]!.shape[2]}, ${ptr(step.input)}, ${ptr(step.output)}); /* ${describe(model, step)} */`);
       return;
     }
     const op = model.ops[step.op]!;

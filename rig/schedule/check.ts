@@ -56,6 +56,12 @@ export function checkPlan(plan: Plan): string[] {
       write(step.output, step.output.region, step.name);
       continue;
     }
+    if (step.kind === 'copy') {
+      if (step.input.tensor !== step.output.tensor) problems.push(`${step.name}: copies tensor ${step.input.tensor} into ${step.output.tensor}`);
+      read(step.input, step.region, `${step.name} reads`);
+      write(step.output, step.region, `${step.name} writes`);
+      continue;
+    }
     const op = model.ops[step.op]!;
     // Scratch first: an in-place depthwise copies each channel there before reading it.
     if (step.scratch !== null) arena.fill(GARBAGE, step.scratch.offset, step.scratch.offset + step.scratch.sizeBytes);

@@ -4,7 +4,8 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
-import { defaultPatchOptions, gridBounds, inputRegion, planPatches, planPatchSchedule } from './patch.js';
+import { defaultPatchOptions, inputRegion, planPatches, planPatchSchedule } from './patch.js';
+import { gridBounds } from './tiling.js';
 import { regionPixels } from './plan.js';
 import { checkPlan } from './check.js';
 import { planLayerwise } from './layerwise.js';
@@ -114,7 +115,9 @@ test('the symbolic run catches a plan whose buffers clobber a live tensor', () =
   const swap = <T extends { buffer: typeof stageOut }>(s: T): T => (s.buffer === stageOut ? { ...s, buffer: moved } : s);
   const broken = {
     ...plan,
-    steps: plan.steps.map((s) => (s.kind === 'load' ? { ...s, output: swap(s.output) } : { ...s, inputs: s.inputs.map(swap), output: swap(s.output) })),
+    steps: plan.steps.map((s) =>
+      s.kind === 'load' ? { ...s, output: swap(s.output) } : s.kind === 'copy' ? { ...s, input: swap(s.input), output: swap(s.output) } : { ...s, inputs: s.inputs.map(swap), output: swap(s.output) },
+    ),
   };
   assert.deepEqual(checkPlan(plan), []);
   assert.match(checkPlan(broken).join('\n'), /was overwritten/);

@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import { paperPeakBytes } from './analysis.js';
 import { layerwiseCalls } from './layerwise.js';
 import { allocatePlan, regionPixels, union, type Call, type Plan, type Region } from './plan.js';
+import { gridBounds, inputSpan, stageCalls } from './tiling.js';
 
 export interface PatchOptions {
   /** P: the stage output is cut into a P×P grid. */
@@ -47,35 +48,11 @@ export interface PatchPlan {
   readonly restPaperPeakBytes: number;
 }
 
-/** Grid boundaries: cell i covers [floor(i·n/P), floor((i+1)·n/P)). */
-export function gridBounds(n: number, parts: number): number[] {
-  return Array.from({ length: parts + 1 }, (_, i) => Math.floor((i * n) / parts));
-}
-
-/**
- * The input region an op reads to produce `out` of its output: clipped to the input (the taps
- * outside it are the layer-wise padding), or unclipped (padding counted as if it were data).
- */
+/** The input region an op reads to produce `out` of its output (see `inputSpan`). */
 export function inputRegion(model: Model, op: Op, out: Region, clip = true): Region {
-  const [inH, inW] = model.tensors[op.input]!.shape;
-  const lo = (v: number) => (clip ? Math.max(0, v) : v);
-  const hiY = (v: number) => (clip ? Math.min(inH, v) : v);
-  const hiX = (v: number) => (clip ? Math.min(inW, v) : v);
-  switch (op.kind) {
-    case 'conv2d':
-    case 'dwconv2d':
-      return {
-        y0: lo(out.y0 * op.stride - op.padTop),
-        y1: hiY((out.y1 - 1) * op.stride - op.padTop + op.kh),
-        x0: lo(out.x0 * op.stride - op.padLeft),
-        x1: hiX((out.x1 - 1) * op.stride - op.padLeft + op.kw),
-      };
-    case 'add':
-      return out;
-    case 'avgpool':
-    case 'fc':
-      return { y0: 0, y1: inH, x0: 0, x1: inW }; // every output reads the whole input
-  }
+  const rows = inputSpan(model, op, 0, { lo: out.y0, hi: out.y1 }, clip);
+  const cols = inputSpan(model, op, 1, { lo: out.x0, hi: out.x1 }, clip);
+  return { y0: rows.lo, y1: rows.hi, x0: cols.lo, x1: cols.hi };
 }
 
 const SUPPORTED = new Set<Op['kind']>(['conv2d', 'dwconv2d', 'add']);
@@ -173,33 +150,30 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
  */
 export function planPatchSchedule(model: Model, options: PatchOptions): Plan {
   const pp = planPatches(model, options);
-  const calls: Call[] = [];
-  for (const patch of pp.patches) {
-    const suffix = `@${patch.row},${patch.col}`;
-    const key = (t: number) => (t === pp.stageOutput ? `${t}` : `${t}${suffix}`);
-    calls.push({ kind: 'load', region: patch.regions.get(model.input)!, instance: key(model.input) });
-    for (const i of pp.stageOps) {
-      const op = model.ops[i]!;
-      calls.push({ kind: 'op', op: i, region: patch.regions.get(op.output)!, outInstance: key(op.output), inInstances: opInputs(op).map(key), suffix });
-    }
-  }
   const stage = new Set(pp.stageOps);
-  calls.push(...layerwiseCalls(model, model.ops.map((_, i) => i).filter((i) => !stage.has(i))));
+  const calls: Call[] = [
+    ...stageCalls(model, { ops: pp.stageOps, output: pp.stageOutput }, options.patches, { rows: 'recompute', cols: 'recompute' }),
+    ...layerwiseCalls(model, model.ops.map((_, i) => i).filter((i) => !stage.has(i))),
+  ];
   return allocatePlan(model, 'patch', { ...options }, calls, pp.paperPeakBytes);
 }
 
 /**
  * Defaults for omitted options: P = 2, and the split (over every block a patch stage can hold)
- * whose patch schedule needs the smallest arena, the earliest on a tie (less recomputation).
+ * whose schedule (patch by default) needs the smallest arena, the earliest on a tie (less recomputation).
  */
-export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>): PatchOptions {
+export function defaultPatchOptions(
+  model: Model,
+  given: Partial<PatchOptions>,
+  planner: (model: Model, options: PatchOptions) => Plan = planPatchSchedule,
+): PatchOptions {
   const patches = given.patches ?? 2;
   if (given.split !== undefined) return { patches, split: given.split };
   let best: { split: number; arena: number } | undefined;
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   for (let split = 1; split < blocks; split++) {
     try {
-      const arena = planPatchSchedule(model, { patches, split }).arenaBytes;
+      const arena = planner(model, { patches, split }).arenaBytes;
       if (best === undefined || arena < best.arena) best = { split, arena };
     } catch (error) {
       if (error instanceof UserError) continue; // not a valid stage: past a pool, or too small for P

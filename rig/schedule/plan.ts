@@ -5,7 +5,7 @@
 import { macsPerOutputPixel, opInputs, type Model, type Op } from '../model/ir.js';
 import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
-export type ScheduleName = 'layer' | 'patch';
+export type ScheduleName = 'layer' | 'patch' | 'stream1d' | 'stream2d';
 
 /** Rows [y0, y1) × columns [x0, x1) of a tensor. */
 export interface Region {
@@ -62,7 +62,16 @@ export interface OpStep {
   readonly scratch: Buffer | null;
 }
 
-export type Step = LoadStep | OpStep;
+/** Copies a region of a tensor from one buffer to another (stream buffers). */
+export interface CopyStep {
+  readonly kind: 'copy';
+  readonly name: string;
+  readonly region: Region;
+  readonly input: Slot;
+  readonly output: Slot;
+}
+
+export type Step = LoadStep | OpStep | CopyStep;
 
 export interface Plan {
   readonly model: Model;
@@ -77,8 +86,8 @@ export interface Plan {
   readonly liveBytesBound: number;
   /** MACs the schedule executes, recomputation included. */
   readonly macs: number;
-  /** MCUNet / MCUNetV2's analytic metric for this schedule (see analysis.ts), not an arena size. */
-  readonly paperPeakBytes: number;
+  /** MCUNet / MCUNetV2's analytic metric for this schedule (see analysis.ts), not an arena size; null where the papers define none. */
+  readonly paperPeakBytes: number | null;
 }
 
 /**
@@ -88,6 +97,7 @@ export interface Plan {
  */
 export type Call =
   | { readonly kind: 'load'; readonly region: Region; readonly instance: string }
+  | { readonly kind: 'copy'; readonly tensor: number; readonly region: Region; readonly from: string; readonly to: string }
   | {
       readonly kind: 'op';
       readonly op: number;
@@ -145,7 +155,7 @@ export function allocatePlan(
   schedule: ScheduleName,
   options: Readonly<Record<string, number>>,
   calls: readonly Call[],
-  paperPeakBytes: number,
+  paperPeakBytes: number | null,
 ): Plan {
   const instances = new Map<string, Instance>();
   const instance = (key: string, tensor: number) => {
@@ -158,26 +168,31 @@ export function allocatePlan(
   };
   const outputKey = `${model.output}`;
   // Pass 1: every instance's region (the union of what its writers compute) and lifetime.
+  const read = (key: string, tensor: number, step: number, who: string) => {
+    const i = instances.get(key);
+    if (i === undefined || i.tensor !== tensor) throw new Error(`plan: ${who} reads ${key} before it is written`);
+    i.last = Math.max(i.last, step);
+  };
+  const write = (key: string, tensor: number, region: Region, step: number) => {
+    const i = instance(key, tensor);
+    i.region = union(i.region, region);
+    i.writers++;
+    i.first = Math.min(i.first, step);
+    i.last = Math.max(i.last, step);
+  };
   calls.forEach((call, step) => {
-    if (call.kind === 'load') {
-      const i = instance(call.instance, model.input);
-      i.region = union(i.region, call.region);
-      i.writers++;
-      i.first = Math.min(i.first, step);
-      i.last = Math.max(i.last, step);
-      return;
+    switch (call.kind) {
+      case 'load':
+        return write(call.instance, model.input, call.region, step);
+      case 'copy':
+        read(call.from, call.tensor, step, `copy to ${call.to}`);
+        return write(call.to, call.tensor, call.region, step);
+      case 'op': {
+        const op = model.ops[call.op]!;
+        opInputs(op).forEach((t, k) => read(call.inInstances[k]!, t, step, op.name));
+        return write(call.outInstance, op.output, call.region, step);
+      }
     }
-    const op = model.ops[call.op]!;
-    opInputs(op).forEach((t, k) => {
-      const i = instances.get(call.inInstances[k]!);
-      if (i === undefined || i.tensor !== t) throw new Error(`plan: ${op.name} reads ${call.inInstances[k]} before it is written`);
-      i.last = Math.max(i.last, step);
-    });
-    const out = instance(call.outInstance, op.output);
-    out.region = union(out.region, call.region);
-    out.writers++;
-    out.first = Math.min(out.first, step);
-    out.last = Math.max(out.last, step);
   });
   const modelOutput = instances.get(outputKey);
   if (modelOutput === undefined) throw new Error('plan: nothing writes the model output');
@@ -195,8 +210,8 @@ export function allocatePlan(
   const scratch: (Interval | null)[] = [];
   const inPlace: boolean[] = [];
   calls.forEach((call, step) => {
-    if (call.kind === 'load') {
-      const i = instances.get(call.instance)!;
+    if (call.kind !== 'op') {
+      const i = instances.get(call.kind === 'load' ? call.instance : call.to)!;
       if (i.group === undefined) newGroup(i);
       scratch.push(null);
       inPlace.push(false);
@@ -239,6 +254,10 @@ export function allocatePlan(
   let next = groups.length;
   const steps: Step[] = calls.map((call, step) => {
     if (call.kind === 'load') return { kind: 'load', name: `load_input${call.instance.slice(`${model.input}`.length)}`, output: slot(instances.get(call.instance)!) };
+    if (call.kind === 'copy') {
+      const name = `copy ${model.tensors[call.tensor]!.name}: ${call.from} -> ${call.to}`;
+      return { kind: 'copy', name, region: call.region, input: slot(instances.get(call.from)!), output: slot(instances.get(call.to)!) };
+    }
     const op = model.ops[call.op]!;
     const s = scratch[step];
     let scratchBuffer: Buffer | null = null;
@@ -266,7 +285,7 @@ export function allocatePlan(
     steps,
     arenaBytes: peakBytes,
     liveBytesBound: liveBytesBound(intervals),
-    macs: steps.reduce((sum, st) => sum + (st.kind === 'op' ? st.macs : 0), 0),
+    macs: steps.filter(isOp).reduce((sum, st) => sum + st.macs, 0),
     paperPeakBytes,
   };
 }
@@ -280,7 +299,11 @@ export function outputSlot(plan: Plan): Slot {
   throw new Error('plan: nothing writes the model output');
 }
 
-export const opSteps = (plan: Plan): OpStep[] => plan.steps.filter((s): s is OpStep => s.kind === 'op');
+function isOp(step: Step): step is OpStep {
+  return step.kind === 'op';
+}
+
+export const opSteps = (plan: Plan): OpStep[] => plan.steps.filter(isOp);
 
 /** "layer", or "patch 2×2 split 3": a schedule with the options that shaped it. */
 export function scheduleLabel(schedule: string, options: Readonly<Record<string, number>>): string {

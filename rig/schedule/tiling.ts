@@ -1,0 +1,146 @@
+// A spatial stage run cell by cell over a P×P grid of its output, in raster order. Along each axis
+// a schedule either recomputes the halos (patch-based) or keeps them (streaming): every stage
+// tensor then computes only the rows or columns no earlier cell computed, and the overlap a cell
+// reads comes from a stream buffer that the previous cell filled. Regions are separable, so each
+// axis is planned on its own; this module turns the two axes into calls. Pure.
+import { opInputs, type Model, type Op } from '../model/ir.js';
+import type { Call, Region } from './plan.js';
+
+export type AxisMode = 'recompute' | 'stream';
+
+/** Indices [lo, hi) along one axis. */
+export interface Span {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** Per grid index: what a stage tensor holds while the cell runs, and what the cell computes of it. */
+interface AxisTiling {
+  readonly work: Span[];
+  readonly computed: Span[];
+}
+
+const isEmpty = (s: Span) => s.hi <= s.lo;
+
+/** Grid boundaries: cell i covers [floor(i·n/P), floor((i+1)·n/P)). */
+export function gridBounds(n: number, parts: number): number[] {
+  return Array.from({ length: parts + 1 }, (_, i) => Math.floor((i * n) / parts));
+}
+
+/**
+ * The input span an op reads to produce `out` along one axis (0: rows, 1: columns): clipped to
+ * the input (the taps outside it are the layer-wise padding), or unclipped (padding as if data).
+ */
+export function inputSpan(model: Model, op: Op, axis: 0 | 1, out: Span, clip = true): Span {
+  const size = model.tensors[op.input]!.shape[axis];
+  switch (op.kind) {
+    case 'conv2d':
+    case 'dwconv2d': {
+      const pad = axis === 0 ? op.padTop : op.padLeft;
+      const k = axis === 0 ? op.kh : op.kw;
+      const lo = out.lo * op.stride - pad;
+      const hi = (out.hi - 1) * op.stride - pad + k;
+      return clip ? { lo: Math.max(0, lo), hi: Math.min(size, hi) } : { lo, hi };
+    }
+    case 'add':
+      return out;
+    case 'avgpool':
+    case 'fc':
+      return { lo: 0, hi: size }; // every output reads the whole input
+  }
+}
+
+export interface Stage {
+  /** Op indices of the stage, in execution order. */
+  readonly ops: readonly number[];
+  readonly output: number;
+}
+
+function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode: AxisMode): Map<number, AxisTiling> {
+  const bounds = gridBounds(model.tensors[stage.output]!.shape[axis], parts);
+  const cells = bounds.slice(0, -1).map((lo, i) => ({ lo, hi: bounds[i + 1]! }));
+  const tiling = new Map<number, AxisTiling>([[stage.output, { work: cells, computed: cells }]]);
+  const reads = new Map<number, (Span | undefined)[]>();
+  const finalize = (t: number, m: AxisMode) => {
+    const r = reads.get(t) ?? [];
+    if (m === 'recompute') {
+      const spans = cells.map((_, i) => r[i] ?? { lo: 0, hi: 0 });
+      tiling.set(t, { work: spans, computed: spans });
+      return;
+    }
+    // Streaming: cell i computes from where cell i-1 stopped to the end of what i reads; it holds
+    // also the overlap before that, which it gets from the stream buffer.
+    const first = r.find((s) => s !== undefined);
+    let next = first?.lo ?? 0;
+    const work: Span[] = [];
+    const computed: Span[] = [];
+    cells.forEach((_, i) => {
+      const s = r[i];
+      const hi = Math.max(next, s?.hi ?? next);
+      computed.push({ lo: next, hi });
+      work.push({ lo: Math.min(s?.lo ?? next, next), hi });
+      if (i > 0 && work[i]!.lo < next && work[i]!.lo < work[i - 1]!.lo) {
+        throw new Error(`tiling: the overlap of ${model.tensors[t]!.name} at cell ${i} reaches before what cell ${i - 1} held`);
+      }
+      next = hi;
+    });
+    tiling.set(t, { work, computed });
+  };
+  for (const i of [...stage.ops].reverse()) {
+    const op = model.ops[i]!;
+    if (op.output !== stage.output) finalize(op.output, mode); // every consumer of it has been seen
+    const out = tiling.get(op.output)!.computed;
+    for (const t of opInputs(op)) {
+      const r = reads.get(t) ?? [];
+      out.forEach((span, k) => {
+        if (isEmpty(span)) return;
+        const need = inputSpan(model, op, axis, span);
+        const had = r[k];
+        r[k] = had === undefined ? need : { lo: Math.min(had.lo, need.lo), hi: Math.max(had.hi, need.hi) };
+      });
+      reads.set(t, r);
+    }
+  }
+  finalize(model.input, 'recompute'); // the input is copied from flash, never computed
+  return tiling;
+}
+
+const region = (rows: Span, cols: Span): Region => ({ y0: rows.lo, y1: rows.hi, x0: cols.lo, x1: cols.hi });
+const regionEmpty = (r: Region) => r.y1 <= r.y0 || r.x1 <= r.x0;
+
+/** The calls that run the stage cell by cell; the stage output is one whole tensor. */
+export function stageCalls(model: Model, stage: Stage, parts: number, modes: { rows: AxisMode; cols: AxisMode }): Call[] {
+  const rows = axisTiling(model, stage, 0, parts, modes.rows);
+  const cols = axisTiling(model, stage, 1, parts, modes.cols);
+  const calls: Call[] = [];
+  for (let r = 0; r < parts; r++)
+    for (let c = 0; c < parts; c++) {
+      const suffix = `@${r},${c}`;
+      const key = (t: number) => (t === stage.output ? `${t}` : `${t}${suffix}`);
+      const copy = (tensor: number, reg: Region, from: string, to: string) => {
+        if (!regionEmpty(reg)) calls.push({ kind: 'copy', tensor, region: reg, from, to });
+      };
+      calls.push({ kind: 'load', region: region(rows.get(model.input)!.work[r]!, cols.get(model.input)!.work[c]!), instance: key(model.input) });
+      for (const i of stage.ops) {
+        const op = model.ops[i]!;
+        const t = op.output;
+        const R = rows.get(t)!;
+        const C = cols.get(t)!;
+        const streamed = t !== stage.output;
+        // The overlap this cell holds but does not compute: columns from the cell to the left
+        // (with every row the cell holds), rows from the cell above (the columns it computes).
+        if (streamed && modes.cols === 'stream' && c > 0) copy(t, region(R.work[r]!, { lo: C.work[c]!.lo, hi: C.computed[c]!.lo }), `${t}#cols${suffix}`, key(t));
+        if (streamed && modes.rows === 'stream' && r > 0) copy(t, region({ lo: R.work[r]!.lo, hi: R.computed[r]!.lo }, C.computed[c]!), `${t}#rows${suffix}`, key(t));
+        const computed = region(R.computed[r]!, C.computed[c]!);
+        if (!regionEmpty(computed)) calls.push({ kind: 'op', op: i, region: computed, outInstance: key(t), inInstances: opInputs(op).map(key), suffix });
+        // Keep what the next cells will need and not compute.
+        if (streamed && modes.cols === 'stream' && c + 1 < parts) {
+          copy(t, region(R.work[r]!, { lo: C.work[c + 1]!.lo, hi: C.computed[c + 1]!.lo }), key(t), `${t}#cols@${r},${c + 1}`);
+        }
+        if (streamed && modes.rows === 'stream' && r + 1 < parts) {
+          copy(t, region({ lo: R.work[r + 1]!.lo, hi: R.computed[r + 1]!.lo }, C.computed[c]!), key(t), `${t}#rows@${r + 1},${c}`);
+        }
+      }
+    }
+  return calls;
+}
