@@ -32,7 +32,7 @@ const oddSpec = {
   ],
 };
 
-test('rig bench --json runs the built-in model in QEMU bit-exact, stores the rows, and repeats exactly', async () => {
+test('rig bench --json runs a model and odd shapes under every schedule in QEMU bit-exact, stores the rows, and repeats exactly', async () => {
   const db = join(dir, 'rig.db');
   const specPath = join(dir, 'odd.json');
   writeFileSync(specPath, JSON.stringify(oddSpec));
@@ -40,9 +40,13 @@ test('rig bench --json runs the built-in model in QEMU bit-exact, stores the row
   const first = await rig(args);
   assert.equal(first.code, 0, first.stderr);
   const rows = JSON.parse(first.stdout) as ResultRow[];
-  assert.equal(rows.length, 2);
+  // Every model under every schedule (the default), model by model.
+  assert.deepEqual(
+    rows.map((r) => `${r.model} ${r.schedule}`),
+    ['tiny-cnn', 'odd-shapes'].flatMap((m) => ['layer', 'patch', 'stream1d', 'stream2d'].map((s) => `${m} ${s}`)),
+  );
   for (const row of rows) {
-    assert.equal(row.status, 'ok', `${row.model}: ${row.detail}`);
+    assert.equal(row.status, 'ok', `${row.model}/${row.schedule}: ${row.detail}`);
     assert.equal(row.board, 'f746');
     assert.equal(row.runner, 'qemu');
     assert.equal(row.latency?.unit, 'instructions');
@@ -79,12 +83,19 @@ test('rig bench --json runs the built-in model in QEMU bit-exact, stores the row
   );
 });
 
-test('the table names the unit as emulated instructions', async () => {
-  const r = await rig(['bench', '--db', join(dir, 'table.db'), '--build-dir', join(dir, 'build'), '--runs', '3', '--warmup', '0']);
+test('rig bench with no arguments runs a small zoo network under all four schedules, side by side, in emulated instructions', async () => {
+  const r = await rig(['bench', '--db', join(dir, 'table.db'), '--build-dir', join(dir, 'build')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /instructions \(emulated\)/);
-  assert.match(r.stdout, /tiny-cnn\s+layer\s+f746\s+qemu\s+ok/);
   assert.doesNotMatch(r.stdout, /\bms\b/);
+  for (const schedule of ['layer', 'patch 2×2 split \\d+', 'stream1d 2×2 split \\d+', 'stream2d 2×2 split \\d+']) {
+    assert.match(r.stdout, new RegExp(`mcunet-in0\\s+${schedule}\\s+f746\\s+qemu\\s+ok`));
+    assert.match(r.stdout, new RegExp(`mcunet-in0\\s+${schedule}\\s+ok\\s+[\\d,]+\\s+= planned`));
+  }
+  // stream2d computes every stage pixel once: the layer-wise MAC count; patch recomputes halos.
+  assert.match(r.stdout, /mcunet-in0\s+stream2d 2×2 split \d+\s+ok\s+[\d,]+\s+= planned\s+-\s+6,364,224\s+1\.000×/);
+  assert.match(r.stdout, /mcunet-in0\s+patch 2×2 split \d+\s+ok\s+[\d,]+\s+= planned\s+[\d,]+\s+[\d,]+\s+1\.0[1-9]\d×/);
+  assert.match(r.stdout, /geometric mean\s+\d+\.\d%\s+1\.\d+×/);
 });
 
 test('rig bench --board f746 without a probe fails fast, says what it looked for and how to emulate', async () => {
@@ -109,7 +120,7 @@ test('a malformed model spec is rejected with its path before anything runs', as
 test('Ctrl-C stops the run, leaves no QEMU behind and marks the run interrupted', async () => {
   const db = join(dir, 'int.db');
   const buildDir = join(dir, 'build-int');
-  const child = spawn(process.execPath, [CLI, 'bench', '--runs', '1000', '--db', db, '--build-dir', buildDir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'bench', '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1000', '--db', db, '--build-dir', buildDir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let sent = false;
   child.stderr.on('data', (d: Buffer) => {
@@ -185,14 +196,29 @@ test('mcunet-vww1 runs bit-exact layer-wise and patch-based with measured arena 
 
 test('impossible patch settings are refused before anything is built or stored', async () => {
   const db = join(dir, 'refused.db');
-  const alone = await rig(['bench', '--patches', '2', '--db', db]);
+  const alone = await rig(['bench', '--schedule', 'layer', '--patches', '2', '--db', db]);
   assert.equal(alone.code, 2);
   assert.match(alone.stderr, /--patches and --split go with --schedule patch, stream1d or stream2d/);
-  const pool = await rig(['bench', '--schedule', 'patch', '--split', '4', '--db', db]);
+  const pool = await rig(['bench', '--model', 'tiny-cnn', '--schedule', 'stream2d', '--split', '4', '--db', db]);
   assert.equal(pool.code, 2);
   assert.match(pool.stderr, /--split 4: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);
-  const big = await rig(['bench', '--schedule', 'patch', '--patches', '17', '--split', '1', '--db', db]);
+  const big = await rig(['bench', '--model', 'tiny-cnn', '--schedule', 'patch', '--patches', '17', '--split', '1', '--db', db]);
   assert.equal(big.code, 2);
   assert.match(big.stderr, /--patches 17: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at --split 1 is 16×16\)/);
   assert.equal(existsSync(db), false);
+});
+
+test('rig bench --schedule auto runs the plan the search chooses within the budget', async () => {
+  const db = join(dir, 'auto.db');
+  const r = await rig(['bench', '--model', 'mcunet-vww1', '--schedule', 'auto', '--budget', '40KB', '--runs', '1', '--warmup', '0', '--json', '--db', db, '--build-dir', join(dir, 'build')]);
+  assert.equal(r.code, 0, r.stderr);
+  const [row] = JSON.parse(r.stdout) as ResultRow[];
+  assert.match(r.stderr, /mcunet-vww1: --schedule auto chose stream2d \d×\d split \d+ \(\d+ plans, arena ≤ 40,960 B \(--budget 40KB\)\)/);
+  assert.equal(row!.status, 'ok', row!.detail ?? '');
+  assert.equal(row!.schedule, 'stream2d');
+  assert.ok(row!.memory.plannedArenaBytes <= 40_960 && row!.memory.measuredArenaBytes === row!.memory.plannedArenaBytes);
+  assert.equal(row!.macs, 11_578_816);
+  const stray = await rig(['bench', '--schedule', 'layer', '--budget', '40KB', '--db', db]);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /--budget goes with --schedule auto/);
 });

@@ -11,7 +11,9 @@ import { createQemuRunner } from '../deploy/qemu.js';
 import { runTool } from '../proc/run.js';
 import { Store, type ResultRow } from '../store/db.js';
 import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
-import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
+import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
+import type { Model } from '../model/ir.js';
+import { checkMaxPatches, measuredInstructions, search, searchSetup, type SearchSetup } from './search.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { BUILD_DIR, RESULTS_DIR, ROOT } from '../util/paths.js';
@@ -19,9 +21,21 @@ import { comparisonTable, resultsTable } from './table.js';
 
 export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
 export const DEFAULT_BOARD = 'f746';
+/** What `rig bench` runs with no arguments: a small zoo network, under every schedule. */
+export const BENCH_DEFAULT_MODEL = 'mcunet-in0';
 export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const satisfies readonly ScheduleName[];
 /** `--model zoo`: every built-in network of the papers (all but the small default). */
 export const ZOO_ALIAS = 'zoo';
+
+export type BenchSchedule = ScheduleName | 'auto';
+
+/** The plan the search chooses; when none fits, the smallest, which then reports does-not-fit. */
+function autoPlan(model: Model, setup: SearchSetup, where: { board: string; db: string }): Plan {
+  const result = search(model, setup.objective, checkMaxPatches(undefined), measuredInstructions(model, where));
+  const pick = result.chosen ?? [...result.candidates].sort((a, b) => a.arenaBytes - b.arenaBytes)[0]!;
+  progress(`${model.name}: --schedule auto chose ${scheduleLabel(pick.schedule, pick.options)} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`);
+  return planFor(pick.schedule === 'layer' ? { model, schedule: 'layer' } : { model, schedule: pick.schedule, patches: pick.options['patches'], split: pick.options['split'] });
+}
 
 export function expandModels(names: readonly string[]): string[] {
   return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL) : [n])))];
@@ -31,8 +45,14 @@ export function benchOptions<T>(y: Argv<T>) {
   return y
     .option('board', { type: 'string', describe: 'board id (boards/<id>.json) or board file; alone it means the physical board' })
     .option('emulate', { type: 'boolean', describe: 'run on the emulated board (QEMU) instead of silicon' })
-    .option('model', { type: 'string', array: true, default: [DEFAULT_MODEL], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` })
-    .option('schedule', { choices: SCHEDULES, array: true, default: ['layer'] as ScheduleName[], describe: 'inference schedule; repeatable (every model runs under each)' })
+    .option('model', { type: 'string', array: true, default: [BENCH_DEFAULT_MODEL], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` })
+    .option('schedule', {
+      choices: [...SCHEDULES, 'auto'] as const,
+      array: true,
+      default: [...SCHEDULES] as BenchSchedule[],
+      describe: 'inference schedule; repeatable (every model runs under each); auto: the one rig plan --budget chooses for the board',
+    })
+    .option('budget', { type: 'string', describe: "auto: the arena budget (default: the board's SRAM less its stack)" })
     .option('patches', { type: 'number', describe: 'patch: a P×P grid over the patch-stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' })
     .option('seed', { type: 'number', default: 1, describe: 'seed for weights and input' })
@@ -48,7 +68,8 @@ export interface BenchArgs {
   board?: string | undefined;
   emulate?: boolean | undefined;
   model: string[];
-  schedule: ScheduleName[];
+  schedule: BenchSchedule[];
+  budget?: string | undefined;
   patches?: number | undefined;
   split?: number | undefined;
   seed: number;
@@ -86,8 +107,13 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   if ((args.patches !== undefined || args.split !== undefined) && tiled.length === 0) {
     throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
   }
+  if (args.budget !== undefined && !schedules.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
+  const auto = schedules.includes('auto') ? await searchSetup({ budget: args.budget }, board) : undefined;
   const plans = models.flatMap((model) =>
-    schedules.map((schedule) => planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: args.patches, split: args.split })),
+    schedules.map((schedule) => {
+      if (schedule === 'auto') return autoPlan(model, auto!, { board: board.id, db: args.db });
+      return planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: args.patches, split: args.split });
+    }),
   );
 
   const controller = new AbortController();

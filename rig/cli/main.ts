@@ -4,7 +4,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
-import { benchCommand, benchOptions, type BenchArgs } from './bench.js';
+import { benchCommand, benchOptions, DEFAULT_BOARD, SCHEDULES, type BenchArgs } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { modelsCommand, planCommand } from './plan.js';
 import { DEFAULT_MODEL } from '../model/zoo.js';
@@ -19,7 +19,8 @@ async function main(argv: string[]): Promise<number> {
       'build, run and measure models on an emulated or physical board',
       (y) =>
         benchOptions(y).example([
-          ['$0 bench', 'the built-in model on the emulated F746'],
+          ['$0 bench', 'mcunet-in0 on the emulated F746 under every schedule'],
+          ['$0 bench --model mcunet-vww1 --schedule auto', 'the schedule rig plan --budget chooses for the board'],
           ['$0 bench --board f746 --emulate --json', 'the same, result rows as JSON'],
           ['$0 bench --board f746', 'on a physical NUCLEO-F746ZG / 32F746GDISCOVERY'],
         ]),
@@ -33,11 +34,22 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('model', { type: 'string', default: DEFAULT_MODEL, describe: 'built-in model name or path to a model spec (.json)' })
-          .option('schedule', { choices: ['layer', 'patch'] as const, default: 'layer' as const })
-          .option('patches', { type: 'number', describe: 'patch: a P×P grid over the patch stage output (default 2)' })
-          .option('split', { type: 'number', describe: 'patch: the stage is the first N blocks (default: the lowest peak)' })
+          .option('schedule', { choices: SCHEDULES, default: 'layer' as const })
+          .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
+          .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks (default: the smallest arena)' })
+          .option('budget', { type: 'string', describe: 'search: the least-MAC plan whose arena fits this size (e.g. 256KB; KB = 1024 B)' })
+          .option('objective', { choices: ['macs', 'memory'] as const, describe: 'search: minimize MACs within --budget (default), or the arena within --mac-budget' })
+          .option('mac-budget', { type: 'number', describe: 'search with --objective memory: at most this × the layer-wise MACs' })
+          .option('max-patches', { type: 'number', describe: 'search: the largest grid tried (default 6)' })
+          .option('board', { type: 'string', describe: `search: the board whose SRAM is the budget when --budget is omitted (default ${DEFAULT_BOARD})` })
+          .option('db', { type: 'string', describe: 'search: results database with measured instructions (default results/rig.db)' })
           .option('seed', { type: 'number', default: 1 })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false })
+          .example([
+            ['$0 plan --model mbv2-w1.0-r224 --schedule patch --patches 4 --split 5', "MCUNetV2's Table 1"],
+            ['$0 plan --model mcunet-in2 --budget 128KB', 'the schedule with the fewest MACs in 128 KB'],
+            ['$0 plan --model msf-vww-5fps-r80 --objective memory --mac-budget 1.1', 'the smallest arena within 1.1× the MACs'],
+          ]),
       async (args) => {
         exitCode = await planCommand(args);
       },

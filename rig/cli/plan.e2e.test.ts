@@ -75,3 +75,61 @@ test('a malformed spec is rejected by rig plan with the path of each error', asy
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Unknown model "no-such-net": expected a built-in name \(tiny-cnn, mcunet-in0/);
 });
+
+test("rig plan --objective memory finds plans at least as good as msf-CNN's published points within 1.1× the MACs", async () => {
+  for (const name of ['msf-mbv2-w0.35-r144', 'msf-vww-5fps-r80', 'msf-mcunet-320kb-r176']) {
+    const r = await rig(['plan', '--model', name, '--objective', 'memory', '--mac-budget', '1.1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as {
+      chosen: { arenaBytes: number; macs: number; macsRatio: number };
+      msf: { label: string; ramBytes: number; macs: number; asGood: boolean; best: { arenaBytes: number; macs: number } | null }[];
+      front: { arenaBytes: number; macs: number }[];
+    };
+    const at11 = s.msf.find((m) => m.label.includes('1.1'))!;
+    assert.ok(at11.asGood && at11.best!.arenaBytes <= at11.ramBytes && at11.best!.macs <= at11.macs, `${name}: ${JSON.stringify(at11)}`);
+    assert.ok(s.chosen.macsRatio <= 1.1 && s.chosen.arenaBytes <= at11.ramBytes, name);
+    assert.equal(s.front[0]!.arenaBytes, Math.min(...s.front.map((f) => f.arenaBytes)));
+  }
+  const text = await rig(['plan', '--model', 'msf-vww-5fps-r80', '--objective', 'memory', '--mac-budget', '1.1']);
+  assert.match(text.stdout, /MACs ≤ 1\.1× layer-wise\s+msf-CNN 32,792 B at 12,024,576 MACs; rig [\d,]+ B at [\d,]+ MACs \(stream2d \d×\d split \d+\): as good or better/);
+  assert.match(text.stdout, /minimum RAM\s+msf-CNN 12,000 B .*: not reached/);
+  assert.match(text.stdout, /Not reached where msf-CNN's RAM is below [\d,]+ B, the smallest arena of any plan here/);
+});
+
+test('rig plan --budget chooses the fewest MACs that fit; impossible budgets and option mixes are refused', async () => {
+  const r = await rig(['plan', '--model', 'mcunet-vww1', '--budget', '40KB', '--max-patches', '4', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { chosen: { schedule: string; arenaBytes: number; macs: number }; costBasis: string; candidates: number };
+  assert.equal(s.chosen.schedule, 'stream2d');
+  assert.equal(s.chosen.macs, 11_578_816);
+  assert.ok(s.chosen.arenaBytes <= 40 * 1024);
+  assert.equal(s.costBasis, 'macs');
+  const none = await rig(['plan', '--model', 'mcunet-vww1', '--budget', '1KB', '--max-patches', '3']);
+  assert.equal(none.code, 1);
+  assert.match(none.stdout, /No plan meets arena ≤ 1,024 B \(--budget 1KB\): the smallest arena is [\d,]+ B/);
+  const refusals: [string[], RegExp][] = [
+    [['--objective', 'memory'], /--objective memory needs --mac-budget R/],
+    [['--budget', '12 apples'], /--budget 12 apples: expected a size such as 256KB/],
+    [['--mac-budget', '1.2'], /--mac-budget goes with --objective memory/],
+    [['--objective', 'memory', '--mac-budget', '0.5'], /--mac-budget 0\.5: expected a ratio of at least 1/],
+    [['--budget', '64KB', '--split', '3'], /--patches and --split fix one plan; the search/],
+    [['--budget', '64KB', '--max-patches', '99'], /--max-patches 99: expected a whole number from 2 to 32/],
+  ];
+  for (const [args, pattern] of refusals) {
+    const bad = await rig(['plan', '--model', 'tiny-cnn', ...args]);
+    assert.equal(bad.code, 2, args.join(' '));
+    assert.match(bad.stderr, pattern);
+  }
+});
+
+test('rig plan --schedule stream2d executes the layer-wise MACs and says what its stream buffers cost', async () => {
+  const r = await rig(['plan', '--model', 'mcunet-vww1', '--schedule', 'stream2d', '--patches', '4', '--split', '5', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { macs: { totalExecuted: number; totalLayerwise: number; stageExecuted: number; stagePatched: number }; arenaBytes: { layerwise: number; patched: number; streamed: number }; streamBufferBytes: number };
+  assert.equal(s.macs.totalExecuted, s.macs.totalLayerwise);
+  assert.ok(s.macs.stagePatched > s.macs.stageExecuted);
+  assert.ok(s.streamBufferBytes > 0 && s.arenaBytes.streamed < s.arenaBytes.layerwise);
+  const text = await rig(['plan', '--model', 'mcunet-vww1', '--schedule', 'stream1d', '--patches', '4', '--split', '5']);
+  assert.match(text.stdout, /mcunet-vww1: schedule stream1d, 4×4 cells, stage = blocks 0-4/);
+  assert.match(text.stdout, /stream buffers [\d,]+ B at the busiest step/);
+});

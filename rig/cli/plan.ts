@@ -4,13 +4,17 @@ import { PUBLISHED } from '../model/published.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import type { Model } from '../model/ir.js';
 import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
-import { defaultPatchOptions, planPatches, planPatchSchedule } from '../schedule/patch.js';
+import { liveBytesBound } from '../schedule/arena.js';
+import { defaultPatchOptions, planPatches, planPatchSchedule, type PatchOptions } from '../schedule/patch.js';
+import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
+import { searchCommand } from './search.js';
 import { UserError } from '../util/errors.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import { formatInt, renderTable } from './table.js';
 
 /** The change from `reference` to `value` in percent, signed. */
-function pct(value: number, reference: number, digits = 2): string {
+export function pct(value: number, reference: number, digits = 2): string {
   const d = ((value - reference) / reference) * 100;
   if (Math.abs(d) < 0.5 * 10 ** -digits) return `${(0).toFixed(digits)}%`;
   return `${d > 0 ? '+' : ''}${d.toFixed(digits)}%`;
@@ -82,19 +86,73 @@ function patchPlanCommand(model: Model, args: PlanArgs): number {
   return 0;
 }
 
+/** Stream buffers' bytes at the busiest step, and the stage's executed MACs. */
+function stageFigures(plan: Plan, stageOps: readonly number[]) {
+  const stage = new Set(stageOps);
+  return {
+    stageMacs: opSteps(plan).reduce((sum, st) => (stage.has(st.op) ? sum + st.macs : sum), 0),
+    streamBufferBytes: liveBytesBound(plan.buffers.filter((b) => b.role === 'stream')),
+  };
+}
+
+function streamPlanCommand(model: Model, schedule: StreamSchedule, args: PlanArgs): number {
+  const planner = (m: Model, o: PatchOptions) => planStreamSchedule(m, schedule, o);
+  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split }, planner);
+  const pp = planPatches(model, options);
+  const plan = planner(model, options);
+  const patch = planPatchSchedule(model, options);
+  const { stageMacs, streamBufferBytes } = stageFigures(plan, pp.stageOps);
+  const stageOut = model.tensors[pp.stageOutput]!.shape;
+  const summary = {
+    model: model.name,
+    schedule,
+    patches: options.patches,
+    split: options.split,
+    stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
+    stageOutputShape: [...stageOut],
+    macs: { stageLayerwise: pp.macs.stageLayerwise, stagePatched: pp.macs.stagePatched, stageExecuted: stageMacs, totalLayerwise: pp.macs.totalLayerwise, totalPatched: pp.macs.totalPatched, totalExecuted: plan.macs },
+    arenaBytes: { layerwise: planLayerwise(model).arenaBytes, patched: patch.arenaBytes, streamed: plan.arenaBytes },
+    streamBufferBytes,
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    return 0;
+  }
+  const m = summary.macs;
+  const a = summary.arenaBytes;
+  process.stdout.write(
+    [
+      `${model.name}: schedule ${schedule}, ${options.patches}×${options.patches} cells, stage = blocks 0-${options.split - 1} (${pp.stageOps.length} ops), stage output ${stageOut.join('×')}`,
+      `real arena peak               layer-wise ${formatInt(a.layerwise)} B, patch ${formatInt(a.patched)} B, ${schedule} ${formatInt(a.streamed)} B (stream buffers ${formatInt(streamBufferBytes)} B at the busiest step)`,
+      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)}, patch ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}), ${schedule} ${formatInt(m.stageExecuted)} (${pct(m.stageExecuted, m.stageLayerwise, 1)})`,
+      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)}, patch ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}), ${schedule} ${formatInt(m.totalExecuted)} (${pct(m.totalExecuted, m.totalLayerwise, 1)})`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
 export interface PlanArgs {
   model: string;
   seed: number;
   json: boolean;
-  schedule: 'layer' | 'patch';
+  schedule: ScheduleName;
   patches?: number | undefined;
   split?: number | undefined;
+  budget?: string | undefined;
+  objective?: 'macs' | 'memory' | undefined;
+  macBudget?: number | undefined;
+  maxPatches?: number | undefined;
+  board?: string | undefined;
+  db?: string | undefined;
 }
 
 export async function planCommand(args: PlanArgs): Promise<number> {
   const model = await loadModel(args.model, args.seed);
+  if (args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined) return searchCommand(model, args);
   if (args.schedule === 'patch') return patchPlanCommand(model, args);
-  if (args.patches !== undefined || args.split !== undefined) throw new UserError('--patches and --split go with --schedule patch', { exitCode: 2 });
+  if (args.schedule === 'stream1d' || args.schedule === 'stream2d') return streamPlanCommand(model, args.schedule, args);
+  if (args.patches !== undefined || args.split !== undefined) throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
   const f = analyze(planLayerwise(model));
   if (args.json) {
     process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published: PUBLISHED.get(f.model) ?? null }, null, 2) + '\n');

@@ -14,7 +14,15 @@ export interface Published {
   readonly tinyEnginePatch?: { readonly peakBytes: number; readonly plan: string };
   /** msf-CNN's layer-wise peak (input + output of a layer, depthwise not in place). */
   readonly msfLayerwisePeakBytes?: number;
+  /** msf-CNN's published fused plans: RAM in their metric at a MAC count. */
+  readonly msfPoints?: readonly { readonly label: string; readonly ramBytes: number; readonly macs: number }[];
 }
+
+const msfPoints = (min: [number, number], at11: [number, number], at14: [number, number]) => [
+  { label: 'minimum RAM', ramBytes: min[0], macs: min[1] },
+  { label: 'MACs ≤ 1.1× layer-wise', ramBytes: at11[0], macs: at11[1] },
+  { label: 'MACs ≤ 1.4× layer-wise', ramBytes: at14[0], macs: at14[1] },
+];
 
 const zoo = (macsM: number, paramsM: number, sramKB: number, flashKB: number): Published => ({
   source: 'MCUNet model zoo',
@@ -40,7 +48,16 @@ export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Publish
     },],
   ['mcunet-vww2', zoo(55.8, 0.64, 311, 897)],
   ['mbv2-w1.0-r224', { source: 'MCUNetV2 Table 1', macs: 300e6 }],
-  ['msf-mbv2-w0.35-r144', { source: 'msf-CNN', macs: 18_909_490, msfLayerwisePeakBytes: 194_400 }],
-  ['msf-vww-5fps-r80', { source: 'msf-CNN', macs: 11_578_496, msfLayerwisePeakBytes: 96_000 }],
-  ['msf-mcunet-320kb-r176', { source: 'msf-CNN', macs: 81_625_520, msfLayerwisePeakBytes: 309_760 }],
+  [
+    'msf-mbv2-w0.35-r144',
+    { source: 'msf-CNN', macs: 18_909_490, msfLayerwisePeakBytes: 194_400, msfPoints: msfPoints([7_887, 31_758_160], [67_905, 20_751_538], [15_340, 26_132_080]) },
+  ],
+  [
+    'msf-vww-5fps-r80',
+    { source: 'msf-CNN', macs: 11_578_496, msfLayerwisePeakBytes: 96_000, msfPoints: msfPoints([12_000, 22_655_616], [32_792, 12_024_576], [13_376, 15_576_576]) },
+  ],
+  [
+    'msf-mcunet-320kb-r176',
+    { source: 'msf-CNN', macs: 81_625_520, msfLayerwisePeakBytes: 309_760, msfPoints: msfPoints([42_643, 219_971_376], [190_096, 84_987_824], [156_672, 111_725_744]) },
+  ],
 ]);

@@ -1,6 +1,6 @@
 // Static arena planning: offsets for buffers with known lifetimes. Several orders are tried (by
 // size as TFLite Micro's greedy planner does, by first use, by lifetime); in each, a buffer goes
-// to the feasible offset that raises the peak least, the lowest on a tie. The best layout wins.
+// to the lowest offset where it overlaps no buffer live at the same time. The best layout wins.
 // The live bytes of the busiest step are a lower bound; when a layout reaches it, it is optimal.
 
 export interface Interval {
@@ -12,45 +12,52 @@ export interface Interval {
 export const ARENA_ALIGN = 4;
 
 const alignUp = (v: number) => Math.ceil(v / ARENA_ALIGN) * ARENA_ALIGN;
-const alignDown = (v: number) => Math.floor(v / ARENA_ALIGN) * ARENA_ALIGN;
-
-const overlapsInTime = (a: Interval, b: Interval) => a.first <= b.last && b.first <= a.last;
 
 /** Sum of the sizes live at the busiest step. */
 export function liveBytesBound(intervals: readonly Interval[]): number {
-  const steps = new Set(intervals.flatMap((iv) => [iv.first, iv.last]));
+  // Sweep: +size at `first`, -size after `last`; at equal steps the additions come first.
+  const events = intervals.flatMap((iv) => [
+    [iv.first, 0, iv.sizeBytes],
+    [iv.last + 1, -1, -iv.sizeBytes],
+  ]);
+  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let live = 0;
   let bound = 0;
-  for (const s of steps) bound = Math.max(bound, intervals.reduce((sum, iv) => (iv.first <= s && s <= iv.last ? sum + iv.sizeBytes : sum), 0));
+  for (const [, , delta] of events) {
+    live += delta!;
+    bound = Math.max(bound, live);
+  }
   return bound;
 }
 
-function place(intervals: readonly Interval[], order: readonly number[], bound: number): { offsets: number[]; peakBytes: number } {
+/** Each interval in `order` goes to the lowest offset where it overlaps nothing live at the same time. */
+function place(intervals: readonly Interval[], order: readonly number[]): { offsets: number[]; peakBytes: number } {
   const offsets = new Array<number>(intervals.length).fill(0);
-  const placed: number[] = [];
+  const start = Math.min(...intervals.map((iv) => iv.first));
+  const end = Math.max(...intervals.map((iv) => iv.last));
+  // The placed intervals live at each step, so that finding what a new one overlaps in time costs
+  // its own length, not the number placed.
+  const byStep: number[][] = Array.from({ length: end - start + 1 }, () => []);
+  const seenBy = new Int32Array(intervals.length).fill(-1);
   let peak = 0;
   for (const index of order) {
     const iv = intervals[index]!;
-    const conflicts = placed.filter((p) => overlapsInTime(intervals[p]!, iv));
-    const candidates = new Set<number>([0, alignDown(Math.max(bound, peak) - iv.sizeBytes)]);
-    for (const p of conflicts) {
-      candidates.add(alignUp(offsets[p]! + intervals[p]!.sizeBytes));
-      candidates.add(alignDown(offsets[p]! - iv.sizeBytes));
-    }
-    let best = -1;
-    let bestPeak = Infinity;
-    for (const offset of [...candidates].sort((a, b) => a - b)) {
-      if (offset < 0) continue;
-      const clash = conflicts.some((p) => offset < offsets[p]! + intervals[p]!.sizeBytes && offsets[p]! < offset + iv.sizeBytes);
-      if (clash) continue;
-      const newPeak = Math.max(peak, offset + iv.sizeBytes);
-      if (newPeak < bestPeak) {
-        best = offset;
-        bestPeak = newPeak;
+    const taken: [number, number][] = [];
+    for (let t = iv.first; t <= iv.last; t++)
+      for (const p of byStep[t - start]!) {
+        if (seenBy[p] === index) continue;
+        seenBy[p] = index;
+        taken.push([offsets[p]!, offsets[p]! + intervals[p]!.sizeBytes]);
       }
+    taken.sort((a, b) => a[0] - b[0]);
+    let offset = 0;
+    for (const [lo, hi] of taken) {
+      if (offset + iv.sizeBytes <= lo) break;
+      offset = Math.max(offset, alignUp(hi));
     }
-    offsets[index] = best;
-    peak = bestPeak;
-    placed.push(index);
+    offsets[index] = offset;
+    peak = Math.max(peak, offset + iv.sizeBytes);
+    for (let t = iv.first; t <= iv.last; t++) byStep[t - start]!.push(index);
   }
   return { offsets, peakBytes: peak };
 }
@@ -69,7 +76,7 @@ export function placeBuffers(intervals: readonly Interval[]): { offsets: number[
   ];
   let best: { offsets: number[]; peakBytes: number } | undefined;
   for (const order of orders) {
-    const layout = place(intervals, order, bound);
+    const layout = place(intervals, order);
     if (best === undefined || layout.peakBytes < best.peakBytes) best = layout;
     if (best.peakBytes <= bound) break;
   }

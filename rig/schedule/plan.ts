@@ -26,6 +26,8 @@ export interface Buffer {
   /** Tensors stored here over time; more than one when an op writes its output over its input. Empty for scratch. */
   readonly tensors: readonly number[];
   readonly name: string;
+  /** A tensor (or a region of one), a stream buffer keeping an overlap for later cells, or kernel scratch. */
+  readonly role: 'tensor' | 'stream' | 'scratch';
   readonly sizeBytes: number;
   readonly offset: number;
   /** Live from step `first` to step `last`, both included (the output stays live to the end). */
@@ -93,7 +95,8 @@ export interface Plan {
 /**
  * One call of a schedule before allocation. A tensor's `instance` names one materialization of
  * it: a patch schedule keeps one instance of each stage tensor per patch. Instances written by
- * several calls (the stage output, filled patch by patch) get one buffer for all of them.
+ * several calls (the stage output, filled patch by patch) get one buffer for all of them. An
+ * instance whose name contains `#` is a stream buffer.
  */
 export type Call =
   | { readonly kind: 'load'; readonly region: Region; readonly instance: string }
@@ -244,6 +247,7 @@ export function allocatePlan(
   const buffers: Buffer[] = groups.map((g, k) => ({
     tensors: [...new Set(g.instances.map((i) => i.tensor))],
     name: [...new Set(g.instances.map((i) => i.key.replace(/^\d+/, (t) => model.tensors[Number(t)]!.name)))].join('+'),
+    role: g.instances[0]!.key.includes('#') ? 'stream' : 'tensor',
     sizeBytes: g.sizeBytes,
     offset: offsets[k]!,
     first: g.first,
@@ -262,7 +266,7 @@ export function allocatePlan(
     const s = scratch[step];
     let scratchBuffer: Buffer | null = null;
     if (s) {
-      scratchBuffer = { tensors: [], name: `${op.name}${call.suffix}_scratch`, sizeBytes: s.sizeBytes, offset: offsets[next++]!, first: step, last: step };
+      scratchBuffer = { tensors: [], name: `${op.name}${call.suffix}_scratch`, role: 'scratch', sizeBytes: s.sizeBytes, offset: offsets[next++]!, first: step, last: step };
       buffers.push(scratchBuffer);
     }
     return {

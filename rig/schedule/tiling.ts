@@ -68,21 +68,21 @@ function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode
       tiling.set(t, { work: spans, computed: spans });
       return;
     }
-    // Streaming: cell i computes from where cell i-1 stopped to the end of what i reads; it holds
-    // also the overlap before that, which it gets from the stream buffer.
-    const first = r.find((s) => s !== undefined);
-    let next = first?.lo ?? 0;
+    // Streaming: cell i computes what it reads that no earlier cell computed; it holds also the
+    // overlap before that, which it gets from the stream buffer the previous cell filled.
+    let next = r.find((s) => s !== undefined)?.lo ?? 0;
     const work: Span[] = [];
     const computed: Span[] = [];
     cells.forEach((_, i) => {
-      const s = r[i];
-      const hi = Math.max(next, s?.hi ?? next);
-      computed.push({ lo: next, hi });
-      work.push({ lo: Math.min(s?.lo ?? next, next), hi });
-      if (i > 0 && work[i]!.lo < next && work[i]!.lo < work[i - 1]!.lo) {
+      const s = r[i] ?? { lo: next, hi: next };
+      const lo = Math.max(next, s.lo);
+      const hi = Math.max(lo, s.hi);
+      computed.push({ lo, hi });
+      work.push({ lo: Math.min(s.lo, lo), hi });
+      if (i > 0 && s.lo < next && s.lo < work[i - 1]!.lo) {
         throw new Error(`tiling: the overlap of ${model.tensors[t]!.name} at cell ${i} reaches before what cell ${i - 1} held`);
       }
-      next = hi;
+      next = Math.max(next, hi);
     });
     tiling.set(t, { work, computed });
   };

@@ -194,6 +194,14 @@ export class Store {
     return recs.map(fromRecord);
   }
 
+  /** The `ok` rows of one model measured on one board and runner with one seed, newest first. */
+  measured(model: string, board: string, runner: RunnerKind, seed: number): ResultRow[] {
+    const recs = this.db
+      .prepare("SELECT * FROM results WHERE model = ? AND board = ? AND runner = ? AND seed = ? AND status = 'ok' ORDER BY id DESC")
+      .all(model, board, runner, seed) as ResultRecord[];
+    return recs.map(fromRecord);
+  }
+
   run(runId: number): (RunInfo & { id: number; status: RunStatus; endedAt: string | null }) | undefined {
     const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
       | { id: number; started_at: string; ended_at: string | null; status: RunStatus; git_revision: string | null; host: string; toolchain_json: string; board: string; runner: RunnerKind; args_json: string }

@@ -1,6 +1,6 @@
-// Patch-based inference through the real parts: random specs and odd shapes are planned, compiled
-// with arm-none-eabi-gcc and run in QEMU; the device's output must equal the reference and its
-// painted arena high-water mark the plan's peak.
+// Patch-based and streaming inference through the real parts: random specs and odd shapes are
+// planned, compiled with arm-none-eabi-gcc and run in QEMU; the device's output must equal the
+// reference and its painted arena high-water mark the plan's peak.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { planPatches } from '../schedule/patch.js';
 import { UserError } from '../util/errors.js';
 import { benchCase, planFor, type BenchContext } from './bench.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rig-patch-'));
+const dir = mkdtempSync(join(tmpdir(), 'rig-tiled-'));
 
 /** The first (split, P) from the deepest stage down whose P does not divide the stage output. */
 function unevenPatches(spec: ModelSpecInput, seed: number) {
@@ -47,7 +47,7 @@ const oddShapes: ModelSpecInput = {
   ],
 };
 
-test('patch schedules of odd shapes and random specs run bit-exact in QEMU, arena measured = planned', async () => {
+test('patch, stream1d and stream2d schedules of odd shapes and random specs run bit-exact in QEMU, arena measured = planned', async () => {
   const board = await loadBoard('f746');
   const ctx: BenchContext = { runner: createQemuRunner(board), seed: 1, warmup: 0, runs: 1, inferenceTimeoutMs: 60_000, buildRoot: dir };
   const cases = [
@@ -55,13 +55,15 @@ test('patch schedules of odd shapes and random specs run bit-exact in QEMU, aren
     ...[11, 12, 13, 14, 15, 16].map((seed) => unevenPatches(randomSpec(seed, { minSize: 12 }), seed)).filter((c) => c !== undefined),
   ];
   assert.ok(cases.length >= 6);
-  for (const { model, patches, split } of cases) {
-    const row = await benchCase(ctx, planFor({ model, schedule: 'patch', patches, split }));
-    const what = `${model.name} patch ${patches} split ${split}: ${row.detail}`;
-    assert.equal(row.status, 'ok', what);
-    assert.equal(row.outputCrc32, row.referenceCrc32, what);
-    assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, what);
-    assert.deepEqual(row.scheduleOptions, { patches, split });
-    assert.ok(row.macs >= row.layerwiseMacs! * 0.5 && row.latency!.median > 0, what);
-  }
+  for (const { model, patches, split } of cases)
+    for (const schedule of ['patch', 'stream1d', 'stream2d'] as const) {
+      const row = await benchCase(ctx, planFor({ model, schedule, patches, split }));
+      const what = `${model.name} ${schedule} ${patches} split ${split}: ${row.detail}`;
+      assert.equal(row.status, 'ok', what);
+      assert.equal(row.outputCrc32, row.referenceCrc32, what);
+      assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, what);
+      assert.deepEqual(row.scheduleOptions, { patches, split });
+      assert.ok(row.macs >= row.layerwiseMacs! * 0.5 && row.latency!.median > 0, what);
+      if (schedule === 'stream2d') assert.ok(row.macs <= row.layerwiseMacs!, what);
+    }
 });

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseBytes } from '../cli/search.js';
+import { modelMacs } from '../model/ir.js';
+import { lowerModel } from '../model/lower.js';
+import { parseModelSpec } from '../model/spec.js';
+import { BUILTIN_MODELS } from '../model/zoo.js';
+import { UserError } from '../util/errors.js';
+import { choose, enumerateCandidates, paretoFront, type Candidate } from './search.js';
+
+const zoo = (name: string) => lowerModel(parseModelSpec(BUILTIN_MODELS.get(name)!, name), 1);
+const macs = (c: Candidate) => c.macs;
+
+test('sizes parse as the papers count them, and nonsense is refused', () => {
+  assert.equal(parseBytes('256KB', '--budget'), 262_144);
+  assert.equal(parseBytes('320 KiB', '--budget'), 327_680);
+  assert.equal(parseBytes('1.5kb', '--budget'), 1536);
+  assert.equal(parseBytes('9000', '--budget'), 9000);
+  assert.equal(parseBytes('1MB', '--budget'), 1_048_576);
+  for (const bad of ['', 'KB', '12 apples', '-4KB'])
+    assert.throws(() => parseBytes(bad, '--budget'), (e: unknown) => e instanceof UserError && /--budget .*expected a size such as 256KB/.test(e.message));
+});
+
+test('the search chooses the fewest MACs within a memory budget, or the smallest arena within a MAC budget', () => {
+  const model = zoo('mcunet-vww1');
+  const cands = enumerateCandidates(model, { maxPatches: 4 });
+  const layer = cands.find((c) => c.schedule === 'layer')!;
+  assert.equal(layer.macs, modelMacs(model));
+  assert.ok(cands.length > 100 && new Set(cands.map((c) => c.schedule)).size === 4);
+
+  // Room for everything: nothing executes fewer MACs than layer-wise; on the tie, the smaller arena
+  // (stream2d computes each pixel once too).
+  const roomy = choose(model, cands, { kind: 'cost', budgetBytes: 1 << 20 }, macs)!;
+  assert.equal(roomy.macs, layer.macs);
+  assert.ok(roomy.arenaBytes < layer.arenaBytes && roomy.schedule === 'stream2d');
+  // Too little for layer-wise: the cheapest that fits, and nothing that fits is cheaper.
+  const budget = 40_000;
+  const chosen = choose(model, cands, { kind: 'cost', budgetBytes: budget }, macs)!;
+  assert.ok(chosen.arenaBytes <= budget && chosen.schedule !== 'layer');
+  assert.ok(cands.every((c) => c.arenaBytes > budget || c.macs >= chosen.macs));
+  assert.equal(chosen.macs, modelMacs(model), 'stream2d fits and recomputes nothing');
+  assert.equal(choose(model, cands, { kind: 'cost', budgetBytes: 100 }, macs), undefined);
+
+  const small = choose(model, cands, { kind: 'memory', macBudget: 1.1 }, macs)!;
+  assert.ok(small.macs <= 1.1 * layer.macs);
+  assert.ok(cands.every((c) => c.macs > 1.1 * layer.macs || c.arenaBytes >= small.arenaBytes));
+
+  // The front: ascending arena, strictly falling MACs, and every candidate matched or beaten by one of it.
+  const front = paretoFront(cands, macs);
+  for (let i = 1; i < front.length; i++) assert.ok(front[i]!.arenaBytes > front[i - 1]!.arenaBytes && front[i]!.macs < front[i - 1]!.macs);
+  for (const c of cands) assert.ok(front.some((f) => f.arenaBytes <= c.arenaBytes && f.macs <= c.macs));
+});

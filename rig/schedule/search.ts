@@ -1,0 +1,71 @@
+// Schedule search: every schedule, split and patch grid of a model, planned for real (arena
+// peak to the byte, executed MACs), then the cheapest plan within a memory budget, or the smallest
+// within a MAC budget. Pure: the measured costs, when there are any, are passed in.
+import { modelMacs, type Model } from '../model/ir.js';
+import { UserError } from '../util/errors.js';
+import { planLayerwise } from './layerwise.js';
+import { planPatchSchedule, type PatchOptions } from './patch.js';
+import type { Plan, ScheduleName } from './plan.js';
+import { planStreamSchedule } from './stream.js';
+
+export interface Candidate {
+  readonly schedule: ScheduleName;
+  readonly options: Readonly<Record<string, number>>;
+  readonly arenaBytes: number;
+  readonly macs: number;
+  readonly paperPeakBytes: number | null;
+}
+
+export const TILED_SCHEDULES = ['patch', 'stream1d', 'stream2d'] as const;
+export type TiledSchedule = (typeof TILED_SCHEDULES)[number];
+
+export function planTiled(model: Model, schedule: TiledSchedule, options: PatchOptions): Plan {
+  return schedule === 'patch' ? planPatchSchedule(model, options) : planStreamSchedule(model, schedule, options);
+}
+
+const candidateOf = (plan: Plan): Candidate => ({
+  schedule: plan.schedule,
+  options: plan.options,
+  arenaBytes: plan.arenaBytes,
+  macs: plan.macs,
+  paperPeakBytes: plan.paperPeakBytes,
+});
+
+/** Layer-wise, and every tiled schedule at every valid split and grid up to `maxPatches`. */
+export function enumerateCandidates(model: Model, { maxPatches = 6, schedules = TILED_SCHEDULES }: { maxPatches?: number; schedules?: readonly TiledSchedule[] } = {}): Candidate[] {
+  const found: Candidate[] = [candidateOf(planLayerwise(model))];
+  const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
+  for (let split = 1; split < blocks; split++)
+    for (let patches = 2; patches <= maxPatches; patches++)
+      for (const schedule of schedules) {
+        try {
+          found.push(candidateOf(planTiled(model, schedule, { patches, split })));
+        } catch (error) {
+          if (error instanceof UserError) break; // this split cannot be cut into `patches` (nor more)
+          throw error;
+        }
+      }
+  return found;
+}
+
+/** The candidates no other beats on both peak and cost (ties keep the first), by ascending peak. */
+export function paretoFront(cands: readonly Candidate[], cost: (c: Candidate) => number): Candidate[] {
+  const sorted = [...cands].sort((a, b) => a.arenaBytes - b.arenaBytes || cost(a) - cost(b));
+  const front: Candidate[] = [];
+  for (const c of sorted) if (front.length === 0 || cost(c) < cost(front[front.length - 1]!)) front.push(c);
+  return front;
+}
+
+export type Objective = { kind: 'cost'; budgetBytes: number } | { kind: 'memory'; macBudget: number };
+
+/**
+ * The choice: least cost with an arena within the budget (the smaller arena on a tie), or the
+ * smallest arena whose MACs stay within `macBudget` × layer-wise (the lower cost on a tie).
+ */
+export function choose(model: Model, cands: readonly Candidate[], objective: Objective, cost: (c: Candidate) => number): Candidate | undefined {
+  if (objective.kind === 'cost') {
+    return cands.filter((c) => c.arenaBytes <= objective.budgetBytes).sort((a, b) => cost(a) - cost(b) || a.arenaBytes - b.arenaBytes)[0];
+  }
+  const limit = objective.macBudget * modelMacs(model);
+  return cands.filter((c) => c.macs <= limit).sort((a, b) => a.arenaBytes - b.arenaBytes || cost(a) - cost(b))[0];
+}
