@@ -9,7 +9,7 @@ import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
 import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
-import { defaultPatchOptions, planPatchSchedule, type PatchOptions } from '../schedule/patch.js';
+import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
@@ -43,10 +43,9 @@ export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
     case 'patch':
       return planPatchSchedule(model, defaultPatchOptions(model, { patches, split }));
     case 'stream1d':
-    case 'stream2d': {
-      const planner = (m: Model, options: PatchOptions) => planStreamSchedule(m, schedule, options);
-      return planner(model, defaultPatchOptions(model, { patches, split }, planner));
-    }
+    case 'stream2d':
+      // The patch schedule's default split, so that streaming and patch-based compare on one stage.
+      return planStreamSchedule(model, schedule, defaultPatchOptions(model, { patches, split }));
   }
 }
 

@@ -5,7 +5,7 @@ import { BUILTIN_MODELS } from '../model/zoo.js';
 import type { Model } from '../model/ir.js';
 import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
 import { liveBytesBound } from '../schedule/arena.js';
-import { defaultPatchOptions, planPatches, planPatchSchedule, type PatchOptions } from '../schedule/patch.js';
+import { defaultPatchOptions, planPatches, planPatchSchedule } from '../schedule/patch.js';
 import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
 import { searchCommand } from './search.js';
@@ -96,10 +96,9 @@ function stageFigures(plan: Plan, stageOps: readonly number[]) {
 }
 
 function streamPlanCommand(model: Model, schedule: StreamSchedule, args: PlanArgs): number {
-  const planner = (m: Model, o: PatchOptions) => planStreamSchedule(m, schedule, o);
-  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split }, planner);
+  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split });
   const pp = planPatches(model, options);
-  const plan = planner(model, options);
+  const plan = planStreamSchedule(model, schedule, options);
   const patch = planPatchSchedule(model, options);
   const { stageMacs, streamBufferBytes } = stageFigures(plan, pp.stageOps);
   const stageOut = model.tensors[pp.stageOutput]!.shape;

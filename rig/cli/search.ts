@@ -4,7 +4,7 @@ import { loadBoard, type Board } from '../config/board.js';
 import { modelMacs, type Model } from '../model/ir.js';
 import { PUBLISHED } from '../model/published.js';
 import { scheduleLabel } from '../schedule/plan.js';
-import { choose, enumerateCandidates, paretoFront, type Candidate, type Objective } from '../schedule/search.js';
+import { candidateKey, paretoFront, search, type Candidate, type Objective } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
@@ -21,8 +21,6 @@ export function parseBytes(text: string, option: string): number {
   if (m === null || unit === undefined) throw new UserError(`${option} ${text}: expected a size such as 256KB, 320KiB or 262144 (bytes)`, { exitCode: 2 });
   return Math.floor(Number(m[1]) * unit);
 }
-
-const key = (schedule: string, options: Readonly<Record<string, number>>) => `${schedule} ${JSON.stringify(options, Object.keys(options).sort())}`;
 
 export interface SearchSetup {
   objective: Objective;
@@ -56,33 +54,13 @@ export function measuredInstructions(model: Model, args: Pick<PlanArgs, 'board' 
   const store = new Store(db);
   try {
     for (const row of store.measured(model.name, args.board ?? DEFAULT_BOARD, 'qemu', model.seed)) {
-      const k = key(row.schedule, row.scheduleOptions);
+      const k = candidateKey(row.schedule, row.scheduleOptions);
       if (!found.has(k) && row.latency?.unit === 'instructions') found.set(k, row.latency.median);
     }
   } finally {
     store.close();
   }
   return found;
-}
-
-export interface SearchResult {
-  candidates: Candidate[];
-  chosen: Candidate | undefined;
-  costBasis: 'macs' | 'instructions';
-  cost: (c: Candidate) => number;
-  instructions: Map<string, number>;
-}
-
-/**
- * Plans every candidate and chooses. Cost is executed MACs, or measured emulated instructions
- * when every candidate within the budget has been measured (a mix would compare unlike numbers).
- */
-export function search(model: Model, objective: Objective, maxPatches: number, instructions: Map<string, number>): SearchResult {
-  const candidates = enumerateCandidates(model, { maxPatches });
-  const feasible = candidates.filter((c) => (objective.kind === 'cost' ? c.arenaBytes <= objective.budgetBytes : c.macs <= objective.macBudget * modelMacs(model)));
-  const measuredAll = feasible.length > 0 && feasible.every((c) => instructions.has(key(c.schedule, c.options)));
-  const cost = measuredAll ? (c: Candidate) => instructions.get(key(c.schedule, c.options)) ?? Infinity : (c: Candidate) => c.macs;
-  return { candidates, chosen: choose(model, candidates, objective, cost), costBasis: measuredAll ? 'instructions' : 'macs', cost, instructions };
 }
 
 export function checkMaxPatches(value: number | undefined): number {
@@ -105,7 +83,7 @@ export async function searchCommand(model: Model, args: PlanArgs): Promise<numbe
     const best = candidates.filter((c) => c.macs <= p.macs).sort((a, b) => a.arenaBytes - b.arenaBytes || a.macs - b.macs)[0];
     return { ...p, best: best ?? null, asGood: best !== undefined && best.arenaBytes <= p.ramBytes };
   });
-  const describe = (c: Candidate) => ({ ...c, label: scheduleLabel(c.schedule, c.options), macsRatio: c.macs / layerMacs, instructions: result.instructions.get(key(c.schedule, c.options)) ?? null });
+  const describe = (c: Candidate) => ({ ...c, label: scheduleLabel(c.schedule, c.options), macsRatio: c.macs / layerMacs, instructions: result.instructions.get(candidateKey(c.schedule, c.options)) ?? null });
   if (args.json) {
     process.stdout.write(
       JSON.stringify(

@@ -160,20 +160,16 @@ export function planPatchSchedule(model: Model, options: PatchOptions): Plan {
 
 /**
  * Defaults for omitted options: P = 2, and the split (over every block a patch stage can hold)
- * whose schedule (patch by default) needs the smallest arena, the earliest on a tie (less recomputation).
+ * whose patch schedule needs the smallest arena, the earliest on a tie (less recomputation).
  */
-export function defaultPatchOptions(
-  model: Model,
-  given: Partial<PatchOptions>,
-  planner: (model: Model, options: PatchOptions) => Plan = planPatchSchedule,
-): PatchOptions {
+export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>): PatchOptions {
   const patches = given.patches ?? 2;
   if (given.split !== undefined) return { patches, split: given.split };
   let best: { split: number; arena: number } | undefined;
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   for (let split = 1; split < blocks; split++) {
     try {
-      const arena = planner(model, { patches, split }).arenaBytes;
+      const arena = planPatchSchedule(model, { patches, split }).arenaBytes;
       if (best === undefined || arena < best.arena) best = { split, arena };
     } catch (error) {
       if (error instanceof UserError) continue; // not a valid stage: past a pool, or too small for P

@@ -6,7 +6,7 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
-import { choose, enumerateCandidates, paretoFront, type Candidate } from './search.js';
+import { candidateKey, choose, enumerateCandidates, paretoFront, search, type Candidate } from './search.js';
 
 const zoo = (name: string) => lowerModel(parseModelSpec(BUILTIN_MODELS.get(name)!, name), 1);
 const macs = (c: Candidate) => c.macs;
@@ -49,4 +49,21 @@ test('the search chooses the fewest MACs within a memory budget, or the smallest
   const front = paretoFront(cands, macs);
   for (let i = 1; i < front.length; i++) assert.ok(front[i]!.arenaBytes > front[i - 1]!.arenaBytes && front[i]!.macs < front[i - 1]!.macs);
   for (const c of cands) assert.ok(front.some((f) => f.arenaBytes <= c.arenaBytes && f.macs <= c.macs));
+});
+
+test('with every plan in the budget measured, the search ranks by emulated instructions; with one missing, by MACs', () => {
+  const model = zoo('tiny-cnn');
+  const objective = { kind: 'cost', budgetBytes: 6_000 } as const;
+  const byMacs = search(model, objective, 3, new Map());
+  assert.equal(byMacs.costBasis, 'macs');
+  const feasible = byMacs.candidates.filter((c) => c.arenaBytes <= objective.budgetBytes);
+  assert.ok(feasible.length >= 2);
+  // Make the plan with the most MACs the fastest measured one.
+  const slowest = [...feasible].sort((a, b) => b.macs - a.macs)[0]!;
+  const measured = new Map(feasible.map((c) => [candidateKey(c.schedule, c.options), c === slowest ? 1 : 1000 + c.macs]));
+  const byInstructions = search(model, objective, 3, measured);
+  assert.equal(byInstructions.costBasis, 'instructions');
+  assert.deepEqual(byInstructions.chosen, slowest);
+  measured.delete(candidateKey(feasible[0]!.schedule, feasible[0]!.options));
+  assert.equal(search(model, objective, 3, measured).costBasis, 'macs');
 });

@@ -8,6 +8,9 @@ import { planPatchSchedule, type PatchOptions } from './patch.js';
 import type { Plan, ScheduleName } from './plan.js';
 import { planStreamSchedule } from './stream.js';
 
+/** Names a plan by schedule and options, to match it with stored measurements. */
+export const candidateKey = (schedule: string, options: Readonly<Record<string, number>>) => `${schedule} ${JSON.stringify(options, Object.keys(options).sort())}`;
+
 export interface Candidate {
   readonly schedule: ScheduleName;
   readonly options: Readonly<Record<string, number>>;
@@ -63,9 +66,34 @@ export type Objective = { kind: 'cost'; budgetBytes: number } | { kind: 'memory'
  * smallest arena whose MACs stay within `macBudget` × layer-wise (the lower cost on a tie).
  */
 export function choose(model: Model, cands: readonly Candidate[], objective: Objective, cost: (c: Candidate) => number): Candidate | undefined {
-  if (objective.kind === 'cost') {
-    return cands.filter((c) => c.arenaBytes <= objective.budgetBytes).sort((a, b) => cost(a) - cost(b) || a.arenaBytes - b.arenaBytes)[0];
-  }
+  const feasible = cands.filter(withinBudget(model, objective));
+  if (objective.kind === 'cost') return feasible.sort((a, b) => cost(a) - cost(b) || a.arenaBytes - b.arenaBytes)[0];
+  return feasible.sort((a, b) => a.arenaBytes - b.arenaBytes || cost(a) - cost(b))[0];
+}
+
+/** Whether a candidate meets the objective's budget (memory, or MACs). */
+function withinBudget(model: Model, objective: Objective): (c: Candidate) => boolean {
+  if (objective.kind === 'cost') return (c) => c.arenaBytes <= objective.budgetBytes;
   const limit = objective.macBudget * modelMacs(model);
-  return cands.filter((c) => c.macs <= limit).sort((a, b) => a.arenaBytes - b.arenaBytes || cost(a) - cost(b))[0];
+  return (c) => c.macs <= limit;
+}
+
+export interface SearchResult {
+  candidates: Candidate[];
+  chosen: Candidate | undefined;
+  costBasis: 'macs' | 'instructions';
+  cost: (c: Candidate) => number;
+  instructions: Map<string, number>;
+}
+
+/**
+ * Plans every candidate and chooses. Cost is executed MACs, or measured emulated instructions
+ * when every candidate within the budget has been measured (a mix would compare unlike numbers).
+ */
+export function search(model: Model, objective: Objective, maxPatches: number, instructions: Map<string, number>): SearchResult {
+  const candidates = enumerateCandidates(model, { maxPatches });
+  const feasible = candidates.filter(withinBudget(model, objective));
+  const measuredAll = feasible.length > 0 && feasible.every((c) => instructions.has(candidateKey(c.schedule, c.options)));
+  const cost = measuredAll ? (c: Candidate) => instructions.get(candidateKey(c.schedule, c.options)) ?? Infinity : (c: Candidate) => c.macs;
+  return { candidates, chosen: choose(model, candidates, objective, cost), costBasis: measuredAll ? 'instructions' : 'macs', cost, instructions };
 }

@@ -1,44 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { modelMacs } from '../model/ir.js';
+import { modelMacs, opMacs } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
-import { randomSpec } from '../model/testing.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
-import { UserError } from '../util/errors.js';
 import { checkPlan } from './check.js';
 import { planPatchSchedule } from './patch.js';
 import { opSteps } from './plan.js';
 import { planStreamSchedule } from './stream.js';
+import { randomTiledCases } from './testing.js';
 
 const zoo = (name: string) => lowerModel(parseModelSpec(BUILTIN_MODELS.get(name)!, name), 1);
 
 test('random specs: stream1d and stream2d plans pass the symbolic run; stream2d computes no pixel twice', () => {
   let plans = 0;
-  for (let seed = 1; seed <= 120; seed++) {
-    const model = lowerModel(parseModelSpec(randomSpec(seed), `random-${seed}`), seed);
-    const blocks = model.ops[model.ops.length - 1]!.block + 1;
-    for (let split = 1; split < blocks; split++)
-      for (const patches of [2, 3, 4]) {
-        let patch;
-        try {
-          patch = planPatchSchedule(model, { patches, split });
-        } catch (error) {
-          if (error instanceof UserError) continue;
-          throw error;
-        }
-        const one = planStreamSchedule(model, 'stream1d', { patches, split });
-        const two = planStreamSchedule(model, 'stream2d', { patches, split });
-        const what = `random-${seed} P${patches} split ${split}`;
-        assert.deepEqual(checkPlan(one), [], `${what} stream1d`);
-        assert.deepEqual(checkPlan(two), [], `${what} stream2d`);
-        assert.ok(two.macs <= one.macs && one.macs <= patch.macs, `${what}: ${two.macs} ≤ ${one.macs} ≤ ${patch.macs}`);
-        // Every output pixel of every op is computed at most once.
-        const seen = new Map<number, number>();
-        for (const st of opSteps(two)) seen.set(st.op, (seen.get(st.op) ?? 0) + st.macs);
-        for (const [op, macs] of seen) assert.ok(macs <= modelMacs({ ...model, ops: [model.ops[op]!] }), `${what}: op ${op} computed twice`);
-        plans += 2;
-      }
+  for (const { model, patches, split, what } of randomTiledCases(120, [2, 3, 4])) {
+    const patch = planPatchSchedule(model, { patches, split });
+    const one = planStreamSchedule(model, 'stream1d', { patches, split });
+    const two = planStreamSchedule(model, 'stream2d', { patches, split });
+    assert.deepEqual(checkPlan(one), [], `${what} stream1d`);
+    assert.deepEqual(checkPlan(two), [], `${what} stream2d`);
+    assert.ok(two.macs <= one.macs && one.macs <= patch.macs, `${what}: ${two.macs} ≤ ${one.macs} ≤ ${patch.macs}`);
+    // Every output pixel of every op is computed at most once.
+    const seen = new Map<number, number>();
+    for (const st of opSteps(two)) seen.set(st.op, (seen.get(st.op) ?? 0) + st.macs);
+    for (const [op, macs] of seen) assert.ok(macs <= opMacs(model, model.ops[op]!), `${what}: op ${op} computed twice`);
+    plans += 2;
   }
   assert.ok(plans > 400, `only ${plans} plans`);
 });
