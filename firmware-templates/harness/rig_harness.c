@@ -4,6 +4,7 @@
  * line (see ../PROTOCOL.md). The model comes from the generated model.h / model.c.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "model.h"
 #include "rig_board.h"
@@ -132,8 +133,10 @@ static void wait_for_command(uint32_t *warmup, uint32_t *runs)
             continue;
         }
         line[len] = '\0';
-        if (!overflow && *skip_spaces(line) == '\0') {
-            len = 0; /* an empty line is not a command: ignore it */
+        if (!overflow && (*skip_spaces(line) == '\0' || strcmp(skip_spaces(line), "bye") == 0)) {
+            /* An empty line is not a command, and a late "bye" (silicon keeps running after
+               done) ends nothing: ignore both. */
+            len = 0;
             continue;
         }
         if (!overflow && parse_run(line, warmup, runs)) {

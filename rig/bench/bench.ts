@@ -113,8 +113,8 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
-  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.kind}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
-  const built = await buildFirmware(plan, board, runner.target, buildDir, ctx.signal);
+  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.target.variant ?? runner.kind}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const built = await buildFirmware(plan, board, runner.target, buildDir, { referenceCrc32, signal: ctx.signal });
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,

@@ -222,3 +222,13 @@ test('rig bench --schedule auto runs the plan the search chooses within the budg
   assert.equal(stray.code, 2);
   assert.match(stray.stderr, /--budget goes with --schedule auto/);
 });
+
+test('rig boards lists the variants and says no probe is attached', async () => {
+  const r = await rig(['boards']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /f746\s+disco\s+32F746GDISCOVERY\s+board\/stm32f746g-disco\.cfg\s+USART1 PA9\/PB7/);
+  assert.match(r.stdout, /No ST-LINK probe is attached \(looked for USB serial ports with ids 0483:3748, 0483:374b/);
+  const json = JSON.parse((await rig(['boards', '--json'])).stdout) as { probes: unknown[]; boards: { id: string }[] };
+  assert.deepEqual(json.probes, []);
+  assert.deepEqual(json.boards.map((b) => b.id), ['f412', 'f746']);
+});

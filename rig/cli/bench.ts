@@ -1,12 +1,13 @@
 // rig bench: run models on an emulated or physical board, store and print the results.
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { benchCase, planFor } from '../bench/bench.js';
 import { GCC } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
-import { requireHardware } from '../deploy/hardware.js';
+import { chooseProbe, createHardwareRunner } from '../deploy/hardware.js';
+import { lockBoard, type BoardLock } from '../deploy/lock.js';
 import { createQemuRunner } from '../deploy/qemu.js';
 import { runTool } from '../proc/run.js';
 import { Store, type ResultRow } from '../store/db.js';
@@ -22,6 +23,8 @@ import { comparisonTable, resultsTable } from './table.js';
 
 export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
 export const DEFAULT_BOARD = 'f746';
+/** Board locks live where every checkout on this machine sees them. */
+const LOCK_DIR = join(tmpdir(), 'rig-locks');
 /** What `rig bench` runs with no arguments: a small zoo network, under every schedule. */
 export const BENCH_DEFAULT_MODEL = 'mcunet-in0';
 export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const satisfies readonly ScheduleName[];
@@ -46,6 +49,10 @@ export function benchOptions<T>(y: Argv<T>) {
   return y
     .option('board', { type: 'string', describe: 'board id (boards/<id>.json) or board file; alone it means the physical board' })
     .option('emulate', { type: 'boolean', describe: 'run on the emulated board (QEMU) instead of silicon' })
+    .option('variant', { type: 'string', describe: "silicon: the board variant (nucleo, disco; default: the board file's)" })
+    .option('probe', { type: 'string', describe: 'silicon: the ST-LINK serial number, when several are attached' })
+    .option('port', { type: 'string', describe: "silicon: the probe's virtual COM port, instead of finding it" })
+    .option('wait', { type: 'boolean', default: true, describe: 'silicon: wait while another rig process uses the board (--no-wait: fail at once)' })
     .option('model', { type: 'string', array: true, default: [BENCH_DEFAULT_MODEL], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` })
     .option('schedule', {
       choices: [...SCHEDULES, 'auto'] as const,
@@ -68,6 +75,10 @@ export function benchOptions<T>(y: Argv<T>) {
 export interface BenchArgs {
   board?: string | undefined;
   emulate?: boolean | undefined;
+  variant?: string | undefined;
+  probe?: string | undefined;
+  port?: string | undefined;
+  wait: boolean;
   model: string[];
   schedule: BenchSchedule[];
   budget?: string | undefined;
@@ -99,8 +110,11 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   checkCounts(args);
   const emulate = args.emulate === true || args.board === undefined;
   const board = await loadBoard(args.board ?? DEFAULT_BOARD);
-  if (!emulate) await requireHardware(board);
-  const runner = createQemuRunner(board);
+  if (emulate && (args.variant ?? args.probe ?? args.port) !== undefined) {
+    throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
+  }
+  const probe = emulate ? null : await chooseProbe(board, args);
+  const runner = probe === null ? createQemuRunner(board) : createHardwareRunner(board, args.variant ?? board.defaultVariant, probe);
   // Every model is read and every case planned before anything runs or is stored.
   const models = await Promise.all(expandModels(args.model).map((m) => loadModel(m, args.seed)));
   const schedules = [...new Set(args.schedule)];
@@ -126,6 +140,14 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
     controller.abort(new UserError('Interrupted', { exitCode: 130 }));
   };
   process.on('SIGINT', onSigint);
+  // One rig process per physical board; emulated boards are not shared.
+  let lock: BoardLock | undefined;
+  try {
+    if (probe !== null) lock = await lockBoard(LOCK_DIR, `${board.id}-${probe.probeSerial ?? probe.port}`, { wait: args.wait, signal: controller.signal });
+  } catch (error) {
+    process.off('SIGINT', onSigint);
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  }
   const store = new Store(args.db);
   const rows: ResultRow[] = [];
   let runId: number | undefined;
@@ -163,6 +185,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     store.close();
+    lock?.release();
   }
 
   if (args.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

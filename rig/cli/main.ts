@@ -5,6 +5,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { benchCommand, benchOptions, DEFAULT_BOARD, SCHEDULES, type BenchArgs } from './bench.js';
+import { boardsCommand } from './boards.js';
+import { buildCommand } from './build.js';
+import { BUILD_DIR } from '../util/paths.js';
 import { doctorCommand } from './doctor.js';
 import { modelsCommand, planCommand } from './plan.js';
 import { DEFAULT_MODEL } from '../model/zoo.js';
@@ -26,6 +29,25 @@ async function main(argv: string[]): Promise<number> {
         ]),
       async (args) => {
         exitCode = await benchCommand(args as unknown as BenchArgs);
+      },
+    )
+    .command(
+      'build',
+      'plan, generate and compile one model for a board without running it: ELF, map and sizes',
+      (y) =>
+        y
+          .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'board id (boards/<id>.json) or board file' })
+          .option('variant', { type: 'string', describe: "the board variant (nucleo, disco; default: the board file's)" })
+          .option('emulate', { type: 'boolean', describe: 'build the image for the emulated board instead' })
+          .option('model', { type: 'string', default: DEFAULT_MODEL, describe: 'built-in model name or path to a model spec (.json)' })
+          .option('schedule', { choices: SCHEDULES, default: 'layer' as const })
+          .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
+          .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })
+          .option('seed', { type: 'number', default: 1 })
+          .option('build-dir', { type: 'string', default: BUILD_DIR, describe: 'where generated sources, ELF and map files go' })
+          .option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        exitCode = await buildCommand(args);
       },
     )
     .command(
@@ -63,6 +85,14 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'boards',
+      'the board files, and the ST-LINK probes attached with their serial ports',
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        exitCode = await boardsCommand(args);
+      },
+    )
+    .command(
       'doctor',
       'check the tools rig needs and say how to install what is missing',
       (y) => y.option('json', { type: 'boolean', default: false }),
@@ -70,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await doctorCommand(args.json);
       },
     )
-    .demandCommand(1, 'Name a command: rig bench, rig plan, rig models, rig doctor (rig --help lists them)')
+    .demandCommand(1, 'Name a command: rig bench, rig plan, rig models, rig boards, rig doctor (rig --help lists them)')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

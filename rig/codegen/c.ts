@@ -14,6 +14,8 @@ export interface HeaderInfo {
   readonly boardId: string;
   /** Eight hex digits that identify the whole firmware image; the firmware reports it. */
   readonly buildId: string;
+  /** CRC-32 of the reference interpreter's output: what every inference must produce. */
+  readonly referenceCrc32: string;
 }
 
 function banner(plan: Plan): string {
@@ -181,6 +183,7 @@ export function generateModelH(plan: Plan, info: HeaderInfo): string {
     `#define RIG_SCHEDULE ${JSON.stringify(plan.schedule)}`,
     `#define RIG_BOARD_ID ${JSON.stringify(info.boardId)}`,
     `#define RIG_BUILD_ID ${JSON.stringify(info.buildId)}`,
+    `#define RIG_REFERENCE_CRC32 ${JSON.stringify(info.referenceCrc32)}`,
     `#define RIG_ARENA_BYTES ${plan.arenaBytes}u`,
     `#define RIG_OUTPUT_BYTES ${outBytes}u`,
     'void rig_model_invoke(int8_t *arena);',

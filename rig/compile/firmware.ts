@@ -6,6 +6,7 @@ import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
 import { runTool } from '../proc/run.js';
+import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 import { imageSizes, type ImageSizes } from './elf.js';
 
@@ -24,6 +25,10 @@ export interface BuildTarget {
   /** The real board's budget, also under emulation, so what does not fit the board does not link. */
   readonly ramBytes: number;
   readonly stackBytes: number;
+  /** Preprocessor definitions the board support reads (family, clock source, UART). */
+  readonly defines: readonly string[];
+  /** The board variant a hardware image is built for (its clock source and UART differ). */
+  readonly variant: string | null;
 }
 
 export function emulatedTarget(board: Board): BuildTarget {
@@ -35,6 +40,36 @@ export function emulatedTarget(board: Board): BuildTarget {
     ramOrigin: board.emulation.ramOrigin,
     ramBytes: board.sramBytes,
     stackBytes: board.stackBytes,
+    defines: [],
+    variant: null,
+  };
+}
+
+/** The telemetry UART's speed on silicon (the ST-LINK virtual COM port). */
+export const HARDWARE_BAUD = 115_200;
+
+/** Silicon: linked at the real flash and SRAM, board support for the variant's clock and UART. */
+export function hardwareTarget(board: Board, variantName: string): BuildTarget {
+  const variant = board.variants[variantName];
+  if (variant === undefined) {
+    throw new UserError(`--variant ${variantName}: ${board.id} has variants ${Object.keys(board.variants).join(', ')} (${board.file})`, { exitCode: 2 });
+  }
+  return {
+    runner: 'hardware',
+    support: 'stm32.c',
+    flashOrigin: board.memory.flash.origin,
+    flashBytes: board.flashBytes,
+    ramOrigin: board.memory.sram[0]!.origin,
+    ramBytes: board.sramBytes,
+    stackBytes: board.stackBytes,
+    defines: [
+      board.core === 'cortex-m7' ? '-DRIG_STM32F7' : '-DRIG_STM32F4',
+      `-DRIG_HSE_HZ=${variant.hse.hz}`,
+      `-DRIG_HSE_BYPASS=${variant.hse.bypass ? 1 : 0}`,
+      `-DRIG_UART_${variant.uart.instance}`,
+      `-DRIG_BAUD=${HARDWARE_BAUD}`,
+    ],
+    variant: variantName,
   };
 }
 
@@ -64,7 +99,7 @@ export async function buildFirmware(
   board: Board,
   target: BuildTarget,
   buildDir: string,
-  signal?: AbortSignal,
+  { referenceCrc32, signal }: { referenceCrc32: string; signal?: AbortSignal | undefined },
 ): Promise<BuildOutcome> {
   await mkdir(buildDir, { recursive: true });
   const modelC = generateModelC(plan);
@@ -84,6 +119,7 @@ export async function buildFirmware(
   ];
   const flags = [
     ...cpuFlags(board),
+    ...target.defines,
     '-O2',
     '-g',
     '-std=c11',
@@ -105,7 +141,7 @@ export async function buildFirmware(
     }
   }
   const buildId = hash.digest('hex').slice(0, 8);
-  const modelH = generateModelH(plan, { boardId: board.id, buildId });
+  const modelH = generateModelH(plan, { boardId: board.id, buildId, referenceCrc32 });
 
   const elfPath = join(buildDir, 'fw.elf');
   const mapPath = join(buildDir, 'fw.map');

@@ -81,6 +81,17 @@ function rules(data: BoardData): Issue[] {
       });
     }
   }
+  // The telemetry UARTs the silicon board support drives (firmware-templates/board/stm32.c).
+  const uarts: Record<string, string> = { USART1: 'PA9/PB7', USART2: 'PA2/PA3', USART3: 'PD8/PD9' };
+  for (const [name, v] of Object.entries(data.variants)) {
+    const pins = `${v.uart.tx}/${v.uart.rx}`;
+    if (uarts[v.uart.instance] !== pins) {
+      issues.push({
+        path: `variants.${name}.uart`,
+        message: `expected one of ${Object.entries(uarts).map(([u, p]) => `${u} on ${p}`).join(', ')} (TX/RX), found ${v.uart.instance} on ${pins}`,
+      });
+    }
+  }
   if (data.emulation.qemuCpu !== data.core) {
     issues.push({ path: 'emulation.qemuCpu', message: `expected the board's core "${data.core}", found "${data.emulation.qemuCpu}"` });
   }

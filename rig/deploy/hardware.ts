@@ -1,8 +1,20 @@
-// Physical boards. Until flashing through openocd exists, a hardware run stops before building
-// and says what it looked for and how to emulate instead; it never falls back to emulation.
+// Physical boards: find the ST-LINK probe and its virtual COM port, program the image through
+// openocd, then hold the same telemetry conversation as under emulation, timed in CPU cycles by
+// the core's DWT counter. It never falls back to emulation.
 import { SerialPort } from 'serialport';
+import { hardwareTarget, HARDWARE_BAUD } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
+import { runTool } from '../proc/run.js';
+import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
+import { emptyTelemetry, runSession, type SessionOutcome } from '../telemetry/session.js';
 import { UserError } from '../util/errors.js';
+import { createDebug } from '../util/log.js';
+import { OPENOCD, OPENOCD_HINT, programBoard, resetBoard } from './openocd.js';
+import type { Runner, RunRequest } from './types.js';
+
+const debug = createDebug('hardware');
+/** From reset to the first hello: clocks, caches and one hello period (about 50 ms). */
+const HELLO_TIMEOUT_MS = 5_000;
 
 export interface ProbePort {
   path: string;
@@ -25,19 +37,76 @@ export async function findProbePorts(board: Board): Promise<{ ports: ProbePort[]
   return { ports, listError: null };
 }
 
-export async function requireHardware(board: Board): Promise<never> {
-  const { ports, listError } = await findProbePorts(board);
+export const describePort = (p: ProbePort) => `${p.path} (${p.vendorId}:${p.productId}${p.serialNumber ? `, serial ${p.serialNumber}` : ''})`;
+
+export interface ProbeChoice {
+  /** The probe's serial port (its virtual COM port). */
+  port: string;
+  /** The probe's serial number, for openocd; null lets openocd take the only one. */
+  probeSerial: string | null;
+}
+
+/**
+ * The probe to use: `--port` (and `--probe`) as given, or the one attached probe, or the one
+ * with serial `--probe`. Fails fast, naming what it looked for, what it found, and how to emulate.
+ */
+export async function chooseProbe(board: Board, given: { port?: string | undefined; probe?: string | undefined }): Promise<ProbeChoice> {
+  const { ports, listError } = given.port === undefined ? await findProbePorts(board) : { ports: [], listError: null };
+  if (given.port !== undefined) return { port: given.port, probeSerial: given.probe ?? null };
   const ids = board.probe.productIds.map((p) => `${board.probe.vendorId}:${p}`).join(', ');
   const boards = Object.values(board.variants).map((v) => v.board).join(' or ');
   const emulate = `To run on the emulated ${board.id} instead: rig bench --board ${board.id} --emulate`;
-  if (ports.length === 0) {
-    const why = listError === null ? 'none is attached' : `listing serial ports failed: ${listError}`;
-    throw new UserError(
-      `No ST-LINK probe found for ${board.id} (${boards}): looked for USB serial ports with ids ${ids}; ${why}.\n${emulate}`,
-    );
+  const matching = given.probe === undefined ? ports : ports.filter((p) => p.serialNumber === given.probe);
+  if (matching.length === 1) return { port: matching[0]!.path, probeSerial: matching[0]!.serialNumber };
+  if (matching.length === 0) {
+    const why = listError !== null ? `listing serial ports failed: ${listError}` : ports.length === 0 ? 'none is attached' : `found only ${ports.map(describePort).join(', ')}`;
+    const wanted = given.probe === undefined ? '' : ` with serial ${given.probe}`;
+    throw new UserError(`No ST-LINK probe found for ${board.id} (${boards})${wanted}: looked for USB serial ports with ids ${ids}; ${why}.\n${emulate}`);
   }
-  throw new UserError(
-    `Found ${ports.map((p) => `${p.path} (${p.vendorId}:${p.productId}${p.serialNumber ? `, serial ${p.serialNumber}` : ''})`).join(', ')}, ` +
-      `but this version of rig cannot flash boards yet (openocd deployment is not implemented).\n${emulate}`,
-  );
+  throw new UserError(`Several ST-LINK probes are attached: ${matching.map(describePort).join(', ')}. Choose one with --probe SERIAL (rig boards lists them).`, { exitCode: 2 });
+}
+
+export function createHardwareRunner(board: Board, variant: string, probe: ProbeChoice): Runner {
+  return {
+    kind: 'hardware',
+    board,
+    latencyUnit: 'cycles',
+    timer: 'dwt',
+    target: hardwareTarget(board, variant),
+    toLatency: (ticks) => ticks,
+    async versions(signal) {
+      const r = await runTool(OPENOCD, ['--version'], { timeoutMs: 10_000, signal, installHint: OPENOCD_HINT });
+      return { openocd: (r.stderr || r.stdout).split('\n')[0]?.trim() ?? 'unknown' };
+    },
+    async run(request: RunRequest): Promise<SessionOutcome> {
+      const flashed = await programBoard(board, variant, request.elfPath, probe.probeSerial, request.signal);
+      debug(flashed.log);
+      if (!flashed.ok) {
+        return { ok: false, status: flashed.failure === 'timeout' ? 'timeout' : 'device-error', phase: 'flash', detail: flashed.detail, telemetry: emptyTelemetry() };
+      }
+      let link: SerialLink | undefined;
+      try {
+        link = await openSerialLink(probe.port, HARDWARE_BAUD);
+        const outcome = await runSession(link, {
+          warmup: request.warmup,
+          runs: request.runs,
+          expect: request.expect,
+          helloTimeoutMs: HELLO_TIMEOUT_MS,
+          lineTimeoutMs: request.inferenceTimeoutMs,
+          signal: request.signal,
+        });
+        if (!outcome.ok && outcome.status === 'timeout') {
+          // A hung board is restarted, so that it does not hold the next case hostage.
+          const reset = await resetBoard(board, variant, probe.probeSerial, request.signal);
+          return { ...outcome, detail: `${outcome.detail}; ${reset.ok ? 'the board was reset' : `resetting it failed too: ${reset.detail}`}` };
+        }
+        return outcome;
+      } catch (error) {
+        if (request.signal?.aborted) throw error;
+        return { ok: false, status: 'device-error', phase: 'boot', detail: `cannot open ${probe.port}: ${(error as Error).message}`, telemetry: emptyTelemetry() };
+      } finally {
+        await link?.close();
+      }
+    },
+  };
 }

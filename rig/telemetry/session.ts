@@ -47,7 +47,9 @@ export interface Telemetry {
   corruptReasons: string[];
 }
 
-export type SessionPhase = 'boot' | 'start' | 'memory' | 'inference' | 'done';
+export type SessionPhase = 'flash' | 'boot' | 'start' | 'memory' | 'inference' | 'done';
+
+export const emptyTelemetry = (): Telemetry => ({ samples: [], corruptLines: 0, lostLines: 0, corruptReasons: [] });
 
 export type SessionOutcome =
   | { ok: true; telemetry: Telemetry }
@@ -83,7 +85,7 @@ async function nextLine(lines: AsyncIterator<string>, timeoutMs: number, signal:
 }
 
 export async function runSession(link: LineLink, options: SessionOptions): Promise<SessionOutcome> {
-  const telemetry: Telemetry = { samples: [], corruptLines: 0, lostLines: 0, corruptReasons: [] };
+  const telemetry = emptyTelemetry();
   let phase: SessionPhase = 'boot';
   let synced = false;
   let lastSeq = -1;

@@ -1,0 +1,75 @@
+// rig build: plan, generate and compile one model for a board, without running it.
+import { join } from 'node:path';
+import { planFor } from '../bench/bench.js';
+import { buildFirmware, emulatedTarget, hardwareTarget } from '../compile/firmware.js';
+import { loadBoard } from '../config/board.js';
+import { loadModel } from '../config/model.js';
+import { referenceOutput } from '../model/reference.js';
+import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
+import { crc32, hex32 } from '../util/crc32.js';
+import { UserError } from '../util/errors.js';
+import { DEFAULT_BOARD } from './bench.js';
+import { formatInt } from './table.js';
+
+export interface BuildArgs {
+  board?: string | undefined;
+  variant?: string | undefined;
+  emulate?: boolean | undefined;
+  model: string;
+  schedule: ScheduleName;
+  patches?: number | undefined;
+  split?: number | undefined;
+  seed: number;
+  buildDir: string;
+  json: boolean;
+}
+
+export async function buildCommand(args: BuildArgs): Promise<number> {
+  const board = await loadBoard(args.board ?? DEFAULT_BOARD);
+  if (args.emulate === true && args.variant !== undefined) throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
+  const target = args.emulate === true ? emulatedTarget(board) : hardwareTarget(board, args.variant ?? board.defaultVariant);
+  const model = await loadModel(args.model, args.seed);
+  const plan = planFor(args.schedule === 'layer' ? { model, schedule: 'layer', patches: args.patches, split: args.split } : { model, schedule: args.schedule, patches: args.patches, split: args.split });
+  const schedule = scheduleLabel(plan.schedule, plan.options);
+  const buildDir = join(args.buildDir, `${board.id}-${target.variant ?? 'qemu'}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))) });
+  const where = target.variant === null ? `${board.id} (emulated)` : `${board.id} ${target.variant} (${board.variants[target.variant]!.board})`;
+  if (!built.ok) {
+    process.stderr.write(`rig: ${model.name}/${schedule} for ${where}: ${built.reason}: ${built.detail}\n`);
+    return 1;
+  }
+  const report = {
+    model: model.name,
+    schedule: plan.schedule,
+    scheduleOptions: plan.options,
+    board: board.id,
+    variant: target.variant,
+    runner: target.runner,
+    buildId: built.buildId,
+    elf: built.elfPath,
+    map: built.mapPath,
+    flashBytes: built.sizes.flashBytes,
+    flashBudgetBytes: target.flashBytes,
+    staticRamBytes: built.sizes.staticRamBytes,
+    arenaBytes: plan.arenaBytes,
+    stackReserveBytes: target.stackBytes,
+    sramBudgetBytes: target.ramBytes,
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  }
+  const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
+  const sram = report.staticRamBytes + report.arenaBytes + report.stackReserveBytes;
+  process.stdout.write(
+    [
+      `${model.name}/${schedule} for ${where}: firmware ${built.buildId}`,
+      `ELF    ${built.elfPath}`,
+      `map    ${built.mapPath}`,
+      `flash  ${formatInt(report.flashBytes)} B of ${formatInt(report.flashBudgetBytes)} B (${pct(report.flashBytes, report.flashBudgetBytes)}): code, weights, input, .data`,
+      `SRAM   ${formatInt(sram)} B of ${formatInt(report.sramBudgetBytes)} B (${pct(sram, report.sramBudgetBytes)}): arena ${formatInt(report.arenaBytes)} B + stack ${formatInt(report.stackReserveBytes)} B + .data/.bss ${formatInt(report.staticRamBytes)} B`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}

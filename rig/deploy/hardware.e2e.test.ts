@@ -1,0 +1,126 @@
+// The silicon path with everything real but the probe and the board: the real compiler builds the
+// STM32 image, a fake openocd on PATH "programs" it, a fake board on a pseudo-terminal answers in
+// the telemetry protocol, the real serial stack reads it and SQLite stores the rows.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadBoard } from '../config/board.js';
+import { CLI, rigCli } from '../cli/testing.js';
+import { runTool } from '../proc/run.js';
+import { Store, type ResultRow } from '../store/db.js';
+import { programBoard } from './openocd.js';
+import { startFakes, type FakeBoardMode, type FakeOpenocdMode } from './testing.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rig-hw-'));
+let n = 0;
+
+/** One `rig bench --board f746` against a fresh fake board; the rows, the run and openocd's calls. */
+async function benchOnFakes(board: FakeBoardMode, openocd: FakeOpenocdMode, models = ['tiny-cnn'], extra: string[] = []) {
+  const caseDir = join(dir, `case-${n++}`);
+  const fakes = await startFakes(caseDir, board);
+  try {
+    const db = join(caseDir, 'rig.db');
+    const args = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'FAKE0001', ...models.flatMap((m) => ['--model', m]), '--schedule', 'layer', '--runs', '3', '--warmup', '1', '--timeout', '3000', '--json', '--db', db, '--build-dir', join(dir, 'build'), ...extra];
+    const r = await rigCli(args, caseDir, fakes.env(openocd));
+    const store = new Store(db);
+    try {
+      return { r, rows: store.results(1), run: store.run(1), calls: fakes.openocdCalls() };
+    } finally {
+      store.close();
+    }
+  } finally {
+    await fakes.stop();
+  }
+}
+
+test('rig bench --board f746 runs the full silicon path to stored rows, timed in cycles', async () => {
+  const { r, rows, run, calls } = await benchOnFakes('ok', 'ok');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), rows);
+  const [row] = rows as [ResultRow];
+  assert.equal(row.status, 'ok', row.detail ?? '');
+  assert.equal(row.runner, 'hardware');
+  assert.deepEqual(row.latency, { unit: 'cycles', n: 3, min: 1_000_000, median: 1_000_001, max: 1_000_002 });
+  assert.equal(row.outputCrc32, row.referenceCrc32);
+  assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes);
+  assert.ok(row.memory.flashBytes! > 0);
+  assert.equal(run?.status, 'complete');
+  assert.equal(run?.runner, 'hardware');
+  assert.match(run?.toolchain['openocd'] ?? '', /Open On-Chip Debugger 0\.12\.0/);
+  const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
+  assert.deepEqual(program.slice(0, 4), ['-f', 'board/st_nucleo_f7.cfg', '-c', 'adapter serial {FAKE0001}']);
+  assert.match(program[5]!, /^program \{.*\/f746-nucleo\/tiny-cnn-layer\/fw\.elf\} verify reset exit$/);
+});
+
+test('a board that hangs fails its row with the phase, is reset, and the next model still runs', async () => {
+  const { r, rows, run, calls } = await benchOnFakes('hang-once', 'ok', ['tiny-cnn', 'mcunet-vww0']);
+  assert.equal(r.code, 1);
+  assert.deepEqual(rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'timeout'], ['mcunet-vww0', 'ok']]);
+  assert.match(rows[0]!.detail ?? '', /^boot: .*the board was reset/);
+  assert.equal(run?.status, 'complete');
+  assert.ok(calls.some((c) => c.includes('reset run')));
+});
+
+test('a garbled line and a port that vanishes fail their rows; nothing is guessed', async () => {
+  const garbled = await benchOnFakes('garble', 'ok');
+  assert.equal(garbled.rows[0]!.status, 'telemetry-error', garbled.rows[0]!.detail ?? '');
+  assert.equal(garbled.run?.status, 'complete');
+  const vanished = await benchOnFakes('vanish', 'ok');
+  assert.match(vanished.rows[0]!.status, /^(device-error|telemetry-error|timeout)$/);
+  assert.equal(vanished.rows[0]!.latency, null);
+  assert.equal(vanished.run?.status, 'complete');
+  const reset = await benchOnFakes('reset', 'ok');
+  assert.equal(reset.rows[0]!.status, 'device-error', reset.rows[0]!.detail ?? '');
+});
+
+test('openocd failures become rows: no probe, a failed verify', async () => {
+  const none = await benchOnFakes('ok', 'no-probe');
+  assert.equal(none.rows[0]!.status, 'device-error');
+  assert.match(none.rows[0]!.detail ?? '', /^flash: openocd found no probe: .*open failed/);
+  const verify = await benchOnFakes('ok', 'verify-fail');
+  assert.match(verify.rows[0]!.detail ?? '', /^flash: openocd could not verify the flash/);
+});
+
+test('the real openocd parses every board configuration, and says it found no probe', async () => {
+  for (const id of ['f746', 'f412']) {
+    const board = await loadBoard(id);
+    for (const [name, variant] of Object.entries(board.variants)) {
+      const r = await runTool('openocd', ['-f', variant.openocdConfig, '-c', 'shutdown'], { timeoutMs: 20_000 });
+      assert.equal(r.exitCode, 0, `${id} ${name}: ${r.stderr}`);
+    }
+    const outcome = await programBoard(board, board.defaultVariant, join(dir, 'none.elf'), null);
+    assert.equal(outcome.ok, false);
+    assert.equal(!outcome.ok && outcome.failure, 'no-probe', outcome.log);
+  }
+});
+
+test('two rig processes never drive one board: the second waits, or fails at once with --no-wait', async () => {
+  const caseDir = join(dir, 'lock');
+  const fakes = await startFakes(caseDir, 'silent'); // the first run holds the board until its boot times out
+  try {
+    const common = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'LOCKED01', '--model', 'tiny-cnn', '--schedule', 'layer', '--build-dir', join(dir, 'build')];
+    const first = spawn(process.execPath, [CLI, ...common, '--db', join(caseDir, 'first.db')], { cwd: caseDir, env: { ...process.env, ...fakes.env('ok') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let firstErr = '';
+    first.stderr.on('data', (d: Buffer) => (firstErr += d.toString()));
+    const firstExit = once(first, 'exit');
+    while (!firstErr.includes('building')) await once(first.stderr, 'data');
+    const second = await rigCli([...common, '--no-wait', '--db', join(caseDir, 'second.db')], caseDir, fakes.env('ok'));
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`f746-LOCKED01 is in use by rig process ${first.pid}`));
+    const [code] = (await firstExit) as [number];
+    assert.equal(code, 1, firstErr);
+    const store = new Store(join(caseDir, 'first.db'));
+    try {
+      assert.deepEqual(store.results(1).map((r) => r.status), ['timeout']);
+      assert.equal(store.run(1)?.status, 'complete');
+    } finally {
+      store.close();
+    }
+  } finally {
+    await fakes.stop();
+  }
+});
