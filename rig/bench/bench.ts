@@ -164,5 +164,6 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     if (status === 'ok') status = 'memory-mismatch';
     details.push(`measured arena ${arenaUsed} B differs from the planned ${plan.arenaBytes} B`);
   }
+  if (outcome.note !== undefined) details.push(outcome.note);
   return { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, status, detail: details.length > 0 ? details.join('; ') : null };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { benchCase, planFor } from '../bench/bench.js';
 import { GCC } from '../compile/firmware.js';
-import { loadBoard } from '../config/board.js';
+import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
 import { chooseProbe, createHardwareRunner } from '../deploy/hardware.js';
 import { lockBoard, type BoardLock } from '../deploy/lock.js';
@@ -47,7 +47,8 @@ export function expandModels(names: readonly string[]): string[] {
 
 export function benchOptions<T>(y: Argv<T>) {
   return y
-    .option('board', { type: 'string', describe: 'board id (boards/<id>.json) or board file; alone it means the physical board' })
+    .option('board', { type: 'string', describe: 'board id (boards/<id>.json), board file, or a lab board\'s name (--lab); alone it means the physical board' })
+    .option('lab', { type: 'string', describe: 'lab inventory naming the physical boards (default boards/lab.json, if present)' })
     .option('emulate', { type: 'boolean', describe: 'run on the emulated board (QEMU) instead of silicon' })
     .option('variant', { type: 'string', describe: "silicon: the board variant (nucleo, disco; default: the board file's)" })
     .option('probe', { type: 'string', describe: 'silicon: the ST-LINK serial number, when several are attached' })
@@ -78,6 +79,7 @@ export interface BenchArgs {
   variant?: string | undefined;
   probe?: string | undefined;
   port?: string | undefined;
+  lab?: string | undefined;
   wait: boolean;
   model: string[];
   schedule: BenchSchedule[];
@@ -109,12 +111,13 @@ function checkCounts(args: BenchArgs): void {
 export async function benchCommand(args: BenchArgs): Promise<number> {
   checkCounts(args);
   const emulate = args.emulate === true || args.board === undefined;
-  const board = await loadBoard(args.board ?? DEFAULT_BOARD);
+  const { board, entry } = await resolveLabBoard(args.board ?? DEFAULT_BOARD, args.lab);
   if (emulate && (args.variant ?? args.probe ?? args.port) !== undefined) {
     throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
   }
-  const probe = emulate ? null : await chooseProbe(board, args);
-  const runner = probe === null ? createQemuRunner(board) : createHardwareRunner(board, args.variant ?? board.defaultVariant, probe);
+  // A lab board's inventory entry gives its variant, probe and port; the options override it.
+  const probe = emulate ? null : await chooseProbe(board, { probe: args.probe ?? entry?.probe, port: args.port ?? entry?.port });
+  const runner = probe === null ? createQemuRunner(board) : createHardwareRunner(board, args.variant ?? entry?.variant ?? board.defaultVariant, probe);
   // Every model is read and every case planned before anything runs or is stored.
   const models = await Promise.all(expandModels(args.model).map((m) => loadModel(m, args.seed)));
   const schedules = [...new Set(args.schedule)];

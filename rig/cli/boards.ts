@@ -1,10 +1,12 @@
 // rig boards: the board files, and the ST-LINK probes attached now with their virtual COM ports.
 import { listBoardIds, loadBoard } from '../config/board.js';
+import { loadLab, type LabEntry } from '../config/lab.js';
 import { describePort, findProbePorts, type ProbePort } from '../deploy/hardware.js';
 import { renderTable } from './table.js';
 
-export async function boardsCommand(args: { json: boolean }): Promise<number> {
+export async function boardsCommand(args: { json: boolean; lab?: string | undefined }): Promise<number> {
   const boards = await Promise.all((await listBoardIds()).map((id) => loadBoard(id)));
+  const lab = await loadLab(args.lab);
   const found = new Map<string, ProbePort & { boards: string[] }>();
   let listError: string | null = null;
   for (const board of boards) {
@@ -17,12 +19,18 @@ export async function boardsCommand(args: { json: boolean }): Promise<number> {
     }
   }
   const probes = [...found.values()];
+  const attached = (e: LabEntry) => probes.some((p) => (e.probe !== undefined && p.serialNumber === e.probe) || (e.port !== undefined && p.path === e.port));
+  const inventory = lab.map((e) => ({ ...e, attached: attached(e) }));
   if (args.json) {
-    process.stdout.write(JSON.stringify({ boards: boards.map((b) => ({ id: b.id, name: b.name, variants: Object.keys(b.variants), file: b.file })), probes, listError }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ boards: boards.map((b) => ({ id: b.id, name: b.name, variants: Object.keys(b.variants), file: b.file })), lab: inventory, probes, listError }, null, 2) + '\n');
     return 0;
   }
   const rows = boards.flatMap((b) => Object.entries(b.variants).map(([v, d]) => [b.id, v, d.board, d.openocdConfig, `${d.uart.instance} ${d.uart.tx}/${d.uart.rx}`]));
   const lines = [renderTable(['board', 'variant', 'hardware', 'openocd config', 'telemetry UART'], rows), ''];
+  if (inventory.length > 0) {
+    const labRows = inventory.map((e) => [e.name, e.board, e.variant ?? '(default)', e.probe ?? '-', e.port ?? '-', e.attached ? 'attached' : 'not found']);
+    lines.push(renderTable(['lab board', 'board', 'variant', 'probe', 'port', 'now'], labRows), '');
+  }
   if (listError !== null) lines.push(`Listing serial ports failed: ${listError}`);
   else if (probes.length === 0) {
     const ids = [...new Set(boards.flatMap((b) => b.probe.productIds.map((p) => `${b.probe.vendorId}:${p}`)))].join(', ');

@@ -86,8 +86,11 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'boards',
-      'the board files, and the ST-LINK probes attached with their serial ports',
-      (y) => y.option('json', { type: 'boolean', default: false }),
+      'the board files, the lab inventory, and the ST-LINK probes attached with their serial ports',
+      (y) =>
+        y
+          .option('lab', { type: 'string', describe: 'lab inventory (default boards/lab.json, if present)' })
+          .option('json', { type: 'boolean', default: false }),
       async (args) => {
         exitCode = await boardsCommand(args);
       },

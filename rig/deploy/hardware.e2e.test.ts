@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -56,13 +56,18 @@ test('rig bench --board f746 runs the full silicon path to stored rows, timed in
   assert.match(program[5]!, /^program \{.*\/f746-nucleo\/tiny-cnn-layer\/fw\.elf\} verify reset exit$/);
 });
 
-test('a board that hangs fails its row with the phase, is reset, and the next model still runs', async () => {
-  const { r, rows, run, calls } = await benchOnFakes('hang-once', 'ok', ['tiny-cnn', 'mcunet-vww0']);
-  assert.equal(r.code, 1);
-  assert.deepEqual(rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'timeout'], ['mcunet-vww0', 'ok']]);
-  assert.match(rows[0]!.detail ?? '', /^boot: .*the board was reset/);
-  assert.equal(run?.status, 'complete');
-  assert.ok(calls.some((c) => c.includes('reset run')));
+test('a board that hangs is reset and tried again; one that stays silent fails its row, and the next model still runs', async () => {
+  const once = await benchOnFakes('hang-once', 'ok', ['tiny-cnn', 'mcunet-vww0']);
+  assert.equal(once.r.code, 0, once.r.stderr);
+  assert.deepEqual(once.rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'ok'], ['mcunet-vww0', 'ok']]);
+  assert.match(once.rows[0]!.detail ?? '', /the first attempt failed \(boot: .*\); after a reset the second succeeded/);
+  assert.ok(once.calls.some((c) => c.includes('reset run')));
+
+  const silent = await benchOnFakes('silent', 'ok', ['tiny-cnn', 'mcunet-vww0']);
+  assert.equal(silent.r.code, 1);
+  assert.deepEqual(silent.rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'timeout'], ['mcunet-vww0', 'timeout']]);
+  assert.match(silent.rows[0]!.detail ?? '', /^boot: .*\(also before a reset: boot: /);
+  assert.equal(silent.run?.status, 'complete');
 });
 
 test('a garbled line and a port that vanishes fail their rows; nothing is guessed', async () => {
@@ -120,6 +125,31 @@ test('two rig processes never drive one board: the second waits, or fails at onc
     } finally {
       store.close();
     }
+  } finally {
+    await fakes.stop();
+  }
+});
+
+test('a lab inventory names a board: its variant, probe and port come from the file', async () => {
+  const caseDir = join(dir, 'lab');
+  const fakes = await startFakes(caseDir, 'ok');
+  try {
+    const lab = join(caseDir, 'lab.json');
+    writeFileSync(lab, JSON.stringify({ boards: [{ name: 'bench-a', board: 'f746', variant: 'disco', probe: 'LABPROBE', port: fakes.port }] }));
+    const db = join(caseDir, 'rig.db');
+    const r = await rigCli(['bench', '--board', 'bench-a', '--lab', lab, '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1', '--json', '--db', db, '--build-dir', join(dir, 'build')], caseDir, fakes.env('ok'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as ResultRow[])[0]!.status, 'ok');
+    const program = fakes.openocdCalls().find((c) => c.some((a) => a.startsWith('program ')))!;
+    assert.deepEqual(program.slice(0, 4), ['-f', 'board/stm32f746g-disco.cfg', '-c', 'adapter serial {LABPROBE}']);
+    assert.match(program[5]!, /\/f746-disco\/tiny-cnn-layer\/fw\.elf\}/);
+    const listed = await rigCli(['boards', '--lab', lab], caseDir);
+    assert.match(listed.stdout, /bench-a\s+f746\s+disco\s+LABPROBE\s+\/dev\/pts\/\d+\s+not found/);
+
+    writeFileSync(lab, JSON.stringify({ boards: [{ name: 'bench-a', board: 'f746', variant: 'bluepill' }] }));
+    const bad = await rigCli(['bench', '--board', 'bench-a', '--lab', lab, '--db', db], caseDir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /lab\.json: boards\[0\]\.variant: expected one of nucleo, disco .*found "bluepill"/);
   } finally {
     await fakes.stop();
   }

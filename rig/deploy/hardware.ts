@@ -84,29 +84,37 @@ export function createHardwareRunner(board: Board, variant: string, probe: Probe
       if (!flashed.ok) {
         return { ok: false, status: flashed.failure === 'timeout' ? 'timeout' : 'device-error', phase: 'flash', detail: flashed.detail, telemetry: emptyTelemetry() };
       }
-      let link: SerialLink | undefined;
-      try {
-        link = await openSerialLink(probe.port, HARDWARE_BAUD);
-        const outcome = await runSession(link, {
-          warmup: request.warmup,
-          runs: request.runs,
-          expect: request.expect,
-          helloTimeoutMs: HELLO_TIMEOUT_MS,
-          lineTimeoutMs: request.inferenceTimeoutMs,
-          signal: request.signal,
-        });
-        if (!outcome.ok && outcome.status === 'timeout') {
-          // A hung board is restarted, so that it does not hold the next case hostage.
-          const reset = await resetBoard(board, variant, probe.probeSerial, request.signal);
-          return { ...outcome, detail: `${outcome.detail}; ${reset.ok ? 'the board was reset' : `resetting it failed too: ${reset.detail}`}` };
-        }
-        return outcome;
-      } catch (error) {
-        if (request.signal?.aborted) throw error;
-        return { ok: false, status: 'device-error', phase: 'boot', detail: `cannot open ${probe.port}: ${(error as Error).message}`, telemetry: emptyTelemetry() };
-      } finally {
-        await link?.close();
-      }
+      const first = await converse(probe.port, request);
+      if (first.ok || (first.status !== 'timeout' && first.status !== 'device-error')) return first;
+      // A board that hung, reset or dropped off USB: reset it through the probe, reopen its port
+      // (it may have re-enumerated) and try once more; the row says what happened.
+      const reset = await resetBoard(board, variant, probe.probeSerial, request.signal);
+      if (!reset.ok) return { ...first, detail: `${first.detail}; resetting the board failed too: ${reset.detail}` };
+      const second = await converse(probe.port, request);
+      const what = `${first.phase}: ${first.detail}`;
+      if (second.ok) return { ok: true, telemetry: second.telemetry, note: `the first attempt failed (${what}); after a reset the second succeeded` };
+      return { ...second, detail: `${second.detail} (also before a reset: ${what})` };
     },
   };
+}
+
+/** One conversation over the board's port, opened for it and closed after. */
+async function converse(port: string, request: RunRequest): Promise<SessionOutcome> {
+  let link: SerialLink | undefined;
+  try {
+    link = await openSerialLink(port, HARDWARE_BAUD);
+    return await runSession(link, {
+      warmup: request.warmup,
+      runs: request.runs,
+      expect: request.expect,
+      helloTimeoutMs: HELLO_TIMEOUT_MS,
+      lineTimeoutMs: request.inferenceTimeoutMs,
+      signal: request.signal,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) throw error;
+    return { ok: false, status: 'device-error', phase: 'boot', detail: `cannot open ${port}: ${(error as Error).message}`, telemetry: emptyTelemetry() };
+  } finally {
+    await link?.close();
+  }
 }

@@ -52,7 +52,7 @@ export type SessionPhase = 'flash' | 'boot' | 'start' | 'memory' | 'inference' |
 export const emptyTelemetry = (): Telemetry => ({ samples: [], corruptLines: 0, lostLines: 0, corruptReasons: [] });
 
 export type SessionOutcome =
-  | { ok: true; telemetry: Telemetry }
+  | { ok: true; telemetry: Telemetry; /** What the runner had to do to get here (a retry), for the row. */ note?: string }
   | { ok: false; status: 'timeout' | 'telemetry-error' | 'device-error' | 'wrong-firmware'; phase: SessionPhase; detail: string; telemetry: Telemetry };
 
 class LinkTimeout extends Error {}
