@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "rig_board.h"
+#include "rig_board_common.h"
 
 /* CMSDK APB UART0. */
 #define UART0_BASE 0x40004000u
@@ -21,17 +22,7 @@
 #define UART_CTRL_RX_EN (1u << 1)
 #define UART_BAUDDIV_MIN 16u /* the smallest divisor the CMSDK UART accepts */
 
-/* SysTick and the SCB's interrupt control register. */
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2) /* processor clock: 25 MHz on the mps2 */
-#define SYST_RELOAD 0x00FFFFFFu      /* a full 24-bit period: 2^24 ticks per wrap */
-#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
-#define ICSR_PENDSTSET (1u << 26)
-#define ICSR_PENDSTCLR (1u << 25)
+#define SYST_CSR_CLKSOURCE (1u << 2) /* SysTick on the processor clock: 25 MHz on the mps2 */
 
 /* Semihosting (ARM IHI 0056): operation numbers and the reason code of a normal exit. */
 #define SEMIHOST_SYS_EXIT 0x18u
@@ -41,33 +32,17 @@
 
 const char rig_timer_name[] = "systick";
 
-/* SysTick wraps since rig_timer_start; written only by SysTick_Handler and rig_timer_start. */
-static volatile uint32_t rig_systick_wraps;
-
-/*
- * Bytes received while rig_uart_write waits for the transmitter. The CMSDK receiver holds one
- * byte; a command arriving while a hello line goes out must not be lost.
- */
-#define RIG_RX_RING_BYTES 64u
-static volatile uint8_t rig_rx_ring[RIG_RX_RING_BYTES];
-static volatile unsigned rig_rx_head, rig_rx_tail;
-
+/* The CMSDK receiver holds one byte: keep it in the ring while transmitting. */
 static void rx_poll(void)
 {
     if ((UART_STATE & UART_STATE_RX_FULL) != 0u) {
-        uint8_t c = (uint8_t)UART_DATA;
-        unsigned next = (rig_rx_head + 1u) % RIG_RX_RING_BYTES;
-        if (next != rig_rx_tail) { /* full: drop; the host's command then fails to parse */
-            rig_rx_ring[rig_rx_head] = c;
-            rig_rx_head = next;
-        }
+        rig_rx_keep((uint8_t)UART_DATA);
     }
 }
 
 void rig_board_init(void)
 {
-    SYST_CSR = SYST_CSR_CLKSOURCE; /* stopped, interrupt off, until rig_timer_start */
-    SCB_ICSR = ICSR_PENDSTCLR;
+    rig_systick_off(SYST_CSR_CLKSOURCE); /* until rig_timer_start */
 
     UART_CTRL = 0u;
     UART_BAUDDIV = UART_BAUDDIV_MIN;
@@ -87,10 +62,9 @@ void rig_uart_write(const char *s, unsigned n)
 
 int rig_uart_read_byte(void)
 {
-    if (rig_rx_tail != rig_rx_head) {
-        int c = rig_rx_ring[rig_rx_tail];
-        rig_rx_tail = (rig_rx_tail + 1u) % RIG_RX_RING_BYTES;
-        return c;
+    int kept = rig_rx_take();
+    if (kept >= 0) {
+        return kept;
     }
     if ((UART_STATE & UART_STATE_RX_FULL) != 0u) {
         return (int)(UART_DATA & 0xffu);
@@ -105,53 +79,16 @@ void SysTick_Handler(void)
     rig_systick_wraps = rig_systick_wraps + 1u;
 }
 
-/*
- * Same work, same ticks, whatever the phase of the virtual clock when the command arrived: the
- * counter is cleared and restarted here, so its edges are placed relative to this code, and under
- * -icount every instruction from here on takes a fixed amount of virtual time.
- */
+/* Same work, same ticks, whatever the phase of the virtual clock when the command arrived. */
 void rig_timer_start(void)
 {
-    SYST_CSR = SYST_CSR_CLKSOURCE;
-    SYST_RVR = SYST_RELOAD;
-    SYST_CVR = 0u; /* any write clears the count and COUNTFLAG */
-    SCB_ICSR = ICSR_PENDSTCLR;
-    rig_systick_wraps = 0u;
-    __asm__ volatile("dsb\n\tisb" ::: "memory");
-
-    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_ENABLE;
-    /* The counter reads 0 until its first reload, one tick after enabling: wait for it. */
-    while (SYST_CVR == 0u) {
-    }
-    SCB_ICSR = ICSR_PENDSTCLR;
-    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_ENABLE | SYST_CSR_TICKINT;
-    __asm__ volatile("isb" ::: "memory");
+    rig_systick_start(SYST_CSR_CLKSOURCE);
 }
 
+/* Exact up to 2^32 ticks (171 s at 25 MHz). */
 uint32_t rig_timer_stop(void)
 {
-    uint32_t count, wraps;
-
-    /*
-     * With interrupts masked and the counter frozen, a wrap is either counted by SysTick_Handler
-     * already or still pending; count it once either way.
-     */
-    __asm__ volatile("cpsid i" ::: "memory");
-    SYST_CSR = SYST_CSR_CLKSOURCE;
-    count = SYST_CVR & SYST_RELOAD;
-    wraps = rig_systick_wraps;
-    if ((SCB_ICSR & ICSR_PENDSTSET) != 0u) {
-        SCB_ICSR = ICSR_PENDSTCLR;
-        wraps++;
-    }
-    __asm__ volatile("cpsie i" ::: "memory");
-
-    /*
-     * Ticks since the enable: the first tick reloads 0 -> 0xFFFFFF, each later one decrements, and
-     * the tick to 0 pends the interrupt (counted in wraps). So a count c != 0 is 2^24 - c ticks into
-     * the current wrap and a count of 0 is the end of one. Exact up to 2^32 ticks (171 s at 25 MHz).
-     */
-    return (wraps << 24) + ((0x01000000u - count) & SYST_RELOAD);
+    return (uint32_t)rig_systick_stop(SYST_CSR_CLKSOURCE);
 }
 
 static uint32_t semihost(uint32_t op, const void *arg)
@@ -190,15 +127,7 @@ static void exit_linger(void)
 
 void rig_board_pause(void)
 {
-    uint32_t n = RIG_PAUSE_SPIN;
-
-    __asm__ volatile("1:\n\t"
-                     ".rept 14\n\tnop\n\t.endr\n\t"
-                     "subs %0, %0, #1\n\t"
-                     "bne 1b"
-                     : "+r"(n)
-                     :
-                     : "cc");
+    rig_spin(RIG_PAUSE_SPIN);
 }
 
 void rig_board_exit(int code)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rig_board.h"
+#include "rig_board_common.h"
 
 /* ---- What the host asked for, checked before anything else. ---- */
 
@@ -221,18 +222,9 @@
 #define USART_STATUS_TC (1u << 6)
 #define USART_STATUS_TXE (1u << 7)
 
-/* SysTick and the SCB's interrupt control register. */
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
+/* SysTick's clock source (rig_board_common.h has the registers). */
 #define SYST_CSR_HCLK_DIV8 (0u << 2) /* CLKSOURCE = 0: the STM32's external reference, HCLK / 8 */
-#define SYST_RELOAD 0x00FFFFFFu      /* a full 24-bit period: 2^24 ticks per wrap */
 #define SYST_CYCLES_PER_TICK 8u
-#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
-#define ICSR_PENDSTSET (1u << 26)
-#define ICSR_PENDSTCLR (1u << 25)
 
 /* Debug: DEMCR and the DWT cycle counter. */
 #define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
@@ -255,17 +247,6 @@
 #endif
 
 const char rig_timer_name[] = "dwt";
-
-/* SysTick wraps since rig_timer_start; written only by SysTick_Handler and rig_timer_start. */
-static volatile uint32_t rig_systick_wraps;
-
-/*
- * Bytes received while rig_uart_write waits for the transmitter. The USART's receiver holds one
- * byte; a command arriving while a hello line goes out must not be lost.
- */
-#define RIG_RX_RING_BYTES 64u
-static volatile uint8_t rig_rx_ring[RIG_RX_RING_BYTES];
-static volatile unsigned rig_rx_head, rig_rx_tail;
 
 static inline void dsb_isb(void)
 {
@@ -436,11 +417,7 @@ static void rx_poll(void)
         }
 #endif
         if ((status & USART_STATUS_RXNE) != 0u) {
-            unsigned next = (rig_rx_head + 1u) % RIG_RX_RING_BYTES;
-            if (next != rig_rx_tail) { /* full: drop; the host's command then fails to parse */
-                rig_rx_ring[rig_rx_head] = c;
-                rig_rx_head = next;
-            }
+            rig_rx_keep(c);
         }
     }
 }
@@ -452,8 +429,7 @@ void rig_board_init(void)
     cache_init();
 #endif
 
-    SYST_CSR = SYST_CSR_HCLK_DIV8; /* stopped, interrupt off, until rig_timer_start */
-    SCB_ICSR = ICSR_PENDSTCLR;
+    rig_systick_off(SYST_CSR_HCLK_DIV8); /* until rig_timer_start */
 
     /* The cycle counter: trace enabled, the Cortex-M7's DWT unlocked for software, counter off. */
     DEMCR |= DEMCR_TRCENA;
@@ -480,12 +456,7 @@ void rig_uart_write(const char *s, unsigned n)
 int rig_uart_read_byte(void)
 {
     rx_poll();
-    if (rig_rx_tail != rig_rx_head) {
-        int c = rig_rx_ring[rig_rx_tail];
-        rig_rx_tail = (rig_rx_tail + 1u) % RIG_RX_RING_BYTES;
-        return c;
-    }
-    return -1;
+    return rig_rx_take();
 }
 
 /* ---- Timer. ---- */
@@ -506,56 +477,24 @@ void SysTick_Handler(void)
  */
 void rig_timer_start(void)
 {
-    SYST_CSR = SYST_CSR_HCLK_DIV8;
-    SYST_RVR = SYST_RELOAD;
-    SYST_CVR = 0u; /* any write clears the count and COUNTFLAG */
-    SCB_ICSR = ICSR_PENDSTCLR;
-    rig_systick_wraps = 0u;
     DWT_CTRL &= ~DWT_CTRL_CYCCNTENA;
     DWT_CYCCNT = 0u;
-    dsb_isb();
-
-    SYST_CSR = SYST_CSR_HCLK_DIV8 | SYST_CSR_ENABLE;
-    /* The counter reads 0 until its first reload, one tick after enabling: wait for it. */
-    while (SYST_CVR == 0u) {
-    }
-    SCB_ICSR = ICSR_PENDSTCLR;
-    SYST_CSR = SYST_CSR_HCLK_DIV8 | SYST_CSR_ENABLE | SYST_CSR_TICKINT;
-    dsb_isb();
-
+    rig_systick_start(SYST_CSR_HCLK_DIV8);
     DWT_CTRL |= DWT_CTRL_CYCCNTENA;
 }
 
 uint32_t rig_timer_stop(void)
 {
-    uint32_t cycles, count, wraps;
-
     DWT_CTRL &= ~DWT_CTRL_CYCCNTENA;
-    cycles = DWT_CYCCNT;
+    const uint32_t cycles = DWT_CYCCNT;
 
     /*
-     * With interrupts masked and the counter frozen, a wrap is either counted by SysTick_Handler
-     * already or still pending; count it once either way.
+     * SysTick's ticks in cycles: off by a few dozen cycles at most (the 8-cycle tick, the code
+     * between the two counters), while CYCCNT is exact modulo 2^32. The true count is
+     * CYCCNT + k * 2^32 for the k that brings it nearest the estimate; any k >= 1 means 2^32
+     * cycles or more, which 32 bits cannot carry: saturate.
      */
-    __asm__ volatile("cpsid i" ::: "memory");
-    SYST_CSR = SYST_CSR_HCLK_DIV8;
-    count = SYST_CVR & SYST_RELOAD;
-    wraps = rig_systick_wraps;
-    if ((SCB_ICSR & ICSR_PENDSTSET) != 0u) {
-        SCB_ICSR = ICSR_PENDSTCLR;
-        wraps++;
-    }
-    __asm__ volatile("cpsie i" ::: "memory");
-
-    /*
-     * SysTick's ticks since its enable (as in mps2.c: the first tick reloads 0 -> 0xFFFFFF, a count
-     * c != 0 is 2^24 - c ticks into the current wrap), in cycles. This estimate is off by a few
-     * dozen cycles at most (the 8-cycle tick, the code between the two counters), while CYCCNT is
-     * exact modulo 2^32: the true count is CYCCNT + k * 2^32 for the k that brings it nearest the
-     * estimate. Any k >= 1 means 2^32 cycles or more, which 32 bits cannot carry: saturate.
-     */
-    const uint64_t ticks = ((uint64_t)wraps << 24) + ((0x01000000u - count) & SYST_RELOAD);
-    const uint64_t estimate = ticks * SYST_CYCLES_PER_TICK;
+    const uint64_t estimate = rig_systick_stop(SYST_CSR_HCLK_DIV8) * SYST_CYCLES_PER_TICK;
     if (estimate >= (uint64_t)cycles + 0x80000000u) {
         return 0xFFFFFFFFu;
     }
@@ -570,15 +509,7 @@ uint32_t rig_timer_stop(void)
 
 void rig_board_pause(void)
 {
-    uint32_t n = RIG_PAUSE_SPIN;
-
-    __asm__ volatile("1:\n\t"
-                     ".rept 14\n\tnop\n\t.endr\n\t"
-                     "subs %0, %0, #1\n\t"
-                     "bne 1b"
-                     : "+r"(n)
-                     :
-                     : "cc");
+    rig_spin(RIG_PAUSE_SPIN);
 }
 
 /*

@@ -1,7 +1,7 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware } from '../compile/firmware.js';
+import { buildFirmware, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
 import { modelMacs, type Model } from '../model/ir.js';
@@ -81,6 +81,12 @@ export function fitsProblem(plan: Plan, board: Board): string | null {
   return problems.length === 0 ? null : problems.join('; ');
 }
 
+/** Where one case's sources and image go: per board and variant (or emulation), model and schedule. */
+export function buildDirFor(root: string, board: Board, target: BuildTarget, plan: Plan): string {
+  const schedule = scheduleLabel(plan.schedule, plan.options).replace(/[^A-Za-z0-9]+/g, '-');
+  return join(root, `${board.id}-${target.variant ?? target.runner}`, `${plan.model.name}-${schedule}`);
+}
+
 /** Runs one planned case (plan first with `planFor`, so bad options fail before anything runs). */
 export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<ResultRow, 'runId'>> {
   const { runner } = ctx;
@@ -113,7 +119,7 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
-  const buildDir = join(ctx.buildRoot, `${board.id}-${runner.target.variant ?? runner.kind}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const buildDir = buildDirFor(ctx.buildRoot, board, runner.target, plan);
   const built = await buildFirmware(plan, board, runner.target, buildDir, { referenceCrc32, signal: ctx.signal });
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {

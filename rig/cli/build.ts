@@ -1,6 +1,5 @@
 // rig build: plan, generate and compile one model for a board, without running it.
-import { join } from 'node:path';
-import { planFor } from '../bench/bench.js';
+import { buildDirFor, planFor } from '../bench/bench.js';
 import { buildFirmware, emulatedTarget, hardwareTarget } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
@@ -31,7 +30,7 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
   const model = await loadModel(args.model, args.seed);
   const plan = planFor(args.schedule === 'layer' ? { model, schedule: 'layer', patches: args.patches, split: args.split } : { model, schedule: args.schedule, patches: args.patches, split: args.split });
   const schedule = scheduleLabel(plan.schedule, plan.options);
-  const buildDir = join(args.buildDir, `${board.id}-${target.variant ?? 'qemu'}`, `${model.name}-${schedule.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const buildDir = buildDirFor(args.buildDir, board, target, plan);
   const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))) });
   const where = target.variant === null ? `${board.id} (emulated)` : `${board.id} ${target.variant} (${board.variants[target.variant]!.board})`;
   if (!built.ok) {

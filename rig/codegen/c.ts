@@ -153,7 +153,8 @@ export function generateModelC(plan: Plan): string {
     if ((op.kind === 'avgpool' || op.kind === 'fc') && ![...step.inputs, step.output].every((s) => sameRegion(s.region, fullRegion(model, s.tensor)))) {
       throw new Error(`codegen: ${op.kind} ${op.name} runs on whole tensors only`);
     }
-    windows.push(windowStruct(win, step.inputs.map((s) => s.region), step.output.region, step.region));
+    // Whole-tensor ops (pool, classifier) take no window.
+    if (op.kind !== 'avgpool' && op.kind !== 'fc') windows.push(windowStruct(win, step.inputs.map((s) => s.region), step.output.region, step.region));
     const pointers: Pointers = {
       input: ptr(step.inputs[0]!),
       input2: step.inputs[1] === undefined ? 'NULL' : ptr(step.inputs[1]),

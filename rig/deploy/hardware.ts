@@ -10,7 +10,7 @@ import { emptyTelemetry, runSession, type SessionOutcome } from '../telemetry/se
 import { UserError } from '../util/errors.js';
 import { createDebug } from '../util/log.js';
 import { OPENOCD, OPENOCD_HINT, programBoard, resetBoard } from './openocd.js';
-import type { Runner, RunRequest } from './types.js';
+import { sessionOptions, type Runner, type RunRequest } from './types.js';
 
 const debug = createDebug('hardware');
 /** From reset to the first hello: clocks, caches and one hello period (about 50 ms). */
@@ -103,14 +103,7 @@ async function converse(port: string, request: RunRequest): Promise<SessionOutco
   let link: SerialLink | undefined;
   try {
     link = await openSerialLink(port, HARDWARE_BAUD);
-    return await runSession(link, {
-      warmup: request.warmup,
-      runs: request.runs,
-      expect: request.expect,
-      helloTimeoutMs: HELLO_TIMEOUT_MS,
-      lineTimeoutMs: request.inferenceTimeoutMs,
-      signal: request.signal,
-    });
+    return await runSession(link, sessionOptions(request, HELLO_TIMEOUT_MS));
   } catch (error) {
     if (request.signal?.aborted) throw error;
     return { ok: false, status: 'device-error', phase: 'boot', detail: `cannot open ${port}: ${(error as Error).message}`, telemetry: emptyTelemetry() };

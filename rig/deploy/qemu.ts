@@ -7,7 +7,7 @@ import { runTool, startTool } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
 import { runSession, type SessionOutcome } from '../telemetry/session.js';
 import { createDebug } from '../util/log.js';
-import type { Runner, RunRequest } from './types.js';
+import { sessionOptions, type Runner, type RunRequest } from './types.js';
 
 const debug = createDebug('qemu');
 export const QEMU = 'qemu-system-arm';
@@ -66,14 +66,7 @@ export function createQemuRunner(board: Board): Runner {
         const ptyPath = match[1]!;
         debug(`serial on ${ptyPath}`);
         link = await openSerialLink(ptyPath);
-        const outcome = await runSession(link, {
-          warmup: request.warmup,
-          runs: request.runs,
-          expect: request.expect,
-          helloTimeoutMs: HELLO_TIMEOUT_MS,
-          lineTimeoutMs: request.inferenceTimeoutMs,
-          signal: request.signal,
-        });
+        const outcome = await runSession(link, sessionOptions(request, HELLO_TIMEOUT_MS));
         if (!outcome.ok) {
           // A firmware that crashed takes QEMU down with it: say what QEMU said.
           const ended = await within(qemu.done, 200);

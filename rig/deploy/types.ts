@@ -3,7 +3,7 @@
 import type { Board } from '../config/board.js';
 import type { LatencyUnit, RunnerKind } from '../store/db.js';
 import type { BuildTarget } from '../compile/firmware.js';
-import type { Expectation, SessionOutcome } from '../telemetry/session.js';
+import type { Expectation, SessionOptions, SessionOutcome } from '../telemetry/session.js';
 
 export interface RunRequest {
   elfPath: string;
@@ -28,4 +28,16 @@ export interface Runner {
   run(request: RunRequest): Promise<SessionOutcome>;
   /** Tool versions for the run record. */
   versions(signal?: AbortSignal): Promise<Record<string, string>>;
+}
+
+/** The telemetry conversation a run request asks for; the runner knows how long its boot takes. */
+export function sessionOptions(request: RunRequest, helloTimeoutMs: number): SessionOptions {
+  return {
+    warmup: request.warmup,
+    runs: request.runs,
+    expect: request.expect,
+    helloTimeoutMs,
+    lineTimeoutMs: request.inferenceTimeoutMs,
+    signal: request.signal,
+  };
 }
