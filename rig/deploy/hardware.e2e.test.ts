@@ -154,3 +154,20 @@ test('a lab inventory names a board: its variant, probe and port come from the f
     await fakes.stop();
   }
 });
+
+test('a board that already runs the image is not flashed again', async () => {
+  const caseDir = join(dir, 'again');
+  const fakes = await startFakes(caseDir, 'ok');
+  try {
+    const args = (db: string) => ['bench', '--board', 'f746', '--port', fakes.port, '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1', '--db', join(caseDir, db), '--build-dir', join(dir, 'build')];
+    const first = await rigCli(args('first.db'), caseDir, fakes.env('ok'));
+    assert.equal(first.code, 0, first.stderr);
+    const programs = () => fakes.openocdCalls().filter((c) => c.some((a) => a.startsWith('program '))).length;
+    assert.equal(programs(), 1);
+    const second = await rigCli(args('second.db'), caseDir, fakes.env('ok'));
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(programs(), 1, 'the second run flashed again');
+  } finally {
+    await fakes.stop();
+  }
+});

@@ -1,11 +1,13 @@
 // Physical boards: find the ST-LINK probe and its virtual COM port, program the image through
 // openocd, then hold the same telemetry conversation as under emulation, timed in CPU cycles by
 // the core's DWT counter. It never falls back to emulation.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { hardwareTarget, HARDWARE_BAUD } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import { runTool } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
+import { parseLine } from '../telemetry/protocol.js';
 import { emptyTelemetry, runSession, type SessionOutcome } from '../telemetry/session.js';
 import { UserError } from '../util/errors.js';
 import { createDebug } from '../util/log.js';
@@ -79,11 +81,15 @@ export function createHardwareRunner(board: Board, variant: string, probe: Probe
       return { openocd: (r.stderr || r.stdout).split('\n')[0]?.trim() ?? 'unknown' };
     },
     async run(request: RunRequest): Promise<SessionOutcome> {
-      const flashed = await programBoard(board, variant, request.elfPath, probe.probeSerial, request.signal);
-      debug(flashed.log);
-      if (!flashed.ok) {
-        return { ok: false, status: flashed.failure === 'timeout' ? 'timeout' : 'device-error', phase: 'flash', detail: flashed.detail, telemetry: emptyTelemetry() };
-      }
+      // A board that already runs this very image (its hello names the build id) is not flashed again.
+      const running = await runningFirmware(probe.port, request.signal);
+      if (running !== request.expect.fw) {
+        const flashed = await programBoard(board, variant, request.elfPath, probe.probeSerial, request.signal);
+        debug(flashed.log);
+        if (!flashed.ok) {
+          return { ok: false, status: flashed.failure === 'timeout' ? 'timeout' : 'device-error', phase: 'flash', detail: flashed.detail, telemetry: emptyTelemetry() };
+        }
+      } else debug(`${probe.port} already runs firmware ${running}: not flashing`);
       const first = await converse(probe.port, request);
       if (first.ok || (first.status !== 'timeout' && first.status !== 'device-error')) return first;
       // A board that hung, reset or dropped off USB: reset it through the probe, reopen its port
@@ -96,6 +102,33 @@ export function createHardwareRunner(board: Board, variant: string, probe: Probe
       return { ...second, detail: `${second.detail} (also before a reset: ${what})` };
     },
   };
+}
+
+/** How long to listen for the hello of the firmware the board runs now (it repeats every ~50 ms). */
+const LISTEN_MS = 300;
+
+/** The build id the board's current firmware announces, or null when it says nothing valid in time. */
+async function runningFirmware(port: string, signal?: AbortSignal): Promise<string | null> {
+  let link: SerialLink | undefined;
+  const deadline = Date.now() + LISTEN_MS;
+  try {
+    link = await openSerialLink(port, HARDWARE_BAUD);
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      const line = link.lines.next();
+      line.catch(() => undefined); // settles when the link closes, maybe after the race is over
+      const next = await Promise.race([line, sleep(left, 'timeout' as const, { signal })]);
+      if (next === 'timeout' || next.done === true) return null;
+      const parsed = parseLine(next.value);
+      if (parsed.ok && parsed.message.kind === 'hello') return parsed.message.fw;
+    }
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return null; // a port that cannot be opened now is the flash step's and the session's concern
+  } finally {
+    await link?.close();
+  }
 }
 
 /** One conversation over the board's port, opened for it and closed after. */
