@@ -49,6 +49,9 @@ export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
   }
 }
 
+/** Ticks the firmware reports for a measurement its 32-bit count cannot carry. */
+export const TICKS_SATURATED = 0xffffffff;
+
 export function median(sorted: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -153,6 +156,11 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     return { ...measured, status: 'telemetry-error', detail: `the firmware times with ${t.hello?.timer}, expected ${runner.timer}` };
   }
 
+  // The firmware saturates a count its 32-bit timer cannot carry (PROTOCOL.md): never a latency.
+  const saturated = samples.filter((s) => s.ticks === TICKS_SATURATED);
+  if (saturated.length > 0) {
+    return { ...measured, samples: [], latency: null, status: 'telemetry-error', detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry` };
+  }
   const wrong = samples.filter((s) => s.crc32 !== referenceCrc32);
   let status: ResultStatus = 'ok';
   const details: string[] = [];

@@ -70,7 +70,7 @@ test('a board that hangs is reset and tried again; one that stays silent fails i
   assert.equal(silent.run?.status, 'complete');
 });
 
-test('a garbled line and a port that vanishes fail their rows; nothing is guessed', async () => {
+test('a garbled line, a port that vanishes, a reset and a saturated count fail their rows; nothing is guessed', async () => {
   const garbled = await benchOnFakes('garble', 'ok');
   assert.equal(garbled.rows[0]!.status, 'telemetry-error', garbled.rows[0]!.detail ?? '');
   assert.equal(garbled.run?.status, 'complete');
@@ -80,6 +80,11 @@ test('a garbled line and a port that vanishes fail their rows; nothing is guesse
   assert.equal(vanished.run?.status, 'complete');
   const reset = await benchOnFakes('reset', 'ok');
   assert.equal(reset.rows[0]!.status, 'device-error', reset.rows[0]!.detail ?? '');
+  // A count the 32-bit cycle counter cannot carry is reported, never stored as a latency.
+  const long = await benchOnFakes('saturate', 'ok');
+  assert.equal(long.rows[0]!.status, 'telemetry-error');
+  assert.match(long.rows[0]!.detail ?? '', /3 of 3 inferences took 2\^32 timer ticks or more, more than the dwt count can carry/);
+  assert.equal(long.rows[0]!.latency, null);
 });
 
 test('openocd failures become rows: no probe, a failed verify', async () => {

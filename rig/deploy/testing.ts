@@ -9,9 +9,9 @@ export type FakeOpenocdMode = 'ok' | 'no-probe' | 'verify-fail' | 'hang';
 /**
  * ok; silent: never says anything; hang-once: silent until the first reset, then ok; garble:
  * corrupts the first time line; vanish: closes the port in the middle of the run; reset: restarts
- * (sequence 0, hello) after the first time line.
+ * (sequence 0, hello) after the first time line; saturate: every inference too long to count.
  */
-export type FakeBoardMode = 'ok' | 'silent' | 'hang-once' | 'garble' | 'vanish' | 'reset';
+export type FakeBoardMode = 'ok' | 'silent' | 'hang-once' | 'garble' | 'vanish' | 'reset' | 'saturate';
 
 const FAKE_OPENOCD = `#!/usr/bin/env python3
 import json, os, sys, time
@@ -114,7 +114,8 @@ while True:
         if mode == "reset" and i == 1:
             seq = 0
             break
-        body = "@rig1 %d time i=%d ticks=%d crc32=%s" % (seq, i, 1000000 + i, img["crc"])
+        ticks = 4294967295 if mode == "saturate" else 1000000 + i
+        body = "@rig1 %d time i=%d ticks=%d crc32=%s" % (seq, i, ticks, img["crc"])
         line = "%s *%08x\\n" % (body, zlib.crc32(body.encode()) & 0xffffffff)
         if mode == "garble" and i == 0:
             line = line.replace("ticks=1", "ticks=7")
