@@ -13,16 +13,25 @@ import { CLI, rigCli } from '../cli/testing.js';
 import { runTool } from '../proc/run.js';
 import { Store, type ResultRow } from '../store/db.js';
 import { programBoard } from './openocd.js';
-import { startFakes, type FakeBoardMode, type FakeOpenocdMode } from './testing.js';
+import { startFakes, type FakeBoardMode, type Fakes, type FakeOpenocdMode } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-hw-'));
 let n = 0;
 
-/** One `rig bench --board f746` against a fresh fake board; the rows, the run and openocd's calls. */
-async function benchOnFakes(board: FakeBoardMode, openocd: FakeOpenocdMode, models = ['tiny-cnn'], extra: string[] = []) {
+/** Runs `use` with a fresh fake board (and fake openocd) in a directory of its own; stops it after. */
+async function withFakes<T>(board: FakeBoardMode, use: (fakes: Fakes, caseDir: string) => Promise<T>): Promise<T> {
   const caseDir = join(dir, `case-${n++}`);
   const fakes = await startFakes(caseDir, board);
   try {
+    return await use(fakes, caseDir);
+  } finally {
+    await fakes.stop();
+  }
+}
+
+/** One `rig bench --board f746` against a fresh fake board; the rows, the run and openocd's calls. */
+function benchOnFakes(board: FakeBoardMode, openocd: FakeOpenocdMode, models = ['tiny-cnn'], extra: string[] = []) {
+  return withFakes(board, async (fakes, caseDir) => {
     const db = join(caseDir, 'rig.db');
     const args = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'FAKE0001', ...models.flatMap((m) => ['--model', m]), '--schedule', 'layer', '--runs', '3', '--warmup', '1', '--timeout', '3000', '--json', '--db', db, '--build-dir', join(dir, 'build'), ...extra];
     const r = await rigCli(args, caseDir, fakes.env(openocd));
@@ -32,9 +41,7 @@ async function benchOnFakes(board: FakeBoardMode, openocd: FakeOpenocdMode, mode
     } finally {
       store.close();
     }
-  } finally {
-    await fakes.stop();
-  }
+  });
 }
 
 test('rig bench --board f746 runs the full silicon path to stored rows, timed in cycles', async () => {
@@ -109,9 +116,8 @@ test('the real openocd parses every board configuration, and says it found no pr
 });
 
 test('two rig processes never drive one board: the second waits, or fails at once with --no-wait', async () => {
-  const caseDir = join(dir, 'lock');
-  const fakes = await startFakes(caseDir, 'silent'); // the first run holds the board until its boot times out
-  try {
+  // The first run holds the board until its boot times out.
+  await withFakes('silent', async (fakes, caseDir) => {
     const common = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'LOCKED01', '--model', 'tiny-cnn', '--schedule', 'layer', '--build-dir', join(dir, 'build')];
     const first = spawn(process.execPath, [CLI, ...common, '--db', join(caseDir, 'first.db')], { cwd: caseDir, env: { ...process.env, ...fakes.env('ok') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let firstErr = '';
@@ -130,15 +136,11 @@ test('two rig processes never drive one board: the second waits, or fails at onc
     } finally {
       store.close();
     }
-  } finally {
-    await fakes.stop();
-  }
+  });
 });
 
 test('a lab inventory names a board: its variant, probe and port come from the file', async () => {
-  const caseDir = join(dir, 'lab');
-  const fakes = await startFakes(caseDir, 'ok');
-  try {
+  await withFakes('ok', async (fakes, caseDir) => {
     const lab = join(caseDir, 'lab.json');
     writeFileSync(lab, JSON.stringify({ boards: [{ name: 'bench-a', board: 'f746', variant: 'disco', probe: 'LABPROBE', port: fakes.port }] }));
     const db = join(caseDir, 'rig.db');
@@ -155,15 +157,11 @@ test('a lab inventory names a board: its variant, probe and port come from the f
     const bad = await rigCli(['bench', '--board', 'bench-a', '--lab', lab, '--db', db], caseDir);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /lab\.json: boards\[0\]\.variant: expected one of nucleo, disco .*found "bluepill"/);
-  } finally {
-    await fakes.stop();
-  }
+  });
 });
 
 test('a board that already runs the image is not flashed again', async () => {
-  const caseDir = join(dir, 'again');
-  const fakes = await startFakes(caseDir, 'ok');
-  try {
+  await withFakes('ok', async (fakes, caseDir) => {
     const args = (db: string) => ['bench', '--board', 'f746', '--port', fakes.port, '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1', '--db', join(caseDir, db), '--build-dir', join(dir, 'build')];
     const first = await rigCli(args('first.db'), caseDir, fakes.env('ok'));
     assert.equal(first.code, 0, first.stderr);
@@ -172,7 +170,5 @@ test('a board that already runs the image is not flashed again', async () => {
     const second = await rigCli(args('second.db'), caseDir, fakes.env('ok'));
     assert.equal(second.code, 0, second.stderr);
     assert.equal(programs(), 1, 'the second run flashed again');
-  } finally {
-    await fakes.stop();
-  }
+  });
 });
