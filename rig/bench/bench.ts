@@ -35,10 +35,13 @@ export interface BenchContext {
   signal?: AbortSignal | undefined;
 }
 
+/** Why --patches and --split were refused: they shape only the tiled schedules. */
+export const TILED_OPTIONS_ONLY = '--patches and --split go with --schedule patch, stream1d or stream2d';
+
 export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
   switch (schedule) {
     case 'layer':
-      if (patches !== undefined || split !== undefined) throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
+      if (patches !== undefined || split !== undefined) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
       return planLayerwise(model);
     case 'patch':
       return planPatchSchedule(model, defaultPatchOptions(model, { patches, split }));

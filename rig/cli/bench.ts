@@ -2,7 +2,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { benchCase, planFor } from '../bench/bench.js';
+import { benchCase, planFor, TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { GCC } from '../compile/firmware.js';
 import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
@@ -123,7 +123,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const schedules = [...new Set(args.schedule)];
   const tiled = schedules.filter((s) => s !== 'layer');
   if ((args.patches !== undefined || args.split !== undefined) && tiled.length === 0) {
-    throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
+    throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   }
   if (args.budget !== undefined && !schedules.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
   const auto = schedules.includes('auto') ? await searchSetup({ budget: args.budget }, board) : undefined;

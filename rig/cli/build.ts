@@ -28,7 +28,7 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
   if (args.emulate === true && args.variant !== undefined) throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
   const target = args.emulate === true ? emulatedTarget(board) : hardwareTarget(board, args.variant ?? board.defaultVariant);
   const model = await loadModel(args.model, args.seed);
-  const plan = planFor(args.schedule === 'layer' ? { model, schedule: 'layer', patches: args.patches, split: args.split } : { model, schedule: args.schedule, patches: args.patches, split: args.split });
+  const plan = planFor({ model, schedule: args.schedule, patches: args.patches, split: args.split });
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const buildDir = buildDirFor(args.buildDir, board, target, plan);
   const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))) });

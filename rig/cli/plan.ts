@@ -1,4 +1,5 @@
 // rig plan and rig models: analysis without hardware.
+import { TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { loadModel } from '../config/model.js';
 import { PUBLISHED } from '../model/published.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
@@ -151,7 +152,7 @@ export async function planCommand(args: PlanArgs): Promise<number> {
   if (args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined) return searchCommand(model, args);
   if (args.schedule === 'patch') return patchPlanCommand(model, args);
   if (args.schedule === 'stream1d' || args.schedule === 'stream2d') return streamPlanCommand(model, args.schedule, args);
-  if (args.patches !== undefined || args.split !== undefined) throw new UserError('--patches and --split go with --schedule patch, stream1d or stream2d', { exitCode: 2 });
+  if (args.patches !== undefined || args.split !== undefined) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   const f = analyze(planLayerwise(model));
   if (args.json) {
     process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published: PUBLISHED.get(f.model) ?? null }, null, 2) + '\n');

@@ -53,8 +53,8 @@ export interface ProbeChoice {
  * with serial `--probe`. Fails fast, naming what it looked for, what it found, and how to emulate.
  */
 export async function chooseProbe(board: Board, given: { port?: string | undefined; probe?: string | undefined }): Promise<ProbeChoice> {
-  const { ports, listError } = given.port === undefined ? await findProbePorts(board) : { ports: [], listError: null };
   if (given.port !== undefined) return { port: given.port, probeSerial: given.probe ?? null };
+  const { ports, listError } = await findProbePorts(board);
   const ids = board.probe.productIds.map((p) => `${board.probe.vendorId}:${p}`).join(', ');
   const boards = Object.values(board.variants).map((v) => v.board).join(' or ');
   const emulate = `To run on the emulated ${board.id} instead: rig bench --board ${board.id} --emulate`;

@@ -5,10 +5,10 @@
 // This module plans the regions and counts executed MACs and memory; it is pure.
 import { macsPerOutputPixel, opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { UserError } from '../util/errors.js';
-import { paperPeakBytes } from './analysis.js';
+import { layerPaperBytes, paperPeakBytes } from './analysis.js';
 import { layerwiseCalls } from './layerwise.js';
-import { allocatePlan, regionPixels, union, type Call, type Plan, type Region } from './plan.js';
-import { gridBounds, inputSpan, stageCalls } from './tiling.js';
+import { allocatePlan, regionPixels, type Call, type Plan, type Region } from './plan.js';
+import { cellRegions, inputSpan, stageCalls } from './tiling.js';
 
 export interface PatchOptions {
   /** P: the stage output is cut into a P×P grid. */
@@ -84,35 +84,20 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
     throw new UserError(`--patches ${p}: expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at --split ${split} is ${outH}×${outW})`, { exitCode: 2 });
   }
 
-  const rows = gridBounds(outH, p);
-  const cols = gridBounds(outW, p);
-  const patchList: Patch[] = [];
-  let stagePatched = 0;
-  let stagePatchedUnclipped = 0;
+  const stage = { ops: stageOps, output: stageOutput };
+  const clipped = cellRegions(model, stage, p);
+  const unclipped = cellRegions(model, stage, p, false);
+  /** MACs the stage executes in one cell with these regions. */
+  const cellMacs = (regions: ReadonlyMap<number, Region>) =>
+    stageOps.reduce((sum, i) => sum + regionPixels(regions.get(model.ops[i]!.output)!) * macsPerOutputPixel(model, model.ops[i]!), 0);
+  const patchList: Patch[] = clipped.flatMap((row, r) => row.map((regions, c) => ({ row: r, col: c, regions })));
+  const stagePatched = patchList.reduce((sum, patch) => sum + cellMacs(patch.regions), 0);
+  const stagePatchedUnclipped = unclipped.flat().reduce((sum, regions) => sum + cellMacs(regions), 0);
   let patchInput = { h: 0, w: 0 };
-  /** MACs of one cell's walk back through the stage; fills `regions` when given. */
-  const walk = (cell: Region, clip: boolean, regions: Map<number, Region>): number => {
-    let macs = 0;
-    regions.set(stageOutput, cell);
-    for (const i of [...stageOps].reverse()) {
-      const op = model.ops[i]!;
-      const out = regions.get(op.output)!;
-      // A tensor's region is the union of what its consumers in the stage read.
-      for (const t of opInputs(op)) regions.set(t, union(regions.get(t), inputRegion(model, op, out, clip)));
-      macs += regionPixels(out) * macsPerOutputPixel(model, op);
-    }
-    return macs;
-  };
-  for (let r = 0; r < p; r++)
-    for (let c = 0; c < p; c++) {
-      const cell = { y0: rows[r]!, y1: rows[r + 1]!, x0: cols[c]!, x1: cols[c + 1]! };
-      const regions = new Map<number, Region>();
-      stagePatched += walk(cell, true, regions);
-      stagePatchedUnclipped += walk(cell, false, new Map());
-      const inR = regions.get(model.input)!;
-      if ((inR.y1 - inR.y0) * (inR.x1 - inR.x0) > patchInput.h * patchInput.w) patchInput = { h: inR.y1 - inR.y0, w: inR.x1 - inR.x0 };
-      patchList.push({ row: r, col: c, regions });
-    }
+  for (const patch of patchList) {
+    const inR = patch.regions.get(model.input)!;
+    if (regionPixels(inR) > patchInput.h * patchInput.w) patchInput = { h: inR.y1 - inR.y0, w: inR.x1 - inR.x0 };
+  }
 
   const stageLayerwise = stageOps.reduce((sum, i) => sum + opMacs(model, model.ops[i]!), 0);
   const totalLayerwise = model.ops.reduce((sum, op) => sum + opMacs(model, op), 0);
@@ -125,7 +110,7 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
       const channels = (t: number) => model.tensors[t]!.shape[2];
       const inBytes = regionPixels(patch.regions.get(op.input)!) * channels(op.input);
       const outBytes = regionPixels(patch.regions.get(op.output)!) * channels(op.output);
-      stagePeak = Math.max(stagePeak, (op.kind === 'dwconv2d' ? Math.max(inBytes, outBytes) : inBytes + outBytes) + stageOutBytes);
+      stagePeak = Math.max(stagePeak, layerPaperBytes(op, inBytes, outBytes) + stageOutBytes);
     }
   const rest: Model = { ...model, ops: model.ops.filter((op) => op.block >= split) };
   const restPeak = paperPeakBytes(rest);

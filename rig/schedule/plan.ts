@@ -130,7 +130,7 @@ interface Group {
 }
 
 /** The smallest region holding both. */
-export function union(a: Region | undefined, b: Region): Region {
+function union(a: Region | undefined, b: Region): Region {
   if (a === undefined) return b;
   return { y0: Math.min(a.y0, b.y0), y1: Math.max(a.y1, b.y1), x0: Math.min(a.x0, b.x0), x1: Math.max(a.x1, b.x1) };
 }

@@ -56,7 +56,7 @@ export interface Stage {
   readonly output: number;
 }
 
-function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode: AxisMode): Map<number, AxisTiling> {
+function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode: AxisMode, clip = true): Map<number, AxisTiling> {
   const bounds = gridBounds(model.tensors[stage.output]!.shape[axis], parts);
   const cells = bounds.slice(0, -1).map((lo, i) => ({ lo, hi: bounds[i + 1]! }));
   const tiling = new Map<number, AxisTiling>([[stage.output, { work: cells, computed: cells }]]);
@@ -94,7 +94,7 @@ function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode
       const r = reads.get(t) ?? [];
       out.forEach((span, k) => {
         if (isEmpty(span)) return;
-        const need = inputSpan(model, op, axis, span);
+        const need = inputSpan(model, op, axis, span, clip);
         const had = r[k];
         r[k] = had === undefined ? need : { lo: Math.min(had.lo, need.lo), hi: Math.max(had.hi, need.hi) };
       });
@@ -107,6 +107,19 @@ function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode
 
 const region = (rows: Span, cols: Span): Region => ({ y0: rows.lo, y1: rows.hi, x0: cols.lo, x1: cols.hi });
 const regionEmpty = (r: Region) => r.y1 <= r.y0 || r.x1 <= r.x0;
+
+/**
+ * Patch-based regions, by cell row and column: the region of every stage tensor (and of the
+ * model input) that the cell computes or reads, clipped at the borders or, with `clip` false,
+ * as if the receptive field never met one (padding computed like data).
+ */
+export function cellRegions(model: Model, stage: Stage, parts: number, clip = true): Map<number, Region>[][] {
+  const rows = axisTiling(model, stage, 0, parts, 'recompute', clip);
+  const cols = axisTiling(model, stage, 1, parts, 'recompute', clip);
+  return Array.from({ length: parts }, (_, r) =>
+    Array.from({ length: parts }, (_, c) => new Map([...rows.keys()].map((t) => [t, region(rows.get(t)!.work[r]!, cols.get(t)!.work[c]!)] as const))),
+  );
+}
 
 /** The calls that run the stage cell by cell; the stage output is one whole tensor. */
 export function stageCalls(model: Model, stage: Stage, parts: number, modes: { rows: AxisMode; cols: AxisMode }): Call[] {
