@@ -114,7 +114,16 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-main(hideBin(process.argv)).then(
+// Node exits with status 0 when nothing is left to wait for, even while a promise is pending:
+// a command that stops waiting that way has lost its result, which must not pass for success.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('rig: internal error (a bug; please report it with the command you ran): the command stopped before finishing\n');
+  process.exitCode = 70;
+});
+
+main(hideBin(process.argv)).finally(() => (settled = true)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -55,9 +55,19 @@ export async function openSerialLink(path: string, baudRate = BAUD_RATE): Promis
   port.on('close', () => parser.emit('close'));
   return {
     lines: lineQueue(parser),
+    // Settles also when the port closes first (the far end exited): serialport then drops the
+    // pending write's callback, and an await on it would never return.
     write: (text) =>
       new Promise<void>((resolve, reject) => {
-        port.write(text, 'latin1', (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
+        if (!port.isOpen) return reject(new Error(`${path} is closed`));
+        const onClose = () => reject(new Error(`${path} closed during the write`));
+        port.once('close', onClose);
+        const settle = (err: Error | null | undefined) => {
+          port.off('close', onClose);
+          if (err) reject(err);
+          else resolve();
+        };
+        port.write(text, 'latin1', (err) => (err ? settle(err) : port.drain(settle)));
       }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,8 +1,12 @@
 // One benchmark conversation with a board (or the emulator) over a line link: wait for hello,
 // send the run command, collect mem, time×N and done. Lost and corrupt lines are counted; a
 // missing measurement fails the run, never a guessed number.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDebug } from '../util/log.js';
 import { BYE_COMMAND, parseLine, runCommand, type Message } from './protocol.js';
+
+/** How long the host waits for its bye to be written after done. */
+const BYE_WAIT_MS = 1_000;
 
 const debug = createDebug('telemetry');
 
@@ -175,8 +179,11 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
     } else if (m.kind === 'done') {
       phase = 'done';
       // Everything before done has arrived: let the firmware go. The emulator exits on the first
-      // byte, and may close the pty before the write is drained: that is not a failure.
-      await link.write(BYE_COMMAND).catch(() => undefined);
+      // byte, and may close the pty before the write is drained: that is not a failure, and it is
+      // not waited for longer than BYE_WAIT_MS.
+      const waited = new AbortController();
+      await Promise.race([link.write(BYE_COMMAND).catch(() => undefined), sleep(BYE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
+      waited.abort();
       break;
     } else {
       return fail('telemetry-error', `unexpected ${m.kind} line during the run`);
