@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd udev)
+# chromium: used by the report's browser test (rig/report/report.e2e.test.ts), headless.
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd udev chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

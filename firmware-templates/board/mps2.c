@@ -40,13 +40,15 @@ static void rx_poll(void)
     }
 }
 
-void rig_board_init(void)
+/* QEMU models no clock tree: nothing can fail here. */
+const char *rig_board_init(void)
 {
     rig_systick_off(SYST_CSR_CLKSOURCE); /* until rig_timer_start */
 
     UART_CTRL = 0u;
     UART_BAUDDIV = UART_BAUDDIV_MIN;
     UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN;
+    return 0;
 }
 
 void rig_uart_write(const char *s, unsigned n)
@@ -89,6 +91,17 @@ void rig_timer_start(void)
 uint32_t rig_timer_stop(void)
 {
     return (uint32_t)rig_systick_stop(SYST_CSR_CLKSOURCE);
+}
+
+/* QEMU models no DWT (its registers read 0): no cycle counter to sample. */
+const uint32_t rig_cycles_per_tick = 0u;
+
+void rig_timer_sample(uint32_t *cycles, uint32_t *ticks)
+{
+    __asm__ volatile("cpsid i" ::: "memory");
+    *cycles = 0u;
+    *ticks = (uint32_t)rig_systick_peek();
+    __asm__ volatile("cpsie i" ::: "memory");
 }
 
 static uint32_t semihost(uint32_t op, const void *arg)

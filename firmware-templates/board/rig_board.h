@@ -7,8 +7,13 @@
 
 #include <stdint.h>
 
-/* Clocks, caches, UART. The measurement timer stays stopped until rig_timer_start. */
-void rig_board_init(void);
+/*
+ * Clocks, caches, UART. The measurement timer stays stopped until rig_timer_start.
+ * Returns 0 when the board runs as planned, or the protocol error code of what failed (PROTOCOL.md:
+ * "clock-hse", ...): the UART then still works at its baud rate, but no measurement would mean
+ * what it says, so the caller reports the code instead of measuring.
+ */
+const char *rig_board_init(void);
 
 /* Blocking write of n bytes to the telemetry UART. */
 void rig_uart_write(const char *s, unsigned n);
@@ -21,6 +26,15 @@ void rig_timer_start(void);
 
 /* Stops the timer and returns its ticks since rig_timer_start; the timer stays stopped. */
 uint32_t rig_timer_stop(void);
+
+/*
+ * Reads the running timer without stopping it (the selftest): the CPU cycle counter (0 on a board
+ * without one) and SysTick's ticks since rig_timer_start, each modulo 2^32.
+ */
+void rig_timer_sample(uint32_t *cycles, uint32_t *ticks);
+
+/* CPU cycles per SysTick tick when the board has a cycle counter; 0 when it has none (QEMU). */
+extern const uint32_t rig_cycles_per_tick;
 
 /* A short busy pause between two UART polls (about a microsecond under QEMU). */
 void rig_board_pause(void);

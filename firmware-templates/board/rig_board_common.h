@@ -105,6 +105,23 @@ static inline uint64_t rig_systick_stop(uint32_t clock)
     return ((uint64_t)wraps << 24) + ((0x01000000u - count) & SYST_RELOAD);
 }
 
+/*
+ * SysTick's ticks since rig_systick_start, read while it keeps running; call with interrupts
+ * masked. A wrap pending at the read is counted here as rig_systick_stop counts it, and the
+ * counter is read again after it, so the value never goes back by a whole wrap.
+ */
+static inline uint64_t rig_systick_peek(void)
+{
+    uint32_t wraps = rig_systick_wraps;
+    uint32_t count = SYST_CVR & SYST_RELOAD;
+
+    if ((SCB_ICSR & ICSR_PENDSTSET) != 0u) {
+        wraps++;
+        count = SYST_CVR & SYST_RELOAD;
+    }
+    return ((uint64_t)wraps << 24) + ((0x01000000u - count) & SYST_RELOAD);
+}
+
 /* Busy-waits n iterations of a 16-instruction loop (14 nops, a decrement, a taken branch). */
 static inline void rig_spin(uint32_t n)
 {

@@ -7,6 +7,9 @@
  *   -DRIG_UART_USART1, -DRIG_UART_USART2 or -DRIG_UART_USART3, and -DRIG_BAUD=<bits/s>
  * Clocks at the family's maximum from HSE through the main PLL (F746: 216 MHz, F412: 100 MHz),
  * caches on, telemetry on the ST-LINK's virtual COM port, time from the core's DWT cycle counter.
+ * Every wait for the clock hardware is bounded: a board whose HSE never starts keeps running on the
+ * 16 MHz HSI, with the UART's baud rate set from that clock, and rig_board_init returns the
+ * protocol error code for the harness to report (PROTOCOL.md).
  * rig_board_exit returns once the last byte has left: the harness then waits for the next command.
  * Registers are defined here by hand, each named as in the reference manual.
  */
@@ -188,9 +191,14 @@
 #endif
 
 /* With 16x oversampling both families take BRR = PCLK / baud, rounded to the nearest. */
-#define USART_BRR_VALUE ((USART_PCLK_HZ + RIG_BAUD / 2u) / RIG_BAUD)
-#if RIG_BAUD > 0 && (USART_BRR_VALUE < 16 || USART_BRR_VALUE > 0xFFFF)
+#define USART_BRR_FOR(pclk_hz) (((pclk_hz) + RIG_BAUD / 2u) / RIG_BAUD)
+#if RIG_BAUD > 0 && (USART_BRR_FOR(USART_PCLK_HZ) < 16 || USART_BRR_FOR(USART_PCLK_HZ) > 0xFFFF)
 #error "stm32.c: RIG_BAUD is out of the USART's range at this PCLK"
+#endif
+/* The clock both families fall back to, with every bus at /1 (see clock_fallback_hsi). */
+#define RIG_HSI_HZ 16000000u
+#if RIG_BAUD > 0 && (USART_BRR_FOR(RIG_HSI_HZ) < 16 || USART_BRR_FOR(RIG_HSI_HZ) > 0xFFFF)
+#error "stm32.c: RIG_BAUD is out of the USART's range on the 16 MHz HSI"
 #endif
 
 /*
@@ -255,7 +263,46 @@ static inline void dsb_isb(void)
 
 /* ---- Clocks. ---- */
 
-static void clock_init(void)
+/*
+ * Bound on every wait for the clock hardware, in iterations of a register read and rig_spin(1)
+ * (16 instructions: 16 cycles or more on the Cortex-M4, at least 8 on the dual-issue Cortex-M7):
+ * at least 100 ms on the 16 MHz HSI these waits run on. A crystal starts within a few ms, the PLL
+ * locks and the over-drive comes up in well under 1 ms, a clock switch takes a few cycles; what
+ * has not happened by then will not.
+ */
+#define RIG_CLOCK_WAIT_LOOPS 200000u
+
+/* Waits until (reg & mask) == want; returns 0 if that never happened within the bound. */
+static int clock_wait(volatile uint32_t *reg, uint32_t mask, uint32_t want)
+{
+    for (uint32_t n = 0; n < RIG_CLOCK_WAIT_LOOPS; n++) {
+        if ((*reg & mask) == want) {
+            return 1;
+        }
+        rig_spin(1u);
+    }
+    return (*reg & mask) == want;
+}
+
+/*
+ * After a failed step: SYSCLK from the HSI with AHB, APB1 and APB2 at /1, 16 MHz each (within
+ * every bus limit), so that the UART's baud rate follows from RIG_HSI_HZ. The PLL and HSE are
+ * stopped. The flash wait states stay as they are: more than 16 MHz needs only costs speed.
+ * Returns 0 when SYSCLK did not come back to the HSI.
+ */
+static int clock_fallback_hsi(void)
+{
+    RCC_CFGR &= ~RCC_CFGR_SW_MASK; /* SW = 00: HSI */
+    if (!clock_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, 0u)) {
+        return 0;
+    }
+    RCC_CFGR &= ~RCC_CFGR_PRE_MASK;
+    RCC_CR &= ~(RCC_CR_PLLON | RCC_CR_HSEON);
+    return 1;
+}
+
+/* The clock plan above; returns 0, or the error code of the step that failed (on the HSI then). */
+static const char *clock_init(void)
 {
     /*
      * Back to the reset clocking first, in case only the core was reset and the PLL still drives
@@ -263,13 +310,17 @@ static void clock_init(void)
      * full reset every one of these steps finds its work already done.
      */
     RCC_CR |= RCC_CR_HSION;
-    while ((RCC_CR & RCC_CR_HSIRDY) == 0u) {
+    if (!clock_wait(&RCC_CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY)) {
+        return "clock-switch";
     }
     RCC_CFGR &= ~RCC_CFGR_SW_MASK; /* SW = 00: HSI */
-    while ((RCC_CFGR & RCC_CFGR_SWS_MASK) != 0u) {
+    if (!clock_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, 0u)) {
+        return "clock-switch";
     }
+    RCC_CFGR &= ~RCC_CFGR_PRE_MASK; /* every bus at /1 on the HSI until the switch below */
     RCC_CR &= ~(RCC_CR_PLLON | RCC_CR_HSEON);
-    while ((RCC_CR & (RCC_CR_PLLRDY | RCC_CR_HSERDY)) != 0u) {
+    if (!clock_wait(&RCC_CR, RCC_CR_PLLRDY | RCC_CR_HSERDY, 0u)) {
+        return "clock-switch";
     }
 
     /*
@@ -282,7 +333,8 @@ static void clock_init(void)
 
     /*
      * HSE. NUCLEO-144 boards: the ST-LINK's 8 MHz MCO drives OSC_IN, so HSE is bypassed.
-     * 32F746GDISCOVERY (25 MHz) and 32F412GDISCOVERY (8 MHz) have a crystal.
+     * 32F746GDISCOVERY (25 MHz) and 32F412GDISCOVERY (8 MHz) have a crystal. A NUCLEO whose MCO
+     * solder bridge is open, or a crystal that does not oscillate, never sets HSERDY.
      */
 #if RIG_HSE_BYPASS
     RCC_CR |= RCC_CR_HSEBYP;
@@ -290,22 +342,26 @@ static void clock_init(void)
     RCC_CR &= ~RCC_CR_HSEBYP;
 #endif
     RCC_CR |= RCC_CR_HSEON;
-    while ((RCC_CR & RCC_CR_HSERDY) == 0u) {
+    if (!clock_wait(&RCC_CR, RCC_CR_HSERDY, RCC_CR_HSERDY)) {
+        return clock_fallback_hsi() ? "clock-hse" : "clock-switch";
     }
 
     /* PLL from HSE: 1 MHz into the VCO, SYSCLK = VCO / 2. */
     RCC_PLLCFGR = (RCC_PLLCFGR & ~RCC_PLLCFGR_FIELDS) | RCC_PLLCFGR_VALUE;
     RCC_CR |= RCC_CR_PLLON;
-    while ((RCC_CR & RCC_CR_PLLRDY) == 0u) {
+    if (!clock_wait(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY)) {
+        return clock_fallback_hsi() ? "clock-pll" : "clock-switch";
     }
 
 #if defined(RIG_STM32F7)
     /* Above 180 MHz the F7 needs the regulator's over-drive: enable it, then switch to it. */
     PWR_CR1 |= PWR_CR1_ODEN;
-    while ((PWR_CSR1 & PWR_CSR1_ODRDY) == 0u) {
+    if (!clock_wait(&PWR_CSR1, PWR_CSR1_ODRDY, PWR_CSR1_ODRDY)) {
+        return clock_fallback_hsi() ? "clock-overdrive" : "clock-switch";
     }
     PWR_CR1 |= PWR_CR1_ODSWEN;
-    while ((PWR_CSR1 & PWR_CSR1_ODSWRDY) == 0u) {
+    if (!clock_wait(&PWR_CSR1, PWR_CSR1_ODSWRDY, PWR_CSR1_ODSWRDY)) {
+        return clock_fallback_hsi() ? "clock-overdrive" : "clock-switch";
     }
 #endif
 
@@ -316,14 +372,19 @@ static void clock_init(void)
      * below). F412: prefetch and the flash's own instruction and data caches.
      */
     FLASH_ACR = FLASH_ACR_VALUE;
-    while ((FLASH_ACR & FLASH_ACR_LATENCY_MASK) != RIG_FLASH_LATENCY) {
+    if (!clock_wait(&FLASH_ACR, FLASH_ACR_LATENCY_MASK, RIG_FLASH_LATENCY)) {
+        (void)clock_fallback_hsi();
+        return "clock-switch";
     }
 
     /* Bus prescalers before the switch, so that no bus ever runs above its limit. */
     RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_PRE_MASK) | RCC_CFGR_PRE;
     RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL;
-    while ((RCC_CFGR & RCC_CFGR_SWS_MASK) != RCC_CFGR_SWS_PLL) {
+    if (!clock_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL)) {
+        (void)clock_fallback_hsi();
+        return "clock-switch";
     }
+    return 0;
 }
 
 #if defined(RIG_STM32F7)
@@ -384,7 +445,7 @@ static void gpio_af(uint32_t port, unsigned pin, unsigned pull)
     GPIO_REG(port, GPIO_MODER) = (GPIO_REG(port, GPIO_MODER) & ~(0x3u << shift2)) | (GPIO_MODE_AF << shift2);
 }
 
-static void uart_init(void)
+static void uart_init(uint32_t pclk_hz)
 {
     RCC_AHB1ENR |= UART_GPIO_EN;
     USART_ENR |= USART_ENR_BIT;
@@ -396,7 +457,7 @@ static void uart_init(void)
 
     /* 8 data bits, no parity, 1 stop bit, 16x oversampling: the reset values but for BRR. */
     USART_CR1 = 0u; /* the F7 accepts BRR only while UE is 0 */
-    USART_BRR = USART_BRR_VALUE;
+    USART_BRR = USART_BRR_FOR(pclk_hz);
     USART_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE;
 }
 
@@ -422,9 +483,9 @@ static void rx_poll(void)
     }
 }
 
-void rig_board_init(void)
+const char *rig_board_init(void)
 {
-    clock_init();
+    const char *fault = clock_init();
 #if defined(RIG_STM32F7)
     cache_init();
 #endif
@@ -439,7 +500,9 @@ void rig_board_init(void)
     DWT_CTRL &= ~DWT_CTRL_CYCCNTENA;
     DWT_CYCCNT = 0u;
 
-    uart_init();
+    /* After a clock fault the USART's bus runs at the HSI's 16 MHz (clock_fallback_hsi). */
+    uart_init(fault == 0 ? USART_PCLK_HZ : RIG_HSI_HZ);
+    return fault;
 }
 
 void rig_uart_write(const char *s, unsigned n)
@@ -499,6 +562,17 @@ uint32_t rig_timer_stop(void)
         return 0xFFFFFFFFu;
     }
     return cycles;
+}
+
+const uint32_t rig_cycles_per_tick = SYST_CYCLES_PER_TICK;
+
+/* Both counters read back to back with interrupts masked, so both deltas span the same interval. */
+void rig_timer_sample(uint32_t *cycles, uint32_t *ticks)
+{
+    __asm__ volatile("cpsid i" ::: "memory");
+    *cycles = DWT_CYCCNT;
+    *ticks = (uint32_t)rig_systick_peek();
+    __asm__ volatile("cpsie i" ::: "memory");
 }
 
 /*

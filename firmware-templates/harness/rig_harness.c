@@ -11,13 +11,6 @@
 #include "rig_crc32.h"
 #include "rig_proto.h"
 
-/*
- * While waiting, the UART is polled once per rig_board_pause() (about a microsecond under QEMU)
- * and hello sent every RIG_HELLO_POLLS polls: about every 50 ms under QEMU, 0.25-0.5 s on silicon.
- */
-#ifndef RIG_HELLO_POLLS
-#define RIG_HELLO_POLLS 50000u
-#endif
 #ifndef RIG_MAX_WARMUP
 #define RIG_MAX_WARMUP 100000u
 #endif
@@ -44,15 +37,7 @@ typedef struct {
 
 static void send_hello(void)
 {
-    rig_proto_begin("hello");
-    rig_proto_u32("proto", 1u);
-    rig_proto_word("fw", RIG_BUILD_ID);
-    rig_proto_word("model", RIG_MODEL_NAME);
-    rig_proto_word("schedule", RIG_SCHEDULE);
-    rig_proto_word("board", RIG_BOARD_ID);
-    rig_proto_word("timer", rig_timer_name);
-    rig_proto_u32("arena", RIG_ARENA_BYTES);
-    rig_proto_end();
+    rig_proto_hello(RIG_BUILD_ID, RIG_MODEL_NAME, RIG_SCHEDULE, RIG_BOARD_ID, RIG_ARENA_BYTES);
 }
 
 /* Reads one decimal number of at most 9 digits; returns the position after it, or 0. */
@@ -251,7 +236,10 @@ static void benchmark(uint32_t warmup, uint32_t runs)
 
 int main(void)
 {
-    rig_board_init();
+    const char *fault = rig_board_init();
+    if (fault != 0) {
+        rig_proto_fault(fault); /* a board that did not start as planned measures nothing */
+    }
     for (;;) {
         uint32_t warmup, runs;
 

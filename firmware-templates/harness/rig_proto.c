@@ -5,7 +5,8 @@
 
 /* Longest value written for a word: keeps a long model name from overflowing the line. */
 #define RIG_PROTO_WORD_MAX 64u
-/* Room for "@rig1 <seq> hello" and seven key=value pairs with 64-character words. */
+/* Room for "@rig1 <seq> hello" and seven key=value pairs with 64-character words, or a pong with
+   256 bytes of data. */
 #define RIG_PROTO_LINE_MAX 384u
 /* " *" + 8 hex digits + "\n", always kept free so a line is never sent without its checksum. */
 #define RIG_PROTO_TRAILER 11u
@@ -106,6 +107,17 @@ void rig_proto_word(const char *key, const char *value)
     }
 }
 
+void rig_proto_data(const char *key, const char *value, unsigned n)
+{
+    put_key(key);
+    if (n == 0u) {
+        put_char('_');
+    }
+    for (unsigned i = 0; i < n; i++) {
+        put_char(is_word_char(value[i]) ? value[i] : '_');
+    }
+}
+
 void rig_proto_end(void)
 {
     /* The checksum covers every byte from '@' up to, not including, the space before '*'. */
@@ -127,4 +139,28 @@ void rig_proto_error(const char *code)
     rig_proto_begin("error");
     rig_proto_word("code", code);
     rig_proto_end();
+}
+
+void rig_proto_hello(const char *fw, const char *model, const char *schedule, const char *board, uint32_t arena)
+{
+    rig_proto_begin("hello");
+    rig_proto_u32("proto", 1u);
+    rig_proto_word("fw", fw);
+    rig_proto_word("model", model);
+    rig_proto_word("schedule", schedule);
+    rig_proto_word("board", board);
+    rig_proto_word("timer", rig_timer_name);
+    rig_proto_u32("arena", arena);
+    rig_proto_end();
+}
+
+void rig_proto_fault(const char *code)
+{
+    for (;;) {
+        rig_proto_error(code);
+        for (uint32_t i = 0; i < RIG_HELLO_POLLS; i++) {
+            (void)rig_uart_read_byte();
+            rig_board_pause();
+        }
+    }
 }

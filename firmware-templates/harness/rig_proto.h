@@ -11,6 +11,15 @@
 
 #include <stdint.h>
 
+/*
+ * While waiting for the host, the UART is polled once per rig_board_pause() (about a microsecond
+ * under QEMU) and hello (or a start fault) sent every RIG_HELLO_POLLS polls: about every 50 ms
+ * under QEMU, 0.25-0.5 s on silicon.
+ */
+#ifndef RIG_HELLO_POLLS
+#define RIG_HELLO_POLLS 50000u
+#endif
+
 /* Starts a line of this kind; the kind is a protocol word such as "hello". */
 void rig_proto_begin(const char *kind);
 
@@ -29,7 +38,23 @@ void rig_proto_word(const char *key, const char *value);
 /* Appends " *<crc>\n", sends the line and advances seq. */
 void rig_proto_end(void);
 
+/*
+ * key=<word> from n bytes, not cut at 64 characters like rig_proto_word (the selftest's pong
+ * echoes up to 256); only the line's own room limits it.
+ */
+void rig_proto_data(const char *key, const char *value, unsigned n);
+
 /* A whole "error code=<code>" line. */
 void rig_proto_error(const char *code);
+
+/* A whole hello line (PROTOCOL.md): the image announces itself and waits for a command. */
+void rig_proto_hello(const char *fw, const char *model, const char *schedule, const char *board, uint32_t arena);
+
+/*
+ * A fault found at start (rig_board_init's code): reported as "error code=<code>" in place of
+ * hello and as often, forever, so that the host reads it whenever it opens the port. What arrives
+ * is read and dropped.
+ */
+void rig_proto_fault(const char *code) __attribute__((noreturn));
 
 #endif /* RIG_PROTO_H */

@@ -1,7 +1,7 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware, type BuildTarget } from '../compile/firmware.js';
+import { buildFirmware, describeArenaRams, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
 import { modelMacs, type Model } from '../model/ir.js';
@@ -12,7 +12,7 @@ import { planLayerwise } from '../schedule/layerwise.js';
 import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
-import type { Latency, ResultRow, ResultStatus } from '../store/db.js';
+import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../store/db.js';
 import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
@@ -71,14 +71,22 @@ function kb(bytes: number): string {
 }
 
 /**
- * Checked before building: SRAM for the arena plus the reserved stack, flash for the constant
- * data. (The linker then enforces the exact budget, code and static data included.)
+ * Checked before building: SRAM for the arena plus the reserved stack (or, when the target gives
+ * the arena a RAM of its own, that RAM for the arena), flash for the constant data. (The linker
+ * then enforces the exact budget, code and static data included.)
  */
-export function fitsProblem(plan: Plan, board: Board): string | null {
+export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): string | null {
   const problems: string[] = [];
-  const sram = plan.arenaBytes + board.stackBytes;
-  if (sram > board.sramBytes) {
-    problems.push(`${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${board.stackBytes} B); ${board.id} has ${kb(board.sramBytes)}`);
+  const arena = target.arenaRegion;
+  if (arena === null) {
+    const sram = plan.arenaBytes + target.stackBytes;
+    if (sram > target.ramBytes) {
+      problems.push(`${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}`);
+    }
+  } else if (plan.arenaBytes > arena.sizeBytes) {
+    problems.push(
+      `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})`,
+    );
   }
   const flash = analyze(plan).weightBytes;
   if (flash > board.flashBytes) {
@@ -87,10 +95,37 @@ export function fitsProblem(plan: Plan, board: Board): string | null {
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-/** Where one case's sources and image go: per board and variant (or emulation), model and schedule. */
+/** The directory of one target's builds: board and variant with its arena RAM, or board and emulation. */
+export function targetDirName(board: Board, target: BuildTarget): string {
+  return `${board.id}-${target.variant ?? target.runner}${target.arenaRam === null ? '' : `-arena-${target.arenaRam}`}`;
+}
+
+/** Where one case's sources and image go: per target (see targetDirName), model and schedule. */
 export function buildDirFor(root: string, board: Board, target: BuildTarget, plan: Plan): string {
   const schedule = scheduleLabel(plan.schedule, plan.options).replace(/[^A-Za-z0-9]+/g, '-');
-  return join(root, `${board.id}-${target.variant ?? target.runner}`, `${plan.model.name}-${schedule}`);
+  return join(root, targetDirName(board, target), `${plan.model.name}-${schedule}`);
+}
+
+/** A case's row before anything is measured: what the plan and the reference interpreter say. */
+export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: number) {
+  const { model } = plan;
+  return {
+    model: model.name,
+    schedule: plan.schedule,
+    scheduleOptions: { ...plan.options },
+    board: board.id,
+    runner,
+    latency: null,
+    samples: [],
+    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null, paperPeakBytes: plan.paperPeakBytes },
+    macs: plan.macs,
+    layerwiseMacs: modelMacs(model),
+    outputCrc32: null,
+    referenceCrc32: hex32(crc32(referenceOutput(model))),
+    kernelVariant: null,
+    firmwareId: null,
+    seed,
+  } satisfies Omit<ResultRow, 'runId' | 'status' | 'detail'>;
 }
 
 /** Runs one planned case (plan first with `planFor`, so bad options fail before anything runs). */
@@ -98,30 +133,14 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const { runner } = ctx;
   const board = runner.board;
   const { model } = plan;
-  const referenceCrc32 = hex32(crc32(referenceOutput(model)));
-  const base = {
-    model: model.name,
-    schedule: plan.schedule,
-    scheduleOptions: { ...plan.options },
-    board: board.id,
-    runner: runner.kind,
-    latency: null,
-    samples: [],
-    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null, paperPeakBytes: plan.paperPeakBytes },
-    macs: plan.macs,
-    layerwiseMacs: modelMacs(model),
-    outputCrc32: null,
-    referenceCrc32,
-    kernelVariant: null,
-    firmwareId: null,
-    seed: ctx.seed,
-  } satisfies Omit<ResultRow, 'runId' | 'status' | 'detail'>;
+  const base = baseRow(plan, board, runner.kind, ctx.seed);
+  const { referenceCrc32 } = base;
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
 
   const problems = checkPlan(plan);
   if (problems.length > 0) return { ...base, status: 'error', detail: `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}` };
-  const tooBig = fitsProblem(plan, board);
+  const tooBig = fitsProblem(plan, board, runner.target);
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);

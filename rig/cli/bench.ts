@@ -1,33 +1,29 @@
 // rig bench: run models on an emulated or physical board, store and print the results.
-import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { benchCase, planFor, TILED_OPTIONS_ONLY } from '../bench/bench.js';
-import { GCC } from '../compile/firmware.js';
+import { planFor, TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
-import { chooseProbe, createHardwareRunner } from '../deploy/hardware.js';
-import { lockBoard, type BoardLock } from '../deploy/lock.js';
-import { createQemuRunner } from '../deploy/qemu.js';
-import { runTool } from '../proc/run.js';
-import { Store, type ResultRow } from '../store/db.js';
+import { openRunner, runSession, type SessionRunner } from '../bench/session.js';
+import type { Board } from '../config/board.js';
+import { arenaRamUnderEmulation } from '../compile/firmware.js';
+import { Store } from '../store/db.js';
 import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
-import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { scheduleLabel, SCHEDULES, type Plan, type ScheduleName } from '../schedule/plan.js';
 import type { Model } from '../model/ir.js';
 import { search } from '../schedule/search.js';
 import { checkMaxPatches, measuredInstructions, searchSetup, type SearchSetup } from './search.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
-import { BUILD_DIR, RESULTS_DIR, ROOT } from '../util/paths.js';
-import { comparisonTable, resultsTable } from './table.js';
+import { BUILD_DIR, RESULTS_DIR } from '../util/paths.js';
+import { RESULT_HEADERS, resultCells } from './results.js';
+import { comparisonTable, csvTable, outputFormat, resultsTable } from './table.js';
 
+export { SCHEDULES };
 export const DEFAULT_DB = join(RESULTS_DIR, 'rig.db');
 export const DEFAULT_BOARD = 'f746';
-/** Board locks live where every checkout on this machine sees them. */
-const LOCK_DIR = join(tmpdir(), 'rig-locks');
 /** What `rig bench` runs with no arguments: a small zoo network, under every schedule. */
 export const BENCH_DEFAULT_MODEL = 'mcunet-in0';
-export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const satisfies readonly ScheduleName[];
 /** `--model zoo`: every built-in network of the papers (all but the small default). */
 export const ZOO_ALIAS = 'zoo';
 
@@ -45,7 +41,8 @@ export function expandModels(names: readonly string[]): string[] {
   return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL) : [n])))];
 }
 
-export function benchOptions<T>(y: Argv<T>) {
+/** The options that choose the board, shared by rig bench and rig selftest. */
+export function boardOptions<T>(y: Argv<T>) {
   return y
     .option('board', { type: 'string', describe: 'board id (boards/<id>.json), board file, or a lab board\'s name (--lab); alone it means the physical board' })
     .option('lab', { type: 'string', describe: 'lab inventory naming the physical boards (default boards/lab.json, if present)' })
@@ -53,7 +50,38 @@ export function benchOptions<T>(y: Argv<T>) {
     .option('variant', { type: 'string', describe: "silicon: the board variant (nucleo, disco; default: the board file's)" })
     .option('probe', { type: 'string', describe: 'silicon: the ST-LINK serial number, when several are attached' })
     .option('port', { type: 'string', describe: "silicon: the probe's virtual COM port, instead of finding it" })
-    .option('wait', { type: 'boolean', default: true, describe: 'silicon: wait while another rig process uses the board (--no-wait: fail at once)' })
+    .option('wait', { type: 'boolean', default: true, describe: 'silicon: wait while another rig process uses the board (--no-wait: fail at once)' });
+}
+
+export interface BoardArgs {
+  board?: string | undefined;
+  emulate?: boolean | undefined;
+  variant?: string | undefined;
+  probe?: string | undefined;
+  port?: string | undefined;
+  lab?: string | undefined;
+  wait: boolean;
+  arenaRam?: string | undefined;
+}
+
+/**
+ * The board the options name and its runner: emulated with --emulate or without --board, else the
+ * physical board through its probe. `command` names the command in the hints.
+ */
+export async function openBoard(args: BoardArgs, command: string): Promise<{ board: Board; emulate: boolean; session: SessionRunner }> {
+  const emulate = args.emulate === true || args.board === undefined;
+  const { board, entry } = await resolveLabBoard(args.board ?? DEFAULT_BOARD, args.lab);
+  if (emulate && (args.variant ?? args.probe ?? args.port) !== undefined) {
+    throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
+  }
+  if (emulate && args.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
+  const session = await openRunner({ board, entry, emulate, variant: args.variant, probe: args.probe, port: args.port, arenaRam: args.arenaRam, command });
+  return { board, emulate, session };
+}
+
+export function benchOptions<T>(y: Argv<T>) {
+  return boardOptions(y)
+    .option('arena-ram', { type: 'string', describe: "silicon: the SRAM that holds the arena (f746: all, dtcm, sram1; default: the board file's)" })
     .option('model', { type: 'string', array: true, default: [BENCH_DEFAULT_MODEL], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` })
     .option('schedule', {
       choices: [...SCHEDULES, 'auto'] as const,
@@ -70,17 +98,11 @@ export function benchOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'number', default: 60_000, describe: 'longest one inference may take (ms)' })
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite results database' })
     .option('build-dir', { type: 'string', default: BUILD_DIR, describe: 'where generated sources, ELF and map files go' })
-    .option('json', { type: 'boolean', default: false, describe: 'print result rows as JSON on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'print result rows as JSON on stdout' })
+    .option('csv', { type: 'boolean', default: false, describe: 'print result rows as CSV on stdout' });
 }
 
-export interface BenchArgs {
-  board?: string | undefined;
-  emulate?: boolean | undefined;
-  variant?: string | undefined;
-  probe?: string | undefined;
-  port?: string | undefined;
-  lab?: string | undefined;
-  wait: boolean;
+export interface BenchArgs extends BoardArgs {
   model: string[];
   schedule: BenchSchedule[];
   budget?: string | undefined;
@@ -93,13 +115,7 @@ export interface BenchArgs {
   db: string;
   buildDir: string;
   json: boolean;
-}
-
-async function gitRevision(signal: AbortSignal): Promise<string | null> {
-  const rev = await runTool('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { timeoutMs: 10_000, signal }).catch(() => null);
-  if (rev === null || rev.exitCode !== 0) return null;
-  const status = await runTool('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { timeoutMs: 10_000, signal });
-  return rev.stdout.trim() + (status.stdout.trim() === '' ? '' : '-dirty');
+  csv?: boolean | undefined;
 }
 
 function checkCounts(args: BenchArgs): void {
@@ -110,14 +126,8 @@ function checkCounts(args: BenchArgs): void {
 
 export async function benchCommand(args: BenchArgs): Promise<number> {
   checkCounts(args);
-  const emulate = args.emulate === true || args.board === undefined;
-  const { board, entry } = await resolveLabBoard(args.board ?? DEFAULT_BOARD, args.lab);
-  if (emulate && (args.variant ?? args.probe ?? args.port) !== undefined) {
-    throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
-  }
-  // A lab board's inventory entry gives its variant, probe and port; the options override it.
-  const probe = emulate ? null : await chooseProbe(board, { probe: args.probe ?? entry?.probe, port: args.port ?? entry?.port });
-  const runner = probe === null ? createQemuRunner(board) : createHardwareRunner(board, args.variant ?? entry?.variant ?? board.defaultVariant, probe);
+  const format = outputFormat(args);
+  const { board, emulate, session } = await openBoard(args, 'bench');
   // Every model is read and every case planned before anything runs or is stored.
   const models = await Promise.all(expandModels(args.model).map((m) => loadModel(m, args.seed)));
   const schedules = [...new Set(args.schedule)];
@@ -126,7 +136,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
     throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   }
   if (args.budget !== undefined && !schedules.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
-  const auto = schedules.includes('auto') ? await searchSetup({ budget: args.budget }, board) : undefined;
+  const auto = schedules.includes('auto') ? await searchSetup({ budget: args.budget }, board, session.runner.target) : undefined;
   const plans = models.flatMap((model) =>
     schedules.map((schedule) => {
       if (schedule === 'auto') return autoPlan(model, auto!, { board: board.id, db: args.db });
@@ -134,64 +144,18 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
     }),
   );
 
-  const controller = new AbortController();
-  // A persistent listener: with none left, execa's exit hook would re-raise the signal and kill
-  // rig before the run is marked. A second Ctrl-C exits at once (child processes still killed).
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    progress('Interrupted: stopping the current run and marking it interrupted (Ctrl-C again to quit now)');
-    controller.abort(new UserError('Interrupted', { exitCode: 130 }));
-  };
-  process.on('SIGINT', onSigint);
-  // One rig process per physical board; emulated boards are not shared.
-  let lock: BoardLock | undefined;
-  try {
-    if (probe !== null) lock = await lockBoard(LOCK_DIR, `${board.id}-${probe.probeSerial ?? probe.port}`, { wait: args.wait, signal: controller.signal });
-  } catch (error) {
-    process.off('SIGINT', onSigint);
-    throw controller.signal.aborted ? controller.signal.reason : error;
-  }
-  const store = new Store(args.db);
-  const rows: ResultRow[] = [];
-  let runId: number | undefined;
-  try {
-    const [gcc, runnerVersions, gitRev] = await Promise.all([
-      runTool(GCC, ['--version'], { timeoutMs: 10_000, signal: controller.signal }),
-      runner.versions(controller.signal),
-      gitRevision(controller.signal),
-    ]);
-    runId = store.startRun({
-      startedAt: new Date().toISOString(),
-      gitRevision: gitRev,
-      host: hostname(),
-      toolchain: { gcc: gcc.stdout.split('\n')[0]?.trim() ?? 'unknown', ...runnerVersions, node: process.version },
-      board: board.id,
-      runner: runner.kind,
-      args: { ...args, emulate },
-    });
-    for (const plan of plans) {
-      const row = {
-        runId,
-        ...(await benchCase(
-          { runner, seed: args.seed, warmup: args.warmup, runs: args.runs, inferenceTimeoutMs: args.timeout, buildRoot: args.buildDir, signal: controller.signal },
-          plan,
-        )),
-      };
-      store.addResult(row);
-      rows.push(row);
-      progress(`${row.model}/${scheduleLabel(row.schedule, row.scheduleOptions)}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`);
+  const { runId, rows } = await withInterrupt(async (signal) => {
+    const store = new Store(args.db);
+    try {
+      const settings = { seed: args.seed, warmup: args.warmup, runs: args.runs, timeoutMs: args.timeout, buildDir: args.buildDir, wait: args.wait, args: { ...args, emulate, arenaRam: session.runner.target.arenaRam } };
+      return await runSession(store, session, plans, settings, signal);
+    } finally {
+      store.close();
     }
-    store.finishRun(runId, 'complete');
-  } catch (error) {
-    if (runId !== undefined) store.finishRun(runId, controller.signal.aborted ? 'interrupted' : 'failed');
-    throw controller.signal.aborted ? controller.signal.reason : error;
-  } finally {
-    process.off('SIGINT', onSigint);
-    store.close();
-    lock?.release();
-  }
+  });
 
-  if (args.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  if (format === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  else if (format === 'csv') process.stdout.write(csvTable(RESULT_HEADERS, rows.map(resultCells)));
   else {
     process.stdout.write(resultsTable(rows));
     if (schedules.length > 1) process.stdout.write('\n' + comparisonTable(rows));
@@ -199,4 +163,26 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   progress(`Stored run ${runId} in ${args.db}`);
   const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'does-not-fit');
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * Runs `work` with one AbortSignal that Ctrl-C aborts, so the run in progress is marked
+ * interrupted. A persistent listener: with none left, execa's exit hook would re-raise the signal
+ * and kill rig before the run is marked. A second Ctrl-C exits at once (children still killed).
+ */
+export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    progress('Interrupted: stopping the current run and marking it interrupted (Ctrl-C again to quit now)');
+    controller.abort(new UserError('Interrupted', { exitCode: 130 }));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }

@@ -22,11 +22,12 @@ export async function boardsCommand(args: { json: boolean; lab?: string | undefi
   const attached = (e: LabEntry) => probes.some((p) => (e.probe !== undefined && p.serialNumber === e.probe) || (e.port !== undefined && p.path === e.port));
   const inventory = lab.map((e) => ({ ...e, attached: attached(e) }));
   if (args.json) {
-    process.stdout.write(JSON.stringify({ boards: boards.map((b) => ({ id: b.id, name: b.name, variants: Object.keys(b.variants), file: b.file })), lab: inventory, probes, listError }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ boards: boards.map((b) => ({ id: b.id, name: b.name, variants: Object.keys(b.variants), arenaRams: Object.keys(b.arenaRams), defaultArenaRam: b.defaultArenaRam, file: b.file })), lab: inventory, probes, listError }, null, 2) + '\n');
     return 0;
   }
-  const rows = boards.flatMap((b) => Object.entries(b.variants).map(([v, d]) => [b.id, v, d.board, d.openocdConfig, `${d.uart.instance} ${d.uart.tx}/${d.uart.rx}`]));
-  const lines = [renderTable(['board', 'variant', 'hardware', 'openocd config', 'telemetry UART'], rows), ''];
+  const arenaRams = (b: (typeof boards)[number]) => Object.keys(b.arenaRams).map((a) => (a === b.defaultArenaRam ? `${a} (default)` : a)).join(', ');
+  const rows = boards.flatMap((b) => Object.entries(b.variants).map(([v, d]) => [b.id, v, d.board, d.openocdConfig, `${d.uart.instance} ${d.uart.tx}/${d.uart.rx}`, arenaRams(b)]));
+  const lines = [renderTable(['board', 'variant', 'hardware', 'openocd config', 'telemetry UART', '--arena-ram'], rows), ''];
   if (inventory.length > 0) {
     const labRows = inventory.map((e) => [e.name, e.board, e.variant ?? '(default)', e.probe ?? '-', e.port ?? '-', e.attached ? 'attached' : 'not found']);
     lines.push(renderTable(['lab board', 'board', 'variant', 'probe', 'port', 'now'], labRows), '');

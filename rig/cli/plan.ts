@@ -12,7 +12,7 @@ import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
 import { searchCommand } from './search.js';
 import { UserError } from '../util/errors.js';
 import { planLayerwise } from '../schedule/layerwise.js';
-import { formatInt, renderTable } from './table.js';
+import { formatInt, outputFormat, printListing, renderTable } from './table.js';
 
 /** The change from `reference` to `value` in percent, signed. */
 export function pct(value: number, reference: number, digits = 2): string {
@@ -182,35 +182,24 @@ export async function planCommand(args: PlanArgs): Promise<number> {
   return 0;
 }
 
-export async function modelsCommand(args: { seed: number; json: boolean }): Promise<number> {
+export async function modelsCommand(args: { seed: number; json?: boolean | undefined; csv?: boolean | undefined }): Promise<number> {
+  const format = outputFormat(args);
   const all = await Promise.all([...BUILTIN_MODELS.keys()].map((name) => figuresFor(name, args.seed)));
-  if (args.json) {
-    process.stdout.write(
-      JSON.stringify(
-        all.map(({ layers: _layers, ...f }) => ({ ...f, published: PUBLISHED.get(f.model) ?? null })),
-        null,
-        2,
-      ) + '\n',
-    );
-    return 0;
-  }
   const rows = all.map((f) => {
     const p = PUBLISHED.get(f.model);
     return [
       f.model,
       f.input.join('×'),
-      formatInt(f.macs),
-      p?.macs === undefined ? '' : pct(f.macs, p.macs),
-      formatInt(f.params),
-      p?.params === undefined ? '' : pct(f.params, p.params),
-      formatInt(f.paperPeakBytes),
-      formatInt(f.arenaPeakBytes),
-      formatInt(f.weightBytes),
+      f.macs,
+      p?.macs === undefined ? null : pct(f.macs, p.macs),
+      f.params,
+      p?.params === undefined ? null : pct(f.params, p.params),
+      f.paperPeakBytes,
+      f.arenaPeakBytes,
+      f.weightBytes,
     ];
   });
-  process.stdout.write(
-    renderTable(['model', 'input', 'MACs', 'vs published', 'params', 'vs published', 'paper peak B', 'real peak B', 'flash weights B'], rows, new Set([2, 3, 4, 5, 6, 7, 8])) +
-      '\n',
-  );
+  const json = all.map(({ layers: _layers, ...f }) => ({ ...f, published: PUBLISHED.get(f.model) ?? null }));
+  printListing(format, ['model', 'input', 'MACs', 'MACs vs published', 'params', 'params vs published', 'paper peak B', 'real peak B', 'flash weights B'], rows, json);
   return 0;
 }

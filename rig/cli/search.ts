@@ -1,5 +1,6 @@
 // rig plan --budget / --objective: the schedule search, its Pareto front, and msf-CNN's points.
 import { existsSync } from 'node:fs';
+import { arenaBudgetBytes, type BuildTarget } from '../compile/firmware.js';
 import { loadBoard, type Board } from '../config/board.js';
 import { modelMacs, type Model } from '../model/ir.js';
 import { PUBLISHED } from '../model/published.js';
@@ -28,8 +29,11 @@ export interface SearchSetup {
   budgetSource: string;
 }
 
-/** The objective from the options: a memory budget (given, or the board's SRAM less its stack), or a MAC budget. */
-export async function searchSetup(args: Pick<PlanArgs, 'budget' | 'objective' | 'macBudget' | 'board'>, loaded?: Board): Promise<SearchSetup> {
+/**
+ * The objective from the options: a memory budget (given, or the board's SRAM less its stack, or
+ * the arena RAM a silicon `target` chose), or a MAC budget.
+ */
+export async function searchSetup(args: Pick<PlanArgs, 'budget' | 'objective' | 'macBudget' | 'board'>, loaded?: Board, target?: BuildTarget): Promise<SearchSetup> {
   if ((args.objective ?? 'macs') === 'memory') {
     if (args.macBudget === undefined) throw new UserError('--objective memory needs --mac-budget R: the plan may execute at most R × the layer-wise MACs (e.g. 1.2)', { exitCode: 2 });
     if (!(args.macBudget >= 1)) throw new UserError(`--mac-budget ${args.macBudget}: expected a ratio of at least 1 (× the layer-wise MACs)`, { exitCode: 2 });
@@ -42,6 +46,10 @@ export async function searchSetup(args: Pick<PlanArgs, 'budget' | 'objective' | 
     return { objective: { kind: 'cost', budgetBytes: bytes }, budgetSource: `arena ≤ ${formatInt(bytes)} B (--budget ${args.budget})` };
   }
   const board = loaded ?? (await loadBoard(args.board ?? DEFAULT_BOARD));
+  if (target?.arenaRegion != null) {
+    const bytes = arenaBudgetBytes(target);
+    return { objective: { kind: 'cost', budgetBytes: bytes }, budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: arena RAM ${target.arenaRam}, ${target.arenaRegion.name})` };
+  }
   const bytes = board.sramBytes - board.stackBytes;
   return { objective: { kind: 'cost', budgetBytes: bytes }, budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: ${formatInt(board.sramBytes)} B SRAM less ${formatInt(board.stackBytes)} B stack)` };
 }
@@ -69,6 +77,24 @@ export function checkMaxPatches(value: number | undefined): number {
   return n;
 }
 
+export interface MsfComparison {
+  readonly label: string;
+  readonly ramBytes: number;
+  readonly macs: number;
+  /** The smallest arena here at no more MACs than the point (the fewer MACs on a tie). */
+  readonly best: Candidate | null;
+  /** Whether that arena is no larger than msf-CNN's RAM at the point. */
+  readonly asGood: boolean;
+}
+
+/** msf-CNN's published points for the model (none for other models), each against the candidates. */
+export function msfComparison(model: Model, candidates: readonly Candidate[]): MsfComparison[] {
+  return (PUBLISHED.get(model.name)?.msfPoints ?? []).map((p) => {
+    const best = candidates.filter((c) => c.macs <= p.macs).sort((a, b) => a.arenaBytes - b.arenaBytes || a.macs - b.macs)[0];
+    return { ...p, best: best ?? null, asGood: best !== undefined && best.arenaBytes <= p.ramBytes };
+  });
+}
+
 export async function searchCommand(model: Model, args: PlanArgs): Promise<number> {
   if (args.patches !== undefined || args.split !== undefined) throw new UserError('--patches and --split fix one plan; the search (--budget, --objective) chooses them', { exitCode: 2 });
   const { objective, budgetSource } = await searchSetup(args);
@@ -78,11 +104,7 @@ export async function searchCommand(model: Model, args: PlanArgs): Promise<numbe
   const { candidates, chosen, cost } = result;
   const layerMacs = modelMacs(model);
   const front = paretoFront(candidates, (c) => c.macs);
-  const published = PUBLISHED.get(model.name)?.msfPoints ?? [];
-  const msf = published.map((p) => {
-    const best = candidates.filter((c) => c.macs <= p.macs).sort((a, b) => a.arenaBytes - b.arenaBytes || a.macs - b.macs)[0];
-    return { ...p, best: best ?? null, asGood: best !== undefined && best.arenaBytes <= p.ramBytes };
-  });
+  const msf = msfComparison(model, candidates);
   const describe = (c: Candidate) => ({ ...c, label: scheduleLabel(c.schedule, c.options), macsRatio: c.macs / layerMacs, instructions: result.instructions.get(candidateKey(c.schedule, c.options)) ?? null });
   if (args.json) {
     process.stdout.write(

@@ -2,6 +2,8 @@
 import { PUBLISHED } from '../model/published.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import type { ResultRow } from '../store/db.js';
+import { UserError } from '../util/errors.js';
+import { unitLabel } from '../util/units.js';
 
 export function formatInt(n: number | null | undefined): string {
   if (n === null || n === undefined) return '-';
@@ -20,7 +22,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 
 export function latencyLabel(row: Pick<ResultRow, 'latency'>): string {
   if (row.latency === null) return '-';
-  return row.latency.unit === 'instructions' ? 'instructions (emulated)' : 'cycles';
+  return unitLabel(row.latency.unit);
 }
 
 export function resultsTable(rows: readonly ResultRow[]): string {
@@ -121,4 +123,36 @@ function streamVsPatch(rows: readonly ResultRow[]): string {
     renderTable(['model', 'patch', 'stream2d', 'MACs saved by stream2d', 'patch / stream2d latency'], body, new Set([3, 4])) +
     "\n(StreamNet reports 81% of MACs saved and 7.3× faster as geometric means over ten MCUNet-zoo networks on an STM32F767; the saving grows with the halo recomputation of the patch plan: more patches, deeper stages.)\n"
   );
+}
+
+/** A table cell before formatting: numbers stay numbers until the output format is known. */
+export type Cell = string | number | null;
+export type OutputFormat = 'text' | 'json' | 'csv';
+
+/** `--json` or `--csv` (not both), else text. */
+export function outputFormat(args: { json?: boolean | undefined; csv?: boolean | undefined }): OutputFormat {
+  if (args.json === true && args.csv === true) throw new UserError('--json and --csv go one at a time', { exitCode: 2 });
+  return args.json === true ? 'json' : args.csv === true ? 'csv' : 'text';
+}
+
+/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled; CRLF rows. */
+export function csvTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const field = (c: Cell) => {
+    const text = c === null ? '' : String(c);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return [headers, ...rows].map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Cells for the terminal: integers grouped, null as "-". */
+export function textTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const numeric = new Set(headers.map((_, i) => i).filter((i) => rows.some((r) => typeof r[i] === 'number') && rows.every((r) => typeof r[i] !== 'string')));
+  return renderTable(headers, rows.map((r) => r.map((c) => (typeof c === 'number' ? formatInt(c) : (c ?? '-')))), numeric);
+}
+
+/** A listing on stdout: the table, its CSV, or `json` as JSON. */
+export function printListing(format: OutputFormat, headers: readonly string[], rows: readonly (readonly Cell[])[], json: unknown): void {
+  if (format === 'json') process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  else if (format === 'csv') process.stdout.write(csvTable(headers, rows));
+  else process.stdout.write(textTable(headers, rows) + '\n');
 }

@@ -52,11 +52,12 @@ export interface ImageSizes {
   stackBytes: number;
 }
 
-export function imageSizes(elf: Uint8Array, ram: { origin: number; sizeBytes: number }): ImageSizes {
+/** `ram`: the image's RAM regions (one, or two when the arena has a RAM of its own). */
+export function imageSizes(elf: Uint8Array, ram: readonly { origin: number; sizeBytes: number }[]): ImageSizes {
   const sizes: ImageSizes = { flashBytes: 0, staticRamBytes: 0, arenaBytes: 0, stackBytes: 0 };
   for (const s of elfSections(elf)) {
     if ((s.flags & SHF_ALLOC) === 0 || s.size === 0) continue;
-    const inRam = s.addr >= ram.origin && s.addr < ram.origin + ram.sizeBytes;
+    const inRam = ram.some((r) => s.addr >= r.origin && s.addr < r.origin + r.sizeBytes);
     if (s.type !== SHT_NOBITS) sizes.flashBytes += s.size; // .data is in RAM but its image is in flash
     if (!inRam) continue;
     if (s.name === '.arena') sizes.arenaBytes += s.size;

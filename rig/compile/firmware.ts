@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateModelC, generateModelH } from '../codegen/c.js';
-import type { Board } from '../config/board.js';
+import type { Board, SramRange } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
 import { runTool } from '../proc/run.js';
 import { UserError } from '../util/errors.js';
@@ -21,10 +21,15 @@ export interface BuildTarget {
   readonly support: string;
   readonly flashOrigin: number;
   readonly flashBytes: number;
+  /** The RAM that holds .data, .bss and the stack at its top; the arena too, unless `arenaRegion` is set. */
   readonly ramOrigin: number;
   /** The real board's budget, also under emulation, so what does not fit the board does not link. */
   readonly ramBytes: number;
   readonly stackBytes: number;
+  /** Silicon: the arena-RAM choice (`--arena-ram`); null under emulation, where everything shares one RAM. */
+  readonly arenaRam: string | null;
+  /** The arena's own RAM when it does not share `ram` (the F746's DTCM, or SRAM1+SRAM2). */
+  readonly arenaRegion: SramRange | null;
   /** Preprocessor definitions the board support reads (family, clock source, UART). */
   readonly defines: readonly string[];
   /** The board variant a hardware image is built for (its clock source and UART differ). */
@@ -40,6 +45,8 @@ export function emulatedTarget(board: Board): BuildTarget {
     ramOrigin: board.emulation.ramOrigin,
     ramBytes: board.sramBytes,
     stackBytes: board.stackBytes,
+    arenaRam: null,
+    arenaRegion: null,
     defines: [],
     variant: null,
   };
@@ -48,20 +55,38 @@ export function emulatedTarget(board: Board): BuildTarget {
 /** The telemetry UART's speed on silicon (the ST-LINK virtual COM port). */
 export const HARDWARE_BAUD = 115_200;
 
-/** Silicon: linked at the real flash and SRAM, board support for the variant's clock and UART. */
-export function hardwareTarget(board: Board, variantName: string): BuildTarget {
+/** "all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB)": a board's arena-RAM choices, for messages. */
+export function describeArenaRams(board: Board): string {
+  return Object.values(board.arenaRams)
+    .map((a) => `${a.choice} (${a.name}, ${a.sizeBytes / 1024} KB)`)
+    .join(', ');
+}
+
+/**
+ * Silicon: linked at the real flash and SRAM, board support for the variant's clock and UART, the
+ * arena in the chosen SRAM (`arenaRam`, one of the board file's memory.arenaRam.choices).
+ */
+export function hardwareTarget(board: Board, variantName: string, arenaRamChoice: string): BuildTarget {
   const variant = board.variants[variantName];
   if (variant === undefined) {
     throw new UserError(`--variant ${variantName}: ${board.id} has variants ${Object.keys(board.variants).join(', ')} (${board.file})`, { exitCode: 2 });
   }
+  const arena = board.arenaRams[arenaRamChoice];
+  if (arena === undefined) {
+    throw new UserError(`--arena-ram ${arenaRamChoice}: ${board.id} can hold the arena in ${describeArenaRams(board)} (${board.file}, memory.arenaRam)`, { exitCode: 2 });
+  }
+  // The rest of the SRAM holds .data, .bss and the stack; with no rest, the arena shares all of it.
+  const ram = arena.rest ?? arena;
   return {
     runner: 'hardware',
     support: 'stm32.c',
     flashOrigin: board.memory.flash.origin,
     flashBytes: board.flashBytes,
-    ramOrigin: board.memory.sram[0]!.origin,
-    ramBytes: board.sramBytes,
+    ramOrigin: ram.origin,
+    ramBytes: ram.sizeBytes,
     stackBytes: board.stackBytes,
+    arenaRam: arena.choice,
+    arenaRegion: arena.rest === null ? null : { name: arena.name, origin: arena.origin, sizeBytes: arena.sizeBytes },
     defines: [
       board.core === 'cortex-m7' ? '-DRIG_STM32F7' : '-DRIG_STM32F4',
       `-DRIG_HSE_HZ=${variant.hse.hz}`,
@@ -71,6 +96,16 @@ export function hardwareTarget(board: Board, variantName: string): BuildTarget {
     ],
     variant: variantName,
   };
+}
+
+/** Why --arena-ram is refused under emulation. */
+export function arenaRamUnderEmulation(board: Board): string {
+  return `--arena-ram chooses which SRAM of a physical board holds the arena; it does not go with --emulate (the emulated ${board.id} links everything into one RAM of ${board.sramBytes / 1024} KB)`;
+}
+
+/** The most arena a target can hold: its own RAM, or the shared RAM less the stack. */
+export function arenaBudgetBytes(target: BuildTarget): number {
+  return target.arenaRegion?.sizeBytes ?? target.ramBytes - target.stackBytes;
 }
 
 export function cpuFlags(board: Board): string[] {
@@ -94,27 +129,47 @@ export function regionOverflows(stderr: string): { region: string; bytes: number
   return [...stderr.matchAll(/region [`'"]?(\w+)'? overflowed by (\d+) bytes/g)].map((m) => ({ region: m[1]!, bytes: Number(m[2]) }));
 }
 
-export async function buildFirmware(
-  plan: Plan,
-  board: Board,
-  target: BuildTarget,
-  buildDir: string,
-  { referenceCrc32, signal }: { referenceCrc32: string; signal?: AbortSignal | undefined },
-): Promise<BuildOutcome> {
-  await mkdir(buildDir, { recursive: true });
-  const modelC = generateModelC(plan);
-  const ldTemplate = await readFile(join(TEMPLATES_DIR, 'link', 'rig.ld.in'), 'utf8');
-  const ld = ldTemplate
+export function linkerScript(template: string, target: BuildTarget): string {
+  const arena = target.arenaRegion;
+  return template
     .replaceAll('@FLASH_ORIGIN@', hexAddr(target.flashOrigin))
     .replaceAll('@FLASH_BYTES@', String(target.flashBytes))
     .replaceAll('@RAM_ORIGIN@', hexAddr(target.ramOrigin))
     .replaceAll('@RAM_BYTES@', String(target.ramBytes))
-    .replaceAll('@STACK_BYTES@', String(target.stackBytes));
+    .replaceAll('@STACK_BYTES@', String(target.stackBytes))
+    .replaceAll('@ARENA_MEMORY@', arena === null ? '' : `    ARENA (rw)  : ORIGIN = ${hexAddr(arena.origin)}, LENGTH = ${arena.sizeBytes}`)
+    .replaceAll('@ARENA_REGION@', arena === null ? 'RAM' : 'ARENA');
+}
 
+/** The SRAM budget in words, for a does-not-fit message. */
+function ramBudget(target: BuildTarget): string {
+  const arena = target.arenaRegion;
+  if (arena === null) return `${target.ramBytes} B SRAM`;
+  return `arena RAM ${target.arenaRam} (${arena.name}) ${arena.sizeBytes} B, RAM for data and stack ${target.ramBytes} B`;
+}
+
+/** What one image is made of, beside the startup code, the board support and the linker script. */
+interface ImageParts {
+  /** Template directories whose every .c file is compiled, and whose .h files are on the include path. */
+  templateDirs: readonly string[];
+  /** Single template sources, relative to firmware-templates/. */
+  templateFiles: readonly string[];
+  /** Sources written into the build directory before compiling. */
+  generated: Readonly<Record<string, string>>;
+  /** The header that carries the build id, written once the id is known. */
+  header(buildId: string): { name: string; text: string };
+}
+
+export type CompiledImage = { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes } | Extract<BuildOutcome, { ok: false }>;
+
+async function compileImage(board: Board, target: BuildTarget, buildDir: string, parts: ImageParts, signal: AbortSignal | undefined): Promise<CompiledImage> {
+  await mkdir(buildDir, { recursive: true });
+  const ld = linkerScript(await readFile(join(TEMPLATES_DIR, 'link', 'rig.ld.in'), 'utf8'), target);
+  const includeDirs = [...new Set([...parts.templateDirs, 'harness', 'board'])];
   const sources = [
     ...(await templateSources('startup')),
-    ...(await templateSources('harness')),
-    ...(await templateSources('kernels')),
+    ...(await Promise.all(parts.templateDirs.map(templateSources))).flat(),
+    ...parts.templateFiles.map((f) => join(TEMPLATES_DIR, f)),
     join(TEMPLATES_DIR, 'board', target.support),
   ];
   const flags = [
@@ -133,34 +188,35 @@ export async function buildFirmware(
   ];
 
   // The build id covers everything that goes into the image, so equal ids mean equal firmware.
-  const hash = createHash('sha256').update(modelC).update(ld).update(flags.join(' ')).update(target.runner);
+  const hash = createHash('sha256').update(ld).update(flags.join(' ')).update(target.runner).update(target.arenaRam ?? '').update(board.id);
+  for (const [name, text] of Object.entries(parts.generated)) hash.update(name).update(text);
   for (const file of sources) hash.update(await readFile(file));
-  for (const dir of ['harness', 'kernels', 'board']) {
+  for (const dir of includeDirs) {
     for (const f of (await readdir(join(TEMPLATES_DIR, dir))).filter((n) => n.endsWith('.h')).sort()) {
       hash.update(await readFile(join(TEMPLATES_DIR, dir, f)));
     }
   }
   const buildId = hash.digest('hex').slice(0, 8);
-  const modelH = generateModelH(plan, { boardId: board.id, buildId, referenceCrc32 });
+  const header = parts.header(buildId);
 
   const elfPath = join(buildDir, 'fw.elf');
   const mapPath = join(buildDir, 'fw.map');
   await Promise.all([
-    writeFile(join(buildDir, 'model.c'), modelC),
-    writeFile(join(buildDir, 'model.h'), modelH),
+    ...Object.entries(parts.generated).map(([name, text]) => writeFile(join(buildDir, name), text)),
+    writeFile(join(buildDir, header.name), header.text),
     writeFile(join(buildDir, 'rig.ld'), ld),
   ]);
   const args = [
     ...flags,
     `-I${buildDir}`,
-    ...['harness', 'kernels', 'board'].map((d) => `-I${join(TEMPLATES_DIR, d)}`),
+    ...includeDirs.map((d) => `-I${join(TEMPLATES_DIR, d)}`),
     `-Wl,-Map=${mapPath}`,
     '-T',
     join(buildDir, 'rig.ld'),
     '-o',
     elfPath,
     ...sources,
-    join(buildDir, 'model.c'),
+    ...Object.keys(parts.generated).filter((n) => n.endsWith('.c')).map((n) => join(buildDir, n)),
   ];
   const r = await runTool(GCC, args, { timeoutMs: COMPILE_TIMEOUT_MS, signal, installHint: GCC_HINT });
   await writeFile(join(buildDir, 'build.log'), `$ ${r.command}\n${r.stdout}${r.stderr}`);
@@ -170,16 +226,70 @@ export async function buildFirmware(
     const overflows = regionOverflows(r.stderr);
     if (overflows.length > 0) {
       const what = overflows.map((o) => `${o.region} overflowed by ${o.bytes} bytes`).join(', ');
-      return {
-        ok: false,
-        reason: 'does-not-fit',
-        detail: `${what} (${board.id}: ${target.ramBytes} B SRAM, ${target.flashBytes} B flash)`,
-      };
+      return { ok: false, reason: 'does-not-fit', detail: `${what} (${board.id}: ${ramBudget(target)}, ${target.flashBytes} B flash)` };
     }
     return { ok: false, reason: 'build-error', detail: `${GCC} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}` };
   }
-  const sizes = imageSizes(new Uint8Array(await readFile(elfPath)), { origin: target.ramOrigin, sizeBytes: target.ramBytes });
+  const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
+  const sizes = imageSizes(new Uint8Array(await readFile(elfPath)), ram);
+  return { ok: true, elfPath, mapPath, buildId, sizes };
+}
+
+export async function buildFirmware(
+  plan: Plan,
+  board: Board,
+  target: BuildTarget,
+  buildDir: string,
+  { referenceCrc32, signal }: { referenceCrc32: string; signal?: AbortSignal | undefined },
+): Promise<BuildOutcome> {
+  const built = await compileImage(
+    board,
+    target,
+    buildDir,
+    {
+      templateDirs: ['harness', 'kernels'],
+      templateFiles: [],
+      generated: { 'model.c': generateModelC(plan) },
+      header: (buildId) => ({ name: 'model.h', text: generateModelH(plan, { boardId: board.id, buildId, referenceCrc32 }) }),
+    },
+    signal,
+  );
+  if (!built.ok) return built;
   const kernelsH = await readFile(join(TEMPLATES_DIR, 'kernels', 'rig_kernels.h'), 'utf8');
   const kernelVariant = /#define RIG_KERNEL_VARIANT "([^"]+)"/.exec(kernelsH)?.[1] ?? 'unknown';
-  return { ok: true, elfPath, mapPath, buildId, sizes, kernelVariant };
+  return { ...built, kernelVariant };
+}
+
+/** What the selftest image says in its hello for model and schedule (PROTOCOL.md, "Selftest"). */
+export const SELFTEST_NAME = 'selftest';
+
+/**
+ * The selftest image (firmware-templates/selftest/): the same startup, board support and protocol
+ * writer as a benchmark image, with a main that answers pings and clock marks instead of running
+ * a model.
+ */
+export async function buildSelftest(board: Board, target: BuildTarget, buildDir: string, signal?: AbortSignal): Promise<CompiledImage> {
+  return compileImage(
+    board,
+    target,
+    buildDir,
+    {
+      templateDirs: ['selftest'],
+      templateFiles: ['harness/rig_proto.c', 'harness/rig_crc32.c'],
+      generated: {},
+      header: (buildId) => ({
+        name: 'selftest.h',
+        text: [
+          `/* Generated by rig for the selftest image of ${board.id} (${target.variant ?? target.runner}). Do not edit. */`,
+          '#ifndef RIG_SELFTEST_H',
+          '#define RIG_SELFTEST_H',
+          `#define RIG_BOARD_ID ${JSON.stringify(board.id)}`,
+          `#define RIG_BUILD_ID ${JSON.stringify(buildId)}`,
+          '#endif',
+          '',
+        ].join('\n'),
+      }),
+    },
+    signal,
+  );
 }

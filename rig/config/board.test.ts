@@ -20,12 +20,61 @@ test('a variant whose UART the silicon board support does not drive is refused w
 
 test("the silicon target links at the board's flash and SRAM, with the variant's clock and UART", async () => {
   const f746 = await loadBoard('f746');
-  const disco = hardwareTarget(f746, 'disco');
+  const disco = hardwareTarget(f746, 'disco', 'all');
   assert.equal(disco.flashOrigin, 0x08000000);
   assert.equal(disco.ramOrigin, 0x20000000);
   assert.equal(disco.ramBytes, 320 * 1024);
   assert.deepEqual(disco.defines, ['-DRIG_STM32F7', '-DRIG_HSE_HZ=25000000', '-DRIG_HSE_BYPASS=0', '-DRIG_UART_USART1', '-DRIG_BAUD=115200']);
-  const f412 = hardwareTarget(await loadBoard('f412'), 'nucleo');
+  const f412 = hardwareTarget(await loadBoard('f412'), 'nucleo', 'sram1');
   assert.deepEqual(f412.defines, ['-DRIG_STM32F4', '-DRIG_HSE_HZ=8000000', '-DRIG_HSE_BYPASS=1', '-DRIG_UART_USART3', '-DRIG_BAUD=115200']);
   assert.equal(f412.ramBytes, 256 * 1024);
+});
+
+test('memory.arenaRam resolves each choice to its SRAM and the rest; the silicon target links data and stack into the rest', async () => {
+  const f746 = await loadBoard('f746');
+  assert.equal(f746.defaultArenaRam, 'all');
+  assert.deepEqual(f746.arenaRams['dtcm'], { choice: 'dtcm', name: 'DTCM', origin: 0x20000000, sizeBytes: 65536, rest: { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 } });
+  assert.deepEqual(f746.arenaRams['all'], { choice: 'all', name: 'DTCM+SRAM1+SRAM2', origin: 0x20000000, sizeBytes: 327680, rest: null });
+  const sram1 = hardwareTarget(f746, 'nucleo', 'sram1');
+  assert.deepEqual([sram1.ramOrigin, sram1.ramBytes, sram1.arenaRam, sram1.arenaRegion], [0x20000000, 65536, 'sram1', { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 }]);
+  const all = hardwareTarget(f746, 'nucleo', 'all');
+  assert.deepEqual([all.ramOrigin, all.ramBytes, all.arenaRam, all.arenaRegion], [0x20000000, 327680, 'all', null]);
+  const f412 = await loadBoard('f412');
+  assert.deepEqual(Object.keys(f412.arenaRams), ['sram1']);
+  assert.equal(hardwareTarget(f412, 'disco', 'sram1').arenaRegion, null);
+});
+
+test('an arena RAM choice of unknown, scattered or middle regions, or an unknown default, is refused with its path', () => {
+  const refused = (arenaRam: unknown, stackBytes = 8192) => {
+    const f746 = raw('f746') as { memory: Record<string, unknown>; stackBytes: number };
+    f746.memory['arenaRam'] = arenaRam;
+    f746.stackBytes = stackBytes;
+    try {
+      resolveBoard(f746, 'my-f746.json');
+    } catch (e) {
+      if (e instanceof ValidationError) return e.message;
+      throw e;
+    }
+    return 'accepted';
+  };
+  assert.equal(
+    refused({ default: 'itcm', choices: { dtcm: ['DTCM'], sram: ['SRAM1', 'SRAM3'] } }),
+    [
+      'my-f746.json: memory.arenaRam.default: expected one of "dtcm", "sram", found "itcm"',
+      'my-f746.json: memory.arenaRam.choices.sram[1]: expected one of "DTCM", "SRAM1", "SRAM2" (memory.sram), found "SRAM3"',
+    ].join('\n'),
+  );
+  assert.equal(
+    refused({ default: 'mid', choices: { mid: ['SRAM1'], gap: ['DTCM', 'SRAM2'] } }),
+    [
+      'my-f746.json: memory.arenaRam.choices.mid: expected consecutive regions of memory.sram starting at DTCM or ending at SRAM2 (the rest holds .data, .bss and the stack), found SRAM1',
+      'my-f746.json: memory.arenaRam.choices.gap: expected consecutive regions of memory.sram starting at DTCM or ending at SRAM2 (the rest holds .data, .bss and the stack), found DTCM, SRAM2',
+    ].join('\n'),
+  );
+  assert.equal(refused({ default: 'big', choices: { big: ['DTCM', 'SRAM1'] } }), 'accepted');
+  assert.equal(
+    refused({ default: 'big', choices: { big: ['DTCM', 'SRAM1'] } }, 16384),
+    'my-f746.json: memory.arenaRam.choices.big: expected the rest of the SRAM (SRAM2, 16384 B) to hold the 16384 B stack and static data',
+  );
+  assert.equal(refused(undefined), 'my-f746.json: memory.arenaRam: Invalid input: expected object, received undefined');
 });

@@ -15,6 +15,7 @@ const sizeBytes = z.number().int().positive();
 const hex4 = z.string().regex(/^[0-9a-f]{4}$/, 'expected 4 lowercase hex digits like "374b"');
 
 const region = z.strictObject({ origin: address, sizeBytes });
+const arenaRamName = z.string().regex(/^[a-z0-9-]+$/, 'expected a lowercase name like "dtcm"');
 const variant = z.strictObject({
   board: z.string().min(1),
   openocdConfig: z.string().regex(/^[\w./-]+\.cfg$/, 'expected an openocd config path like "board/st_nucleo_f7.cfg"'),
@@ -36,6 +37,11 @@ export const boardSchema = z.strictObject({
   memory: z.strictObject({
     flash: region,
     sram: z.array(region.extend({ name: z.string().min(1) })).min(1),
+    /** Where silicon builds may put the arena: each choice names a run of `sram` regions. */
+    arenaRam: z.strictObject({
+      default: arenaRamName,
+      choices: z.record(arenaRamName, z.array(z.string().min(1)).min(1)),
+    }),
   }),
   stackBytes: sizeBytes,
   probe: z.strictObject({ vendorId: hex4, productIds: z.array(hex4).min(1) }),
@@ -54,12 +60,77 @@ export const boardSchema = z.strictObject({
 
 type BoardData = z.output<typeof boardSchema>;
 
+/** One contiguous run of SRAM regions. */
+export interface SramRange {
+  /** The regions' names, joined: "SRAM1+SRAM2". */
+  readonly name: string;
+  readonly origin: number;
+  readonly sizeBytes: number;
+}
+
+/** Where a silicon build puts the arena (`--arena-ram`), and what is left for the rest. */
+export interface ArenaRam extends SramRange {
+  readonly choice: string;
+  /** The SRAM that holds .data, .bss and the stack; null when the arena shares all of it with them. */
+  readonly rest: SramRange | null;
+}
+
 export interface Board extends Readonly<Omit<BoardData, 'memory'>> {
   readonly file: string;
   readonly memory: BoardData['memory'];
   /** Total SRAM: the budget a model must fit, on silicon and in emulation alike. */
   readonly sramBytes: number;
   readonly flashBytes: number;
+  /** memory.arenaRam resolved: every choice by name, with its addresses. */
+  readonly arenaRams: Readonly<Record<string, ArenaRam>>;
+  readonly defaultArenaRam: string;
+}
+
+type Sram = BoardData['memory']['sram'];
+
+function sramRange(sram: Sram, from: number, to: number): SramRange {
+  const regions = sram.slice(from, to);
+  return { name: regions.map((r) => r.name).join('+'), origin: regions[0]!.origin, sizeBytes: regions.reduce((s, r) => s + r.sizeBytes, 0) };
+}
+
+/** An arena-RAM choice's range and the rest; the rules have checked that it is a run at an end of `sram`. */
+function arenaRam(sram: Sram, choice: string, names: readonly string[]): ArenaRam {
+  const first = sram.findIndex((r) => r.name === names[0]);
+  const end = first + names.length;
+  const rest = first > 0 ? sramRange(sram, 0, first) : end < sram.length ? sramRange(sram, end, sram.length) : null;
+  return { choice, ...sramRange(sram, first, end), rest };
+}
+
+/** Each arena-RAM choice: known regions, consecutive, at the start or the end of `sram` (so the rest is one run too). */
+function arenaRamIssues(data: BoardData): Issue[] {
+  const issues: Issue[] = [];
+  const { sram, arenaRam: arena } = data.memory;
+  const names = sram.map((r) => r.name);
+  if (!(arena.default in arena.choices)) {
+    issues.push({ path: 'memory.arenaRam.default', message: `expected one of ${Object.keys(arena.choices).map((c) => `"${c}"`).join(', ')}, found "${arena.default}"` });
+  }
+  for (const [choice, regions] of Object.entries(arena.choices)) {
+    const path = `memory.arenaRam.choices.${choice}`;
+    const unknown = regions.findIndex((r) => !names.includes(r));
+    if (unknown >= 0) {
+      issues.push({ path: `${path}[${unknown}]`, message: `expected one of ${names.map((n) => `"${n}"`).join(', ')} (memory.sram), found "${regions[unknown]}"` });
+      continue;
+    }
+    const first = names.indexOf(regions[0]!);
+    const consecutive = regions.every((r, i) => names[first + i] === r);
+    if (!consecutive || (first !== 0 && first + regions.length !== names.length)) {
+      issues.push({
+        path,
+        message: `expected consecutive regions of memory.sram starting at ${names[0]} or ending at ${names[names.length - 1]} (the rest holds .data, .bss and the stack), found ${regions.join(', ')}`,
+      });
+      continue;
+    }
+    const { rest } = arenaRam(sram, choice, regions);
+    if (rest !== null && rest.sizeBytes <= data.stackBytes) {
+      issues.push({ path, message: `expected the rest of the SRAM (${rest.name}, ${rest.sizeBytes} B) to hold the ${data.stackBytes} B stack and static data` });
+    }
+  }
+  return issues;
 }
 
 function rules(data: BoardData): Issue[] {
@@ -92,6 +163,7 @@ function rules(data: BoardData): Issue[] {
       });
     }
   }
+  issues.push(...arenaRamIssues(data));
   if (data.emulation.qemuCpu !== data.core) {
     issues.push({ path: 'emulation.qemuCpu', message: `expected the board's core "${data.core}", found "${data.emulation.qemuCpu}"` });
   }
@@ -105,11 +177,14 @@ export function resolveBoard(value: unknown, file: string): Board {
   const issues = rules(parsed.data);
   if (issues.length > 0) throw new ValidationError(file, issues);
   const data = parsed.data;
+  const { sram, arenaRam: arena } = data.memory;
   return Object.freeze({
     ...data,
     file,
-    sramBytes: data.memory.sram.reduce((s, r) => s + r.sizeBytes, 0),
+    sramBytes: sram.reduce((s, r) => s + r.sizeBytes, 0),
     flashBytes: data.memory.flash.sizeBytes,
+    arenaRams: Object.freeze(Object.fromEntries(Object.entries(arena.choices).map(([choice, names]) => [choice, arenaRam(sram, choice, names)]))),
+    defaultArenaRam: arena.default,
   });
 }
 

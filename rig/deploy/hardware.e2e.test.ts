@@ -60,7 +60,7 @@ test('rig bench --board f746 runs the full silicon path to stored rows, timed in
   assert.match(run?.toolchain['openocd'] ?? '', /Open On-Chip Debugger 0\.12\.0/);
   const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
   assert.deepEqual(program.slice(0, 4), ['-f', 'board/st_nucleo_f7.cfg', '-c', 'adapter serial {FAKE0001}']);
-  assert.match(program[5]!, /^program \{.*\/f746-nucleo\/tiny-cnn-layer\/fw\.elf\} verify reset exit$/);
+  assert.match(program[5]!, /^program \{.*\/f746-nucleo-arena-all\/tiny-cnn-layer\/fw\.elf\} verify reset exit$/);
 });
 
 test('a board that hangs is reset and tried again; one that stays silent fails its row, and the next model still runs', async () => {
@@ -149,7 +149,7 @@ test('a lab inventory names a board: its variant, probe and port come from the f
     assert.equal((JSON.parse(r.stdout) as ResultRow[])[0]!.status, 'ok');
     const program = fakes.openocdCalls().find((c) => c.some((a) => a.startsWith('program ')))!;
     assert.deepEqual(program.slice(0, 4), ['-f', 'board/stm32f746g-disco.cfg', '-c', 'adapter serial {LABPROBE}']);
-    assert.match(program[5]!, /\/f746-disco\/tiny-cnn-layer\/fw\.elf\}/);
+    assert.match(program[5]!, /\/f746-disco-arena-all\/tiny-cnn-layer\/fw\.elf\}/);
     const listed = await rigCli(['boards', '--lab', lab], caseDir);
     assert.match(listed.stdout, /bench-a\s+f746\s+disco\s+LABPROBE\s+\/dev\/pts\/\d+\s+not found/);
 
@@ -171,4 +171,47 @@ test('a board that already runs the image is not flashed again', async () => {
     assert.equal(second.code, 0, second.stderr);
     assert.equal(programs(), 1, 'the second run flashed again');
   });
+});
+
+test('a board whose HSE never starts fails its row with the likely cause and the fix, and is not reset and retried', async () => {
+  const board = await loadBoard('f746');
+  const { r, rows, run, calls } = await benchOnFakes('clock-hse', 'ok');
+  assert.equal(r.code, 1);
+  const [row] = rows as [ResultRow];
+  assert.equal(row.status, 'device-error');
+  assert.equal(
+    row.detail,
+    'boot: the HSE clock never became ready (firmware error code=clock-hse); the firmware runs on the 16 MHz HSI instead and does not benchmark. ' +
+      "NUCLEO-F746ZG takes HSE as an external 8 MHz clock on OSC_IN (HSE bypass), which a NUCLEO board gets from its ST-LINK's MCO output: " +
+      'check that the solder bridge from the ST-LINK\'s MCO to OSC_IN is closed (the board\'s user manual, "HSE clock") and that the ST-LINK side of the board is powered. ' +
+      `${board.file}: variants.nucleo.hse must describe the board's clock`,
+  );
+  assert.equal(row.latency, null);
+  assert.equal(run?.status, 'complete');
+  assert.equal(calls.filter((c) => c.some((a) => a.startsWith('program '))).length, 1);
+  assert.equal(calls.filter((c) => c.includes('reset run')).length, 0);
+});
+
+test('--arena-ram places the arena for silicon: its own build, the fit check against its size, stored with the run', async () => {
+  const { r, rows, run, calls } = await benchOnFakes('ok', 'ok', ['tiny-cnn', 'mcunet-in1'], ['--arena-ram', 'dtcm']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'ok'], ['mcunet-in1', 'does-not-fit']]);
+  assert.equal(
+    rows[1]!.detail,
+    "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB))",
+  );
+  const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
+  assert.match(program[5]!, /\/f746-nucleo-arena-dtcm\/tiny-cnn-layer\/fw\.elf\}/);
+  assert.equal((run?.args as { arenaRam: string }).arenaRam, 'dtcm');
+  // The default placement is stored too, and builds apart, under another firmware id.
+  const plain = await benchOnFakes('ok', 'ok');
+  assert.equal((plain.run?.args as { arenaRam: string }).arenaRam, 'all');
+  assert.notEqual(plain.rows[0]!.firmwareId, rows[0]!.firmwareId);
+
+  const bad = await benchOnFakes('ok', 'ok', ['tiny-cnn'], ['--arena-ram', 'itcm']);
+  assert.equal(bad.r.code, 2);
+  assert.match(bad.r.stderr, /--arena-ram itcm: f746 can hold the arena in all \(DTCM\+SRAM1\+SRAM2, 320 KB\), dtcm \(DTCM, 64 KB\), sram1 \(SRAM1\+SRAM2, 256 KB\) \(.*boards\/f746\.json, memory\.arenaRam\)/);
+  const emulated = await rigCli(['bench', '--emulate', '--arena-ram', 'dtcm', '--db', join(dir, 'refused.db')], dir);
+  assert.equal(emulated.code, 2);
+  assert.match(emulated.stderr, /--arena-ram chooses which SRAM of a physical board holds the arena; it does not go with --emulate \(the emulated f746 links everything into one RAM of 320 KB\)/);
 });

@@ -5,9 +5,10 @@ import { emulatedTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import { runTool, startTool } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
-import { runSession, type SessionOutcome } from '../telemetry/session.js';
+import { runSession, type LineLink, type SessionOutcome } from '../telemetry/session.js';
+import { errorMessage } from '../util/errors.js';
 import { createDebug } from '../util/log.js';
-import { sessionOptions, type Runner, type RunRequest } from './types.js';
+import { sessionOptions, type AttachOutcome, type AttachRequest, type Conversation, type Runner, type RunRequest } from './types.js';
 
 const debug = createDebug('qemu');
 export const QEMU = 'qemu-system-arm';
@@ -15,6 +16,7 @@ const QEMU_HINT = 'install it with ./scripts/setup.sh, or: apt-get install --no-
 const PTY_TIMEOUT_MS = 10_000;
 const HELLO_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;
+const PTY_ANNOUNCEMENT = /char device redirected to (\/dev\/pts\/\d+)/;
 
 export function qemuArgs(board: Board, elfPath: string): string[] {
   const e = board.emulation;
@@ -62,7 +64,7 @@ export function createQemuRunner(board: Board): Runner {
       });
       let link: SerialLink | undefined;
       try {
-        const match = await qemu.waitForOutput(/char device redirected to (\/dev\/pts\/\d+)/, PTY_TIMEOUT_MS);
+        const match = await qemu.waitForOutput(PTY_ANNOUNCEMENT, PTY_TIMEOUT_MS);
         const ptyPath = match[1]!;
         debug(`serial on ${ptyPath}`);
         link = await openSerialLink(ptyPath);
@@ -81,6 +83,34 @@ export function createQemuRunner(board: Board): Runner {
           return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU exited with ${exit.exitCode}: ${exit.stderr.trim().slice(-300)}`, telemetry: outcome.telemetry };
         }
         return outcome;
+      } finally {
+        await link?.close();
+        qemu.kill();
+        await qemu.done.catch(() => undefined);
+      }
+    },
+    async attach<T extends Conversation>(request: AttachRequest, talk: (link: LineLink) => Promise<T>): Promise<AttachOutcome<T>> {
+      const qemu = startTool(QEMU, qemuArgs(board, request.elfPath), { timeoutMs: request.timeoutMs, signal: request.signal, installHint: QEMU_HINT });
+      let link: SerialLink | undefined;
+      try {
+        let ptyPath: string;
+        try {
+          ptyPath = (await qemu.waitForOutput(PTY_ANNOUNCEMENT, PTY_TIMEOUT_MS))[1]!;
+        } catch (error) {
+          if (request.signal?.aborted) throw request.signal.reason;
+          return { ok: false, phase: 'boot', status: 'device-error', detail: errorMessage(error) };
+        }
+        link = await openSerialLink(ptyPath);
+        const value = await talk(link);
+        const started = `QEMU ${board.emulation.qemuMachine} on ${ptyPath}`;
+        // A conversation that did not end the firmware's session leaves QEMU running: it is killed.
+        if (!value.finished) return { ok: true, value, started, exit: null };
+        const ended = await within(qemu.done, EXIT_TIMEOUT_MS);
+        const exit =
+          ended === undefined
+            ? { ok: false, detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the end` }
+            : { ok: ended.exitCode === 0, detail: `QEMU exited with ${ended.exitCode}${ended.exitCode === 0 ? '' : `: ${ended.stderr.trim().slice(-300)}`}` };
+        return { ok: true, value, started, exit };
       } finally {
         await link?.close();
         qemu.kill();

@@ -9,9 +9,13 @@ export type FakeOpenocdMode = 'ok' | 'no-probe' | 'verify-fail' | 'hang';
 /**
  * ok; silent: never says anything; hang-once: silent until the first reset, then ok; garble:
  * corrupts the first time line; vanish: closes the port in the middle of the run; reset: restarts
- * (sequence 0, hello) after the first time line; saturate: every inference too long to count.
+ * (sequence 0, hello) after the first time line; saturate: every inference too long to count;
+ * clock-hse: its HSE never starts, so it repeats "error code=clock-hse" instead of hello.
+ * A selftest image (selftest.h beside the ELF) answers pings and clock marks with the board's
+ * core clock (f746 216 MHz, f412 100 MHz) counted on the host's monotonic clock; clock-slow: that
+ * clock 10% slow; drop-pong: pings of 200 bytes or more are never answered.
  */
-export type FakeBoardMode = 'ok' | 'silent' | 'hang-once' | 'garble' | 'vanish' | 'reset' | 'saturate';
+export type FakeBoardMode = 'ok' | 'silent' | 'hang-once' | 'garble' | 'vanish' | 'reset' | 'saturate' | 'clock-hse' | 'clock-slow' | 'drop-pong';
 
 const FAKE_OPENOCD = `#!/usr/bin/env python3
 import json, os, sys, time
@@ -64,8 +68,12 @@ def image():
         elf = open(state).read().strip()
     except FileNotFoundError:
         return None
-    h = open(os.path.join(os.path.dirname(elf), "model.h")).read()
+    folder = os.path.dirname(elf)
+    selftest = os.path.exists(os.path.join(folder, "selftest.h"))
+    h = open(os.path.join(folder, "selftest.h" if selftest else "model.h")).read()
     get = lambda name: re.search(r"#define %s (\\S+)" % name, h).group(1).strip('"').rstrip("u")
+    if selftest:
+        return {"selftest": True, "fw": get("RIG_BUILD_ID"), "board": get("RIG_BOARD_ID")}
     return {k: get(v) for k, v in [("fw", "RIG_BUILD_ID"), ("model", "RIG_MODEL_NAME"), ("schedule", "RIG_SCHEDULE"),
             ("board", "RIG_BOARD_ID"), ("arena", "RIG_ARENA_BYTES"), ("crc", "RIG_REFERENCE_CRC32")]}
 def was_reset():
@@ -86,6 +94,32 @@ def read_line(timeout):
             buf += os.read(master, 256)
     line, buf = buf.split(b"\\n", 1)
     return line.decode().strip()
+def selftest(img):
+    send("hello", proto=1, fw=img["fw"], model="selftest", schedule="selftest", board=img["board"], timer="dwt", arena=0)
+    cmd = read_line(0.05)
+    if cmd is None or cmd in ("", "bye"):
+        return
+    # The core clock counted from here; SysTick at HCLK / 8, as stm32.c runs it.
+    hz = {"f746": 216e6, "f412": 100e6}[img["board"]] * (0.9 if mode == "clock-slow" else 1.0)
+    start = time.monotonic()
+    pings = marks = 0
+    while cmd is not None:
+        if cmd.startswith("ping "):
+            pings += 1
+            data = cmd[5:]
+            if not (mode == "drop-pong" and len(data) >= 200):
+                send("pong", n=len(data), data=data)
+        elif cmd == "mark":
+            cycles = int((time.monotonic() - start) * hz)
+            send("mark", i=marks, cycles=cycles % 2**32, ticks=(cycles // 8) % 2**32, check="na" if marks == 0 else "pass")
+            marks += 1
+        elif cmd == "end":
+            send("end", pings=pings, marks=marks)
+            read_line(2)  # bye
+            return
+        elif cmd not in ("", "bye"):
+            send("error", code="bad-command")
+        cmd = read_line(30)
 silent = mode in ("silent", "hang-once")
 while True:
     if silent:
@@ -97,6 +131,13 @@ while True:
     img = image()
     if img is None:
         time.sleep(0.05)
+        continue
+    if mode == "clock-hse":
+        send("error", code="clock-hse")
+        read_line(0.05)  # what the host sends is read and dropped
+        continue
+    if img.get("selftest"):
+        selftest(img)
         continue
     send("hello", proto=1, fw=img["fw"], model=img["model"], schedule=img["schedule"], board=img["board"], timer="dwt", arena=img["arena"])
     cmd = read_line(0.05)

@@ -3,7 +3,7 @@
 import type { Board } from '../config/board.js';
 import type { LatencyUnit, RunnerKind } from '../store/db.js';
 import type { BuildTarget } from '../compile/firmware.js';
-import type { Expectation, SessionOptions, SessionOutcome } from '../telemetry/session.js';
+import type { Expectation, LineLink, SessionOptions, SessionOutcome } from '../telemetry/session.js';
 
 export interface RunRequest {
   elfPath: string;
@@ -14,6 +14,32 @@ export interface RunRequest {
   inferenceTimeoutMs: number;
   signal?: AbortSignal | undefined;
 }
+
+/** An image to start for a conversation of the caller's own (the selftest). */
+export interface AttachRequest {
+  elfPath: string;
+  /** The image's build id: a board that already runs it is not flashed again. */
+  fw: string;
+  /** Longest the whole conversation may take (bounds the emulator). */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** What a conversation returns; `finished` says it ended the firmware's session (end, then bye). */
+export interface Conversation {
+  readonly finished: boolean;
+}
+
+export type AttachOutcome<T> =
+  | {
+      ok: true;
+      value: T;
+      /** How the image came to run: "programmed through openocd", "already running: not flashed", "QEMU …". */
+      started: string;
+      /** The emulator's exit after a finished conversation (null on silicon, which keeps running). */
+      exit: { ok: boolean; detail: string } | null;
+    }
+  | { ok: false; phase: 'flash' | 'boot'; status: 'timeout' | 'device-error'; detail: string };
 
 export interface Runner {
   readonly kind: RunnerKind;
@@ -26,6 +52,8 @@ export interface Runner {
   /** Ticks as the firmware counted them → latency in `latencyUnit`. */
   toLatency(ticks: number): number;
   run(request: RunRequest): Promise<SessionOutcome>;
+  /** Starts an image (flashing it, or booting the emulator) and hands its serial link to `talk`. */
+  attach<T extends Conversation>(request: AttachRequest, talk: (link: LineLink) => Promise<T>): Promise<AttachOutcome<T>>;
   /** Tool versions for the run record. */
   versions(signal?: AbortSignal): Promise<Record<string, string>>;
 }

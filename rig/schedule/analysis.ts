@@ -1,6 +1,6 @@
 // Per-layer and whole-network figures of a model under the layer-wise schedule, each named for
 // what it is. Analytic: derived from the architecture and the plan, nothing measured.
-import { opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { opInputs, opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { opSteps, type Plan } from './plan.js';
 
 export interface LayerFigures {
@@ -51,6 +51,15 @@ export function paperPeakBytes(model: Model): number {
     peak = Math.max(peak, layerPaperBytes(op, tensorBytes(model.tensors[op.input]!), tensorBytes(model.tensors[op.output]!)));
   }
   return peak;
+}
+
+/**
+ * msf-CNN's layer-wise peak in its own metric: the largest input + output of one layer in int8
+ * bytes, depthwise not in place, the network input left out of the first layer.
+ */
+export function msfPeakBytes(model: Model): number {
+  const bytes = (t: number) => (t === model.input ? 0 : tensorBytes(model.tensors[t]!));
+  return Math.max(...model.ops.map((op) => opInputs(op).reduce((s, t) => s + bytes(t), bytes(op.output))));
 }
 
 export function analyze(plan: Plan): ModelFigures {

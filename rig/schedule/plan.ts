@@ -5,7 +5,8 @@
 import { macsPerOutputPixel, opInputs, type Model, type Op } from '../model/ir.js';
 import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
-export type ScheduleName = 'layer' | 'patch' | 'stream1d' | 'stream2d';
+export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** Rows [y0, y1) × columns [x0, x1) of a tensor. */
 export interface Region {

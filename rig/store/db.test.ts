@@ -42,7 +42,7 @@ test('a new file is migrated to the current schema, in WAL mode, and rows round-
 
   const again = new Store(path); // opening again applies nothing twice
   assert.deepEqual(again.results(runId), [row(runId)]);
-  assert.deepEqual(again.run(runId), { id: runId, startedAt: 't0', endedAt: 't1', status: 'complete', gitRevision: null, host: 'h', toolchain: { gcc: 'x' }, board: 'f746', runner: 'qemu', args: { a: 1 } });
+  assert.deepEqual(again.run(runId), { id: runId, startedAt: 't0', endedAt: 't1', status: 'complete', gitRevision: null, host: 'h', toolchain: { gcc: 'x' }, board: 'f746', runner: 'qemu', args: { a: 1 }, nightlyId: null });
   again.close();
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
@@ -64,6 +64,7 @@ test('rows stored by schema version 1 survive the upgrade and read with the new 
   const [old] = store.results(1);
   assert.equal(store.schemaVersion, DB_VERSION);
   assert.deepEqual([old!.model, old!.memory.plannedArenaBytes, old!.scheduleOptions, old!.memory.paperPeakBytes, old!.layerwiseMacs], ['tiny-cnn', 6144, {}, null, null]);
+  assert.equal(store.run(1)!.nightlyId, null);
   store.close();
 });
 
@@ -81,5 +82,32 @@ test('a database from a newer rig is refused, untouched', () => {
 test('a result for a run that does not exist is rejected', () => {
   const store = new Store(join(dir, 'fk.db'));
   assert.throws(() => store.addResult(row(999)), /FOREIGN KEY/);
+  store.close();
+});
+
+test('listings filter rows and runs, newest limited, oldest first; nightlies keep their suite, baseline and summary', () => {
+  const store = new Store(join(dir, 'list.db'));
+  const info = { startedAt: 't0', gitRevision: null, host: 'h', toolchain: {}, args: {} };
+  const n1 = store.startNightly('emulated', null, 'n1');
+  const a = store.startRun({ ...info, board: 'f746', runner: 'qemu', nightlyId: n1 });
+  const b = store.startRun({ ...info, board: 'f412', runner: 'hardware' });
+  store.addResult(row(a));
+  store.addResult({ ...row(a), model: 'other', status: 'mismatch' });
+  store.addResult({ ...row(b), board: 'f412', runner: 'hardware' });
+  store.finishNightly(n1, 'passed', { rows: 2 }, 'n1-end');
+  const n2 = store.startNightly('emulated', n1, 'n2');
+
+  assert.deepEqual(store.rows({ runIds: [a] }).map((r) => [r.id, r.model, r.status]), [[1, 'm', 'ok'], [2, 'other', 'mismatch']]);
+  assert.deepEqual(store.rows({ runIds: [] }), []);
+  assert.deepEqual(store.rows({ board: 'f412' }).map((r) => r.runId), [b]);
+  assert.deepEqual(store.rows({ model: 'm', runner: 'qemu', status: 'ok' }).map((r) => r.id), [1]);
+  assert.deepEqual(store.rows({ limit: 2 }).map((r) => r.id), [2, 3]);
+  assert.deepEqual(store.runs().map((r) => r.id), [b, a]);
+  assert.deepEqual(store.runs({ nightlyId: n1 }).map((r) => [r.id, r.nightlyId]), [[a, n1]]);
+  assert.deepEqual(store.runs({ runner: 'hardware', limit: 5 }).map((r) => r.board), ['f412']);
+  assert.deepEqual(store.nightlies({ suite: 'emulated' }).map((n) => [n.id, n.status, n.baselineId]), [[n2, 'running', n1], [n1, 'passed', null]]);
+  assert.deepEqual(store.nightlies({ suite: 'emulated', status: 'passed', limit: 1 }).map((n) => n.id), [n1]);
+  assert.deepEqual(store.nightly(n1), { id: n1, suite: 'emulated', startedAt: 'n1', endedAt: 'n1-end', status: 'passed', baselineId: null, summary: { rows: 2 } });
+  assert.equal(store.nightlies({ suite: 'other' }).length, 0);
   store.close();
 });

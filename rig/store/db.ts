@@ -1,5 +1,5 @@
 // The results store: one SQLite file (WAL), runs and their result rows.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
@@ -7,19 +7,24 @@ import { MIGRATIONS } from './migrations.js';
 
 export type RunnerKind = 'qemu' | 'hardware';
 export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted';
-export type LatencyUnit = 'instructions' | 'cycles';
+export type NightlyStatus = 'running' | 'passed' | 'regressed' | 'failed' | 'interrupted';
+import type { LatencyUnit } from '../util/units.js';
 
-export type ResultStatus =
-  | 'ok'
-  | 'mismatch'
-  | 'memory-mismatch'
-  | 'does-not-fit'
-  | 'build-error'
-  | 'timeout'
-  | 'telemetry-error'
-  | 'device-error'
-  | 'wrong-firmware'
-  | 'error';
+export type { LatencyUnit };
+
+export const RESULT_STATUSES = [
+  'ok',
+  'mismatch',
+  'memory-mismatch',
+  'does-not-fit',
+  'build-error',
+  'timeout',
+  'telemetry-error',
+  'device-error',
+  'wrong-firmware',
+  'error',
+] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
 export interface RunInfo {
   startedAt: string;
@@ -29,6 +34,43 @@ export interface RunInfo {
   board: string;
   runner: RunnerKind;
   args: unknown;
+  /** The nightly run of a suite this run belongs to, if any. */
+  nightlyId?: number | null;
+}
+
+export interface StoredRun extends RunInfo {
+  id: number;
+  status: RunStatus;
+  endedAt: string | null;
+  nightlyId: number | null;
+}
+
+export interface Nightly {
+  id: number;
+  suite: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: NightlyStatus;
+  /** The earlier nightly of the same suite it was compared with. */
+  baselineId: number | null;
+  summary: unknown;
+}
+
+/** Filters of a results listing; all optional, combined with AND. */
+export interface RowFilter {
+  runIds?: readonly number[] | undefined;
+  board?: string | undefined;
+  model?: string | undefined;
+  schedule?: string | undefined;
+  runner?: RunnerKind | undefined;
+  status?: ResultStatus | undefined;
+  /** The newest this many rows. */
+  limit?: number | undefined;
+}
+
+export interface StoredResult extends ResultRow {
+  id: number;
+  createdAt: string;
 }
 
 export interface Latency {
@@ -72,6 +114,8 @@ export interface ResultRow {
 }
 
 interface ResultRecord {
+  id: number;
+  created_at: string;
   run_id: number;
   model: string;
   schedule: string;
@@ -101,6 +145,9 @@ interface ResultRecord {
   layerwise_macs: number | null;
 }
 
+/** A column and the value it must equal; undefined matches any. */
+type Condition = readonly [string, string | number | undefined];
+
 export const DB_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export class Store {
@@ -119,6 +166,12 @@ export class Store {
       throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`);
     }
     this.migrate();
+  }
+
+  /** An existing results file, for commands that only read it: a missing one is never created. */
+  static existing(path: string): Store {
+    if (path !== ':memory:' && !existsSync(path)) throw new UserError(`No results database at ${path}: run \`rig bench\` first (or give --db)`);
+    return new Store(path);
   }
 
   private migrate(): void {
@@ -141,10 +194,10 @@ export class Store {
   startRun(info: RunInfo): number {
     const r = this.db
       .prepare(
-        `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(info.startedAt, info.gitRevision, info.host, JSON.stringify(info.toolchain), info.board, info.runner, JSON.stringify(info.args));
+      .run(info.startedAt, info.gitRevision, info.host, JSON.stringify(info.toolchain), info.board, info.runner, JSON.stringify(info.args), info.nightlyId ?? null);
     return Number(r.lastInsertRowid);
   }
 
@@ -153,7 +206,7 @@ export class Store {
   }
 
   addResult(row: ResultRow, createdAt = new Date().toISOString()): number {
-    const rec: ResultRecord = {
+    const rec: Omit<ResultRecord, 'id' | 'created_at'> = {
       run_id: row.runId,
       model: row.model,
       schedule: row.schedule,
@@ -202,28 +255,115 @@ export class Store {
     return recs.map(fromRecord);
   }
 
-  run(runId: number): (RunInfo & { id: number; status: RunStatus; endedAt: string | null }) | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
-      | { id: number; started_at: string; ended_at: string | null; status: RunStatus; git_revision: string | null; host: string; toolchain_json: string; board: string; runner: RunnerKind; args_json: string }
-      | undefined;
-    if (r === undefined) return undefined;
-    return {
-      id: r.id,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      status: r.status,
-      gitRevision: r.git_revision,
-      host: r.host,
-      toolchain: JSON.parse(r.toolchain_json) as Record<string, string>,
-      board: r.board,
-      runner: r.runner,
-      args: JSON.parse(r.args_json) as unknown,
-    };
+  /** Result rows matching every given filter, oldest first (the newest `limit` of them). */
+  rows(filter: RowFilter = {}): StoredResult[] {
+    const { runIds } = filter;
+    const conditions: Condition[] = [
+      ['board', filter.board],
+      ['model', filter.model],
+      ['schedule', filter.schedule],
+      ['runner', filter.runner],
+      ['status', filter.status],
+    ];
+    const inRuns = runIds === undefined ? undefined : { sql: `run_id IN (${runIds.map(() => '?').join(', ') || 'NULL'})`, params: runIds };
+    const recs = this.newest<ResultRecord>('results', conditions, filter.limit, inRuns);
+    return recs.reverse().map((r) => ({ ...fromRecord(r), id: r.id, createdAt: r.created_at }));
+  }
+
+  /** Rows of `table` whose columns equal the given values (undefined: any), newest first. */
+  private newest<T>(table: string, conditions: readonly Condition[], limit: number | undefined, extra?: { sql: string; params: readonly number[] }): T[] {
+    const given = conditions.filter((c): c is [string, string | number] => c[1] !== undefined);
+    const where = [...given.map(([column]) => `${column} = ?`), ...(extra === undefined ? [] : [extra.sql])];
+    const params = [...given.map(([, value]) => value), ...(extra?.params ?? []), ...(limit === undefined ? [] : [limit])];
+    const sql = `SELECT * FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${limit === undefined ? '' : ' LIMIT ?'}`;
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  run(runId: number): StoredRun | undefined {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRecord | undefined;
+    return r === undefined ? undefined : fromRunRecord(r);
+  }
+
+  /** Runs, newest first. */
+  runs(filter: { board?: string | undefined; runner?: RunnerKind | undefined; nightlyId?: number | undefined; limit?: number | undefined } = {}): StoredRun[] {
+    const conditions: Condition[] = [['board', filter.board], ['runner', filter.runner], ['nightly_id', filter.nightlyId]];
+    return this.newest<RunRecord>('runs', conditions, filter.limit).map(fromRunRecord);
+  }
+
+  startNightly(suite: string, baselineId: number | null, startedAt = new Date().toISOString()): number {
+    const r = this.db.prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id) VALUES (?, ?, 'running', ?)").run(suite, startedAt, baselineId);
+    return Number(r.lastInsertRowid);
+  }
+
+  finishNightly(id: number, status: Exclude<NightlyStatus, 'running'>, summary: unknown, endedAt = new Date().toISOString()): void {
+    this.db.prepare('UPDATE nightlies SET ended_at = ?, status = ?, summary_json = ? WHERE id = ?').run(endedAt, status, JSON.stringify(summary), id);
+  }
+
+  nightly(id: number): Nightly | undefined {
+    const r = this.db.prepare('SELECT * FROM nightlies WHERE id = ?').get(id) as NightlyRecord | undefined;
+    return r === undefined ? undefined : fromNightlyRecord(r);
+  }
+
+  /** Nightly runs, newest first; of one suite, or with one status, when asked. */
+  nightlies(filter: { suite?: string | undefined; status?: NightlyStatus | undefined; limit?: number | undefined } = {}): Nightly[] {
+    return this.newest<NightlyRecord>('nightlies', [['suite', filter.suite], ['status', filter.status]], filter.limit).map(fromNightlyRecord);
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+interface RunRecord {
+  id: number;
+  started_at: string;
+  ended_at: string | null;
+  status: RunStatus;
+  git_revision: string | null;
+  host: string;
+  toolchain_json: string;
+  board: string;
+  runner: RunnerKind;
+  args_json: string;
+  nightly_id: number | null;
+}
+
+function fromRunRecord(r: RunRecord): StoredRun {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    status: r.status,
+    gitRevision: r.git_revision,
+    host: r.host,
+    toolchain: JSON.parse(r.toolchain_json) as Record<string, string>,
+    board: r.board,
+    runner: r.runner,
+    args: JSON.parse(r.args_json) as unknown,
+    nightlyId: r.nightly_id,
+  };
+}
+
+interface NightlyRecord {
+  id: number;
+  suite: string;
+  started_at: string;
+  ended_at: string | null;
+  status: NightlyStatus;
+  baseline_id: number | null;
+  summary_json: string | null;
+}
+
+function fromNightlyRecord(r: NightlyRecord): Nightly {
+  return {
+    id: r.id,
+    suite: r.suite,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    status: r.status,
+    baselineId: r.baseline_id,
+    summary: r.summary_json === null ? null : (JSON.parse(r.summary_json) as unknown),
+  };
 }
 
 function fromRecord(r: ResultRecord): ResultRow {

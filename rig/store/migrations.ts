@@ -61,4 +61,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN layerwise_macs INTEGER;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE nightlies (
+        id INTEGER PRIMARY KEY,
+        suite TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'passed', 'regressed', 'failed', 'interrupted')),
+        baseline_id INTEGER REFERENCES nightlies(id),
+        summary_json TEXT
+      );
+      CREATE INDEX nightlies_by_suite ON nightlies(suite, id);
+      ALTER TABLE runs ADD COLUMN nightly_id INTEGER REFERENCES nightlies(id);
+      CREATE INDEX runs_by_nightly ON runs(nightly_id);
+    `,
+  },
 ];

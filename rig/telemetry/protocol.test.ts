@@ -84,3 +84,17 @@ test('a line cut short and glued to the next is rejected, the next whole line is
   const good = await feed([a + '\n' + b.slice(0, 10), b.slice(10) + '\n']);
   assert.deepEqual(good.map((r) => r.ok && r.message.kind === 'time' && r.message.ticks), [100, 101]);
 });
+
+test('the selftest lines parse: a pong with a 256-byte payload, a mark, an end; a mark whose check is no verdict is rejected', () => {
+  const data = 'x'.repeat(250) + '/:.-_A';
+  assert.deepEqual(parseLine(formatLine(3, 'pong', { n: 256, data })), { ok: true, message: { kind: 'pong', seq: 3, n: 256, data } });
+  assert.deepEqual(parseLine(formatLine(4, 'mark', { i: 1, cycles: 4294967295, ticks: 27000000, check: 'pass' })), {
+    ok: true,
+    message: { kind: 'mark', seq: 4, i: 1, cycles: 4294967295, ticks: 27000000, check: 'pass' },
+  });
+  assert.deepEqual(parseLine(formatLine(5, 'end', { pings: 20, marks: 2 })), { ok: true, message: { kind: 'end', seq: 5, pings: 20, marks: 2 } });
+  const maybe = parseLine(formatLine(6, 'mark', { i: 1, cycles: 1, ticks: 1, check: 'maybe' }));
+  assert.ok(!maybe.ok && maybe.reason === 'mark: check must be pass, fail or na', JSON.stringify(maybe));
+  const noData = parseLine(formatLine(7, 'pong', { n: 3 }));
+  assert.ok(!noData.ok && noData.reason === 'pong: data is missing', JSON.stringify(noData));
+});

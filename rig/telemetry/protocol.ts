@@ -11,7 +11,14 @@ export type Message =
   | { kind: 'mem'; seq: number; arenaUsed: number; arenaSize: number; stackUsed: number; stackSize: number }
   | { kind: 'time'; seq: number; i: number; ticks: number; crc32: string }
   | { kind: 'done'; seq: number; runs: number }
-  | { kind: 'error'; seq: number; code: string };
+  | { kind: 'error'; seq: number; code: string }
+  // The selftest image's answers (PROTOCOL.md, "Selftest").
+  | { kind: 'pong'; seq: number; n: number; data: string }
+  | { kind: 'mark'; seq: number; i: number; cycles: number; ticks: number; check: SelftestVerdict }
+  | { kind: 'end'; seq: number; pings: number; marks: number };
+
+/** The selftest firmware's own comparison of its cycle counter against SysTick. */
+export type SelftestVerdict = 'pass' | 'fail' | 'na';
 
 export type ParseResult = { ok: true; message: Message } | { ok: false; reason: string };
 
@@ -103,6 +110,15 @@ export function parseLine(raw: string): ParseResult {
         return { ok: true, message: { kind, seq, runs: uint(map, 'runs') } };
       case 'error':
         return { ok: true, message: { kind, seq, code: word(map, 'code') } };
+      case 'pong':
+        return { ok: true, message: { kind, seq, n: uint(map, 'n'), data: word(map, 'data') } };
+      case 'mark': {
+        const check = word(map, 'check');
+        if (check !== 'pass' && check !== 'fail' && check !== 'na') throw new MissingField('check must be pass, fail or na');
+        return { ok: true, message: { kind, seq, i: uint(map, 'i'), cycles: uint(map, 'cycles'), ticks: uint(map, 'ticks'), check } };
+      }
+      case 'end':
+        return { ok: true, message: { kind, seq, pings: uint(map, 'pings'), marks: uint(map, 'marks') } };
       default:
         return { ok: false, reason: `unknown kind "${kind ?? ''}"` };
     }
@@ -124,3 +140,17 @@ export function runCommand(warmup: number, runs: number): string {
 
 /** Sent after done: the host has read everything, the firmware may exit. */
 export const BYE_COMMAND = 'bye\n';
+
+/** Selftest: the longest ping payload the firmware echoes. */
+export const PING_MAX_BYTES = 256;
+
+/** Selftest: echo `payload` (a protocol word, at most PING_MAX_BYTES) in a pong line. */
+export function pingCommand(payload: string): string {
+  return `ping ${payload}\n`;
+}
+
+/** Selftest: report the cycle counter and SysTick now, in a mark line. */
+export const MARK_COMMAND = 'mark\n';
+
+/** Selftest: report what was counted (an end line), then wait for bye like after done. */
+export const END_COMMAND = 'end\n';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatLine } from './protocol.js';
-import { runSession, type LineLink, type SessionOptions } from './session.js';
+import { EventEmitter } from 'node:events';
+import { lineQueue } from './serial.js';
+import { LineReader, runSession, type LineLink, type SessionOptions } from './session.js';
 
 const expect = { fw: 'abcd1234', model: 'tiny-cnn', schedule: 'layer', board: 'f746' };
 const options: SessionOptions = { warmup: 1, runs: 3, expect, helloTimeoutMs: 200, lineTimeoutMs: 200 };
@@ -83,4 +85,22 @@ test('a board that resets mid-run, one that hangs, and one running other firmwar
 test('a firmware error line ends the run with its code', async () => {
   const r = await runSession(fakeLink([hello(0)], [run[0]!, formatLine(3, 'error', { code: 'hardfault' })]), options);
   assert.ok(!r.ok && r.status === 'device-error' && /code=hardfault/.test(r.detail), JSON.stringify(r));
+});
+
+test('an error line in place of hello ends the session as a device error that carries its code', async () => {
+  const r = await runSession(fakeLink(['garbage', formatLine(0, 'error', { code: 'clock-hse' })], []), options);
+  assert.deepEqual(r.ok ? null : [r.status, r.phase, r.detail, r.firmwareError], ['device-error', 'boot', 'the firmware reported error code=clock-hse', 'clock-hse']);
+});
+
+test('a read that timed out does not lose the line that arrives after it', async () => {
+  const source = new EventEmitter();
+  const reader = new LineReader(lineQueue(source), undefined);
+  assert.equal(await reader.next(20), 'timeout');
+  source.emit('data', 'first');
+  source.emit('data', 'second');
+  assert.equal(await reader.next(1000), 'first');
+  assert.equal(await reader.next(1000), 'second');
+  assert.equal(await reader.next(20), 'timeout');
+  source.emit('close');
+  assert.deepEqual(await reader.next(1000), { closed: '' });
 });

@@ -57,34 +57,57 @@ export const emptyTelemetry = (): Telemetry => ({ samples: [], corruptLines: 0, 
 
 export type SessionOutcome =
   | { ok: true; telemetry: Telemetry; /** What the runner had to do to get here (a retry), for the row. */ note?: string }
-  | { ok: false; status: 'timeout' | 'telemetry-error' | 'device-error' | 'wrong-firmware'; phase: SessionPhase; detail: string; telemetry: Telemetry };
+  | {
+      ok: false;
+      status: 'timeout' | 'telemetry-error' | 'device-error' | 'wrong-firmware';
+      phase: SessionPhase;
+      detail: string;
+      telemetry: Telemetry;
+      /** The code of the firmware's error line, when one ended the session (PROTOCOL.md). */
+      firmwareError?: string;
+    };
 
-class LinkTimeout extends Error {}
-class LinkClosed extends Error {}
+/**
+ * Lines with a deadline per read. A read that times out stays the pending one and the next read
+ * waits on it: a fresh read of the iterator would leave the old one to take the next line, and
+ * that line would be lost.
+ */
+export class LineReader {
+  private pending: Promise<IteratorResult<string> | { closed: string }> | null = null;
+  constructor(
+    private readonly lines: AsyncIterator<string>,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
-async function nextLine(lines: AsyncIterator<string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
-  signal?.throwIfAborted();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    const result = await Promise.race([
-      lines.next().catch((error: unknown) => {
-        if (signal?.aborted) throw signal.reason;
-        throw new LinkClosed(error instanceof Error ? error.message : String(error));
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new LinkTimeout()), timeoutMs);
-        if (signal !== undefined) {
-          onAbort = () => reject(signal.reason);
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-      }),
-    ]);
-    if (result.done) throw new LinkClosed();
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  /** The next line; 'timeout' after `timeoutMs`; `{ closed }` with the reason when the link ended. */
+  async next(timeoutMs: number): Promise<string | 'timeout' | { closed: string }> {
+    const { signal } = this;
+    signal?.throwIfAborted();
+    this.pending ??= this.lines.next().catch((error: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      return { closed: error instanceof Error ? error.message : String(error) };
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const r = await Promise.race([
+        this.pending,
+        new Promise<'timeout'>((resolve, reject) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          if (signal !== undefined) {
+            onAbort = () => reject(signal.reason);
+            signal.addEventListener('abort', onAbort, { once: true });
+          }
+        }),
+      ]);
+      if (r === 'timeout') return r;
+      this.pending = null;
+      if ('closed' in r) return r;
+      return r.done === true ? { closed: '' } : r.value;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
   }
 }
 
@@ -93,27 +116,22 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
   let phase: SessionPhase = 'boot';
   let synced = false;
   let lastSeq = -1;
-  const fail = (status: Extract<SessionOutcome, { ok: false }>['status'], detail: string): SessionOutcome => ({
+  const fail = (status: Extract<SessionOutcome, { ok: false }>['status'], detail: string, firmwareError?: string): SessionOutcome => ({
     ok: false,
     status,
     phase,
     detail,
     telemetry,
+    ...(firmwareError === undefined ? {} : { firmwareError }),
   });
 
+  const reader = new LineReader(link.lines, options.signal);
   /** The next valid message, or a failure outcome. */
   const receive = async (timeoutMs: number): Promise<Message | SessionOutcome> => {
     for (;;) {
-      let raw: string;
-      try {
-        raw = await nextLine(link.lines, timeoutMs, options.signal);
-      } catch (error) {
-        if (error instanceof LinkTimeout) return fail('timeout', `no telemetry for ${timeoutMs} ms while waiting in phase ${phase}`);
-        if (error instanceof LinkClosed) {
-          return fail('telemetry-error', `the link closed in phase ${phase}${error.message === '' ? '' : ` (${error.message})`}`);
-        }
-        throw error;
-      }
+      const raw = await reader.next(timeoutMs);
+      if (raw === 'timeout') return fail('timeout', `no telemetry for ${timeoutMs} ms while waiting in phase ${phase}`);
+      if (typeof raw !== 'string') return fail('telemetry-error', `the link closed in phase ${phase}${raw.closed === '' ? '' : ` (${raw.closed})`}`);
       debug(`< ${JSON.stringify(raw)}`);
       const parsed = parseLine(raw);
       if (!parsed.ok) {
@@ -129,7 +147,7 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
       if (synced && m.seq > lastSeq + 1) telemetry.lostLines += m.seq - lastSeq - 1;
       synced = true;
       lastSeq = m.seq;
-      if (m.kind === 'error') return fail('device-error', `the firmware reported error code=${m.code}`);
+      if (m.kind === 'error') return fail('device-error', `the firmware reported error code=${m.code}`, m.code);
       return m;
     }
   };

@@ -1,0 +1,115 @@
+// rig nightly through the real parts: QEMU runs the suite, SQLite keeps the nights, a real XML
+// parser reads the JUnit file. A regression is made by lowering the stored baseline's count.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { Store } from '../store/db.js';
+import { rigCli } from './testing.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rig-nightly-'));
+const db = join(dir, 'rig.db');
+const out = join(dir, 'out');
+const nightly = (suite: string, ...more: string[]) => rigCli(['nightly', '--suite', suite, '--db', db, '--out-dir', out, '--build-dir', join(dir, 'build'), '--json', ...more], dir);
+
+function suiteFile(name: string, body: unknown): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(body));
+  return path;
+}
+
+const emulated = { board: 'f746', emulate: true, models: ['tiny-cnn'], schedules: ['layer'] };
+const night = suiteFile('night', { runs: 2, entries: [emulated] });
+
+interface Summary {
+  nightly: number;
+  status: string;
+  baseline: number | null;
+  runs: number[];
+  counts: Record<string, number>;
+  files: { report: string; junit: string; summary: string };
+  cases: { verdict: string; reasons: string[] }[];
+}
+
+const JUNIT = `
+import sys, json, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+print(json.dumps([root.get("tests"), root.get("failures"), [f.get("type") for f in root.iter("failure")]]))
+`;
+const readJunit = (path: string) => JSON.parse(execFileSync('python3', ['-c', JUNIT, path]).toString()) as [string, string, string[]];
+
+test('a suite file with a bad entry is refused before anything runs, naming the file and the path in it', async () => {
+  const auto = await nightly(suiteFile('auto', { entries: [{ ...emulated, schedules: ['auto'] }] }));
+  assert.equal(auto.code, 2);
+  assert.match(auto.stderr, /auto\.json/);
+  assert.match(auto.stderr, /entries\[0\]\.schedules\[0\]/);
+  const model = await nightly(suiteFile('model', { entries: [{ ...emulated, models: ['no-such-net'] }] }));
+  assert.equal(model.code, 2);
+  assert.match(model.stderr, /model\.json: entries\[0\]\.models: Unknown model "no-such-net"/);
+  const unknown = await nightly('no-such-suite');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown suite "no-such-suite": expected a name of boards\/suites\/\*\.json \(.*emulated.*\)/);
+  assert.equal(existsSync(db), false);
+});
+
+test('nightly: passes with no baseline and against an equal one; a regressed row exits 1 with a JUnit failure; --baseline picks another night', async () => {
+  const first = await nightly(night);
+  assert.equal(first.code, 0, first.stderr);
+  const one = JSON.parse(first.stdout) as Summary;
+  assert.deepEqual([one.status, one.baseline, one.counts.new], ['passed', null, 1]);
+  assert.deepEqual(readJunit(one.files.junit), ['1', '0', []]);
+  assert.deepEqual(JSON.parse(readFileSync(one.files.summary, 'utf8')), JSON.parse(first.stdout));
+  assert.equal(one.files.report, join(out, 'night', String(one.nightly), 'report.html'));
+  assert.match(readFileSync(one.files.report, 'utf8'), /<title>rig report: nightly #\d+, runs \d+<\/title>/);
+
+  const second = await nightly(night);
+  assert.equal(second.code, 0, second.stderr);
+  const two = JSON.parse(second.stdout) as Summary;
+  assert.deepEqual([two.status, two.baseline, two.counts.same], ['passed', one.nightly, 1]);
+
+  // The stored baseline (night two) was one instruction faster: tonight regressed.
+  const raw = new Database(db);
+  raw.prepare('UPDATE results SET latency_min = latency_min - 1, latency_median = latency_median - 1, latency_max = latency_max - 1 WHERE run_id IN (SELECT id FROM runs WHERE nightly_id = ?)').run(two.nightly);
+  raw.close();
+  const third = await nightly(night);
+  assert.equal(third.code, 1, third.stderr);
+  const three = JSON.parse(third.stdout) as Summary;
+  assert.deepEqual([three.status, three.baseline, three.counts.regressed], ['regressed', two.nightly, 1]);
+  assert.match(three.cases[0]!.reasons[0]!, /^median instructions \d+ → \d+ \(\+0\.\d+%\)$/);
+  assert.deepEqual(readJunit(three.files.junit), ['1', '1', ['regressed']]);
+
+  // Against night one, which nobody touched, nothing regressed; a regressed night is never a baseline.
+  const fourth = await nightly(night, '--baseline', String(one.nightly));
+  assert.equal(fourth.code, 0, fourth.stderr);
+  const fifth = await nightly(night);
+  assert.equal((JSON.parse(fifth.stdout) as Summary).baseline, (JSON.parse(fourth.stdout) as Summary).nightly);
+
+  const wrong = await nightly(night, '--baseline', '999');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--baseline 999: expected a nightly run of suite night/);
+
+  const store = new Store(db);
+  assert.deepEqual(store.nightlies({ suite: 'night' }).map((n) => n.status), ['passed', 'passed', 'regressed', 'passed', 'passed']);
+  store.close();
+});
+
+test('a board that is not attached fails its own rows; the emulated board of the same night still runs and is stored', async () => {
+  const lab = suiteFile('lab', { runs: 2, entries: [{ board: 'f746', probe: 'NO-SUCH-PROBE', models: ['tiny-cnn'], schedules: ['layer', 'patch'] }, emulated] });
+  const r = await nightly(lab);
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stdout) as Summary;
+  assert.deepEqual([summary.status, summary.counts.failed, summary.counts.new], ['failed', 2, 1]);
+  assert.match(summary.cases[0]!.reasons[0]!, /^status device-error: the board could not be used: No ST-LINK probe found for f746 .* with serial NO-SUCH-PROBE/);
+  assert.deepEqual(readJunit(summary.files.junit), ['3', '2', ['failed', 'failed']]);
+
+  const store = new Store(db);
+  const runs = store.runs({ nightlyId: summary.nightly });
+  assert.deepEqual(runs.map((x) => [x.board, x.runner, x.status]).reverse(), [['f746', 'hardware', 'failed'], ['f746', 'qemu', 'complete']]);
+  const rows = store.rows({ runIds: runs.map((x) => x.id) });
+  assert.deepEqual(rows.map((x) => [x.runner, x.schedule, x.status]), [['hardware', 'layer', 'device-error'], ['hardware', 'patch', 'device-error'], ['qemu', 'layer', 'ok']]);
+  assert.equal(store.nightly(summary.nightly)!.status, 'failed');
+  store.close();
+});

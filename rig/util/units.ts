@@ -1,0 +1,6 @@
+// How every table, report and export names a latency unit: an emulator's count is never a time.
+export type LatencyUnit = 'instructions' | 'cycles';
+
+export function unitLabel(unit: LatencyUnit): string {
+  return unit === 'instructions' ? 'instructions (emulated)' : 'cycles';
+}
