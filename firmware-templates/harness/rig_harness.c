@@ -90,46 +90,18 @@ static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs)
 static void wait_for_command(uint32_t *warmup, uint32_t *runs)
 {
     char line[RIG_COMMAND_MAX + 1u];
-    unsigned len = 0;
-    int overflow = 0;
-    uint32_t countdown = 0;
 
     for (;;) {
-        if (countdown == 0u) {
-            send_hello();
-            countdown = RIG_HELLO_POLLS;
-        }
-        countdown--;
-
-        int c = rig_uart_read_byte();
-        if (c < 0) {
-            rig_board_pause();
+        const int len = rig_proto_read_line(line, RIG_COMMAND_MAX, send_hello);
+        /* An empty line is not a command, and a late "bye" (silicon keeps running after done)
+           ends nothing: ignore both. */
+        if (len >= 0 && (*skip_spaces(line) == '\0' || strcmp(skip_spaces(line), "bye") == 0)) {
             continue;
         }
-        if (c == '\r') {
-            continue;
-        }
-        if (c != '\n') {
-            if (len < RIG_COMMAND_MAX) {
-                line[len++] = (char)c;
-            } else {
-                overflow = 1;
-            }
-            continue;
-        }
-        line[len] = '\0';
-        if (!overflow && (*skip_spaces(line) == '\0' || strcmp(skip_spaces(line), "bye") == 0)) {
-            /* An empty line is not a command, and a late "bye" (silicon keeps running after
-               done) ends nothing: ignore both. */
-            len = 0;
-            continue;
-        }
-        if (!overflow && parse_run(line, warmup, runs)) {
+        if (len >= 0 && parse_run(line, warmup, runs)) {
             return;
         }
         rig_proto_error("bad-command");
-        len = 0;
-        overflow = 0;
     }
 }
 

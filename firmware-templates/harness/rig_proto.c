@@ -164,3 +164,37 @@ void rig_proto_fault(const char *code)
         }
     }
 }
+
+int rig_proto_read_line(char *line, unsigned max, void (*announce)(void))
+{
+    unsigned len = 0;
+    int overflow = 0;
+    uint32_t countdown = 0;
+
+    for (;;) {
+        if (announce != 0) {
+            if (countdown == 0u) {
+                announce();
+                countdown = RIG_HELLO_POLLS;
+            }
+            countdown--;
+        }
+        const int c = rig_uart_read_byte();
+        if (c < 0) {
+            rig_board_pause();
+            continue;
+        }
+        if (c == '\r') {
+            continue;
+        }
+        if (c == '\n') {
+            line[len] = '\0';
+            return overflow ? -1 : (int)len;
+        }
+        if (len < max) {
+            line[len++] = (char)c;
+        } else {
+            overflow = 1;
+        }
+    }
+}

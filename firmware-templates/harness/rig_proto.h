@@ -44,6 +44,13 @@ void rig_proto_end(void);
  */
 void rig_proto_data(const char *key, const char *value, unsigned n);
 
+/*
+ * Reads one command line from the host into `line` (at most `max` characters, NUL-terminated,
+ * '\r' dropped), calling `announce` (when not null) every RIG_HELLO_POLLS polls while it waits.
+ * Returns the line's length, or -1 when it was longer than `max` (the rest is read and dropped).
+ */
+int rig_proto_read_line(char *line, unsigned max, void (*announce)(void));
+
 /* A whole "error code=<code>" line. */
 void rig_proto_error(const char *code);
 

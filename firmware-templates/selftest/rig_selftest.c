@@ -69,44 +69,6 @@ static void mark(rig_selftest_t *st)
 }
 
 /*
- * Reads one command line into `line` (NUL-terminated, '\r' dropped), sending hello every
- * RIG_HELLO_POLLS polls while `hello` is set. Returns its length, or -1 when it was too long.
- */
-static int read_command(char *line, int hello)
-{
-    unsigned len = 0;
-    int overflow = 0;
-    uint32_t countdown = 0;
-
-    for (;;) {
-        if (hello) {
-            if (countdown == 0u) {
-                send_hello();
-                countdown = RIG_HELLO_POLLS;
-            }
-            countdown--;
-        }
-        int c = rig_uart_read_byte();
-        if (c < 0) {
-            rig_board_pause();
-            continue;
-        }
-        if (c == '\r') {
-            continue;
-        }
-        if (c == '\n') {
-            line[len] = '\0';
-            return overflow ? -1 : (int)len;
-        }
-        if (len < RIG_COMMAND_MAX) {
-            line[len++] = (char)c;
-        } else {
-            overflow = 1;
-        }
-    }
-}
-
-/*
  * One host's session: hello until its first command (then it is there: no hello would delay an
  * answer), then commands until "end". The counters start with the session.
  */
@@ -118,7 +80,7 @@ static void session(void)
 
     rig_timer_start();
     for (;;) {
-        const int len = read_command(line, waiting);
+        const int len = rig_proto_read_line(line, RIG_COMMAND_MAX, waiting ? send_hello : 0);
         if (len == 0 || strcmp(line, "bye") == 0) {
             continue; /* an empty line, or the previous session's late bye: not a command */
         }

@@ -202,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await reportCommand(args as unknown as ReportArgs);
       },
     )
-    .demandCommand(1, 'Name a command: rig bench, rig plan, rig models, rig boards, rig doctor (rig --help lists them)')
+    .demandCommand(1, 'Name a command: rig bench, plan, build, models, tables, results, compare, nightly, report, boards, selftest, doctor (rig --help says what each does)')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

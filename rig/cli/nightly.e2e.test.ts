@@ -78,7 +78,7 @@ test('nightly: passes with no baseline and against an equal one; a regressed row
   assert.equal(third.code, 1, third.stderr);
   const three = JSON.parse(third.stdout) as Summary;
   assert.deepEqual([three.status, three.baseline, three.counts.regressed], ['regressed', two.nightly, 1]);
-  assert.match(three.cases[0]!.reasons[0]!, /^median instructions \d+ → \d+ \(\+0\.\d+%\)$/);
+  assert.match(three.cases[0]!.reasons[0]!, /^median instructions [\d,]+ → [\d,]+ \(\+0\.\d+%\)$/);
   assert.deepEqual(readJunit(three.files.junit), ['1', '1', ['regressed']]);
 
   // Against night one, which nobody touched, nothing regressed; a regressed night is never a baseline.

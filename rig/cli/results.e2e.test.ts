@@ -97,7 +97,7 @@ test('rig compare: the same numbers exit 0; one more instruction and a mismatch 
   assert.deepEqual(
     report.cases.map((c) => [c.model, c.schedule, c.verdict, c.reasons]),
     [
-      ['mcunet-in0', 'layer', 'regressed', ['median instructions 1000 → 1001 (+0.10%)']],
+      ['mcunet-in0', 'layer', 'regressed', ['median instructions 1,000 → 1,001 (+0.10%)']],
       ['mcunet-in0', 'patch 2×2 split 3', 'failed', ['status mismatch (was ok): output CRC, "quoted", differs']],
       ['mcunet-vww0', 'layer', 'new', []],
     ],

@@ -37,7 +37,7 @@ test('emulated instructions: one instruction more is a regression, one fewer an 
   assert.deepEqual(verdicts([row()], [row({ median: 999 })]), ['improved']);
   assert.deepEqual(verdicts([row()], [row()]), ['same']);
   const [c] = compareRows([row()], [row({ median: 1001 })], options);
-  assert.deepEqual(c!.reasons, ['median instructions 1000 → 1001 (+0.10%)']);
+  assert.deepEqual(c!.reasons, ['median instructions 1,000 → 1,001 (+0.10%)']);
 });
 
 test('silicon cycles: a change counts only beyond the threshold and with the min–max ranges apart', () => {
@@ -60,7 +60,7 @@ test('memory, flash and MACs are exact: any growth regresses, even when latency 
   bigger.memory = { ...bigger.memory, flashBytes: 50_004 };
   const [c] = compareRows([row()], [{ ...bigger, latency: { unit: 'instructions', n: 3, min: 900, median: 900, max: 900 } }], options);
   assert.equal(c!.verdict, 'regressed');
-  assert.deepEqual(c!.reasons, ['flash B 50000 → 50004 (+0.01%)', 'median instructions 1000 → 900 (-10.00%)']);
+  assert.deepEqual(c!.reasons, ['flash B 50,000 → 50,004 (+0.01%)', 'median instructions 1,000 → 900 (-10.00%)']);
 });
 
 test('statuses: a failing row fails whatever the baseline; does-not-fit twice is the same; a fix is an improvement', () => {

@@ -67,6 +67,8 @@ function latencyDirection(base: ResultRow, current: ResultRow, options: CompareO
   return 0;
 }
 
+const grouped = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
+
 function pct(change: Change): string {
   if (change.baseline === null || change.current === null || change.baseline === 0) return '';
   const d = ((change.current - change.baseline) / change.baseline) * 100;
@@ -104,7 +106,7 @@ function compareCase(base: ResultRow | undefined, current: ResultRow | undefined
   const worse: string[] = [];
   const better: string[] = [];
   const judge = (direction: number, what: string, change: Change) => {
-    const text = `${what} ${change.baseline} → ${change.current}${pct(change)}`;
+    const text = `${what} ${grouped(change.baseline)} → ${grouped(change.current)}${pct(change)}`;
     if (direction > 0) worse.push(text);
     if (direction < 0) better.push(text);
   };
