@@ -80,6 +80,8 @@ test('nightly: passes with no baseline and against an equal one; a regressed row
   assert.deepEqual([three.status, three.baseline, three.counts.regressed], ['regressed', two.nightly, 1]);
   assert.match(three.cases[0]!.reasons[0]!, /^median instructions [\d,]+ → [\d,]+ \(\+0\.\d+%\)$/);
   assert.deepEqual(readJunit(three.files.junit), ['1', '1', ['regressed']]);
+  // The night's report leads with what changed.
+  assert.match(readFileSync(three.files.report, 'utf8'), new RegExp(`<h2>What changed against nightly #${two.nightly}</h2>[^]*class="verdict verdict-regressed">regressed<`));
 
   // Against night one, which nobody touched, nothing regressed; a regressed night is never a baseline.
   const fourth = await nightly(night, '--baseline', String(one.nightly));

@@ -126,7 +126,9 @@ export async function nightlyCommand(args: NightlyArgs): Promise<number> {
       files,
       cases: comparisons,
     };
-    store.finishNightly(nightlyId, status, { ...summary, cases: undefined }, endedAt);
+    // The store keeps what changed (for the report's at-a-glance table), not every unchanged case.
+    const changes = comparisons.filter((c) => c.verdict !== 'same').map(({ model, schedule, board, runner, verdict, reasons }) => ({ model, schedule, board, runner, verdict, reasons }));
+    store.finishNightly(nightlyId, status, { ...summary, cases: undefined, changes }, endedAt);
     writeFileSync(files.junit, junitXml(suite.name, comparisons, endedAt));
     writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     await writeReport(store, { nightlyId }, files.report);

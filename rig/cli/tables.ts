@@ -14,9 +14,9 @@ import { planLayerwise } from '../schedule/layerwise.js';
 import { planPatches, planPatchSchedule } from '../schedule/patch.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { candidateKey, enumerateCandidates } from '../schedule/search.js';
-import { Store, type LatencyUnit, type ResultRow, type RunnerKind } from '../store/db.js';
+import { Store, type ResultRow, type RunnerKind } from '../store/db.js';
 import { UserError } from '../util/errors.js';
-import { unitLabel } from '../util/units.js';
+import { RUNNER_UNIT, unitLabel } from '../util/units.js';
 import { progress } from '../util/log.js';
 import { DEFAULT_BOARD, DEFAULT_DB, SCHEDULES } from './bench.js';
 import { pct } from './plan.js';
@@ -41,13 +41,12 @@ export interface MeasuredSource {
 export type StoredRows = (model: string) => readonly ResultRow[];
 
 const ANALYTIC = 'analytic (rig plan)';
-const LATENCY_UNIT: Readonly<Record<RunnerKind, LatencyUnit>> = { qemu: 'instructions', hardware: 'cycles' };
 const where = (src: MeasuredSource) => `${src.board} ${src.runner}`;
 
 /** The newest stored row of a plan: the same schedule and options, latency in the runner's unit. */
 function storedRow(rows: readonly ResultRow[], schedule: string, options: Readonly<Record<string, number>>, runner: RunnerKind): ResultRow | undefined {
   const key = candidateKey(schedule, options);
-  return rows.find((r) => candidateKey(r.schedule, r.scheduleOptions) === key && r.latency?.unit === LATENCY_UNIT[runner]);
+  return rows.find((r) => candidateKey(r.schedule, r.scheduleOptions) === key && r.latency?.unit === RUNNER_UNIT[runner]);
 }
 
 /** The rig bench command that stores the missing rows for this source. */
@@ -290,7 +289,7 @@ const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math
 
 /** StreamNet's comparison: MACs of every schedule, measured latency where stored, stream2d against patch-based. */
 export function streamnetTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {
-  const unit = unitLabel(LATENCY_UNIT[src.runner]);
+  const unit = unitLabel(RUNNER_UNIT[src.runner]);
   const per = models.map((model) => {
     const plans = new Map<ScheduleName, Plan>(SCHEDULES.map((schedule) => [schedule, planFor({ model, schedule })]));
     const plan = (s: ScheduleName) => plans.get(s)!;

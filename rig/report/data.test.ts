@@ -59,6 +59,13 @@ test('with no selection, the newest run; when it belongs to a nightly, all that 
   assert.equal(d.selection.nightly?.id, n);
   assert.deepEqual(d.rows.map((r) => r.runId), [a, b]);
   assert.deepEqual(d.boards.map((x) => [x.id, x.loaded && x.sramBytes, x.loaded && x.label]), [['f412', 262_144, 'F412 SRAM 256 KB'], ['f746', 327_680, 'F746 SRAM 320 KB']]);
+  // A running nightly has no changes yet; a finished one has those rig nightly stored.
+  assert.equal(d.changes, null);
+  const change = { model: 'tiny-cnn', schedule: 'layer', board: 'f412', runner: 'qemu', verdict: 'regressed', reasons: ['median instructions 1 → 2 (+100.00%)'] };
+  store.finishNightly(n, 'regressed', { counts: { regressed: 1 }, changes: [change] });
+  assert.deepEqual((await collectReport(store, {})).changes, { baselineId: null, cases: [change] });
+  store.finishNightly(n, 'regressed', { changes: [{ ...change, reasons: 'not a list' }] });
+  assert.equal((await collectReport(store, {})).changes, null);
 
   const c = store.startRun({ ...info, board: 'nowhere' });
   store.addResult(row(c, { board: 'nowhere' }));

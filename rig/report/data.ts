@@ -4,6 +4,7 @@ import { loadBoard } from '../config/board.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import type { LatencyUnit, Nightly, RunnerKind, Store, StoredResult, StoredRun } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
+import { RUNNER_UNIT } from '../util/units.js';
 
 /** How many nightlies (or stored rows of a case) a trend goes back. */
 export const TREND_LENGTH = 30;
@@ -43,6 +44,16 @@ export interface Trend {
   points: TrendPoint[];
 }
 
+/** A case of a nightly whose verdict against its baseline was not "same" (rig nightly's summary). */
+export interface NightlyChange {
+  model: string;
+  schedule: string;
+  board: string;
+  runner: string;
+  verdict: string;
+  reasons: string[];
+}
+
 export interface ReportData {
   generatedAt: string;
   database: string;
@@ -56,12 +67,25 @@ export interface ReportData {
   rows: ReportRow[];
   boards: BoardBudget[];
   trends: { axis: 'run' | 'nightly'; cases: Trend[] };
+  /** For a nightly: its cases that changed against its baseline, as rig nightly judged them. */
+  changes: { baselineId: number | null; cases: NightlyChange[] } | null;
 }
 
-/** The latency unit a runner reports in: emulated rows count instructions, silicon rows cycles. */
-export function unitOf(runner: RunnerKind): LatencyUnit {
-  return runner === 'qemu' ? 'instructions' : 'cycles';
+const isChange = (c: unknown): c is NightlyChange => {
+  if (c === null || typeof c !== 'object') return false;
+  const o = c as Record<string, unknown>;
+  return ['model', 'schedule', 'board', 'runner', 'verdict'].every((k) => typeof o[k] === 'string') && Array.isArray(o['reasons']) && o['reasons'].every((r) => typeof r === 'string');
+};
+
+/** The changes a finished nightly stored in its summary; null when it stored none (running, interrupted, or older). */
+function nightlyChanges(nightly: Nightly | null): ReportData['changes'] {
+  const summary = nightly?.summary;
+  if (nightly === null || summary === null || typeof summary !== 'object') return null;
+  const changes = (summary as Record<string, unknown>)['changes'];
+  if (!Array.isArray(changes) || !changes.every(isChange)) return null;
+  return { baselineId: nightly.baselineId, cases: changes };
 }
+
 
 const sameOptions = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {
   const keys = Object.keys(a);
@@ -139,7 +163,7 @@ function nightlyTrends(store: Store, nightly: Nightly, cases: readonly ReportRow
     .reverse();
   const rowsOf = nightlies.map((n) => ({ nightly: n, rows: store.rows({ runIds: store.runs({ nightlyId: n.id }).map((r) => r.id) }).map(withLabel) }));
   return cases.map((c) => {
-    const unit = unitOf(c.runner);
+    const unit = RUNNER_UNIT[c.runner];
     const points = rowsOf.flatMap(({ nightly: n, rows }) => {
       const row = rows.filter((r) => caseKey(r) === caseKey(c) && sameOptions(r.scheduleOptions, c.scheduleOptions)).at(-1);
       return row === undefined ? [] : [point(n.id, n.startedAt, row, unit)];
@@ -151,7 +175,7 @@ function nightlyTrends(store: Store, nightly: Nightly, cases: readonly ReportRow
 /** Each case's stored rows up to the newest selected run, one per run, the last TREND_LENGTH. */
 function rowTrends(store: Store, lastRunId: number, cases: readonly ReportRow[]): Trend[] {
   return cases.map((c) => {
-    const unit = unitOf(c.runner);
+    const unit = RUNNER_UNIT[c.runner];
     const byRun = new Map<number, ReportRow>();
     for (const r of store.rows({ board: c.board, runner: c.runner, model: c.model, schedule: c.schedule })) {
       if (r.runId <= lastRunId && sameOptions(r.scheduleOptions, c.scheduleOptions)) byRun.set(r.runId, withLabel(r));
@@ -179,5 +203,6 @@ export async function collectReport(store: Store, selection: ReportSelection, no
     rows,
     boards,
     trends: { axis: nightly !== null ? 'nightly' : 'run', cases: trends },
+    changes: nightlyChanges(nightly),
   };
 }

@@ -63,6 +63,14 @@ function data(): ReportData {
         { board: 'f746', runner: 'qemu', model: HOSTILE_NAME, scheduleLabel: 'layer', unit: 'instructions', points: [] },
       ],
     },
+    changes: {
+      baselineId: 1,
+      cases: [
+        { model: HOSTILE_NAME, schedule: 'layer', board: 'f746', runner: 'qemu', verdict: 'regressed', reasons: [HOSTILE_DETAIL] },
+        { model: 'tiny-cnn', schedule: 'patch 2×2 split 3', board: 'f746', runner: 'qemu', verdict: 'improved', reasons: ['arena B 10 → 9 (-10.00%)'] },
+        { model: 'tiny-cnn', schedule: 'layer', board: 'f412', runner: 'qemu', verdict: 'failed', reasons: ['status timeout (was ok)'] },
+      ],
+    },
   };
 }
 
@@ -151,4 +159,17 @@ test('the page script is valid JavaScript that reads the chart data from its JSO
   // Compiles without running: a syntax error here would leave every chart blank.
   assert.doesNotThrow(() => new Function(scripts[1]!));
   assert.match(scripts[1]!, /JSON\.parse\(document\.getElementById\('report-charts'\)\.textContent\)/);
+});
+
+test("a nightly's changes come first on the page, failures before regressions before improvements; none, and it says so", () => {
+  const html = renderReport(data(), UPLOT);
+  const section = /<section id="changes">([^]*?)<\/section>/.exec(html)?.[1] ?? '';
+  assert.match(section, /<h2>What changed against nightly #1<\/h2>/);
+  const verdicts = [...section.matchAll(/data-field="verdict" class="verdict verdict-(\w+)"/g)].map((m) => m[1]);
+  assert.deepEqual(verdicts, ['failed', 'regressed', 'improved']);
+  assert.ok(section.includes(escapeHtml(HOSTILE_DETAIL)) && !section.includes('<img'));
+  assert.ok(html.indexOf('id="changes"') < html.indexOf('id="summary"'));
+  const none = renderReport({ ...data(), changes: { baselineId: 4, cases: [] } }, UPLOT);
+  assert.match(none, /Nothing changed against nightly #4\./);
+  assert.ok(!renderReport({ ...data(), changes: null }, UPLOT).includes('id="changes"'));
 });

@@ -278,6 +278,7 @@ h1 { margin: 0 0 .25rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #cc
 table.data { border-collapse: collapse; margin: .75rem 0; font-size: 13px; }
 table.data th, table.data td { border: 1px solid #d8d8d8; padding: .2rem .45rem; text-align: left; vertical-align: top; }
 table.data th { background: #f3f3f3; } table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.verdict-failed, .verdict-missing, .verdict-regressed { color: #b00020; font-weight: 600; } .verdict-improved { color: #1b6e20; }
 .mono, code { font-family: ui-monospace, monospace; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; }
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
@@ -407,6 +408,24 @@ const PAGE_SCRIPT = `
 })();
 `;
 
+/** A nightly's cases that changed against its baseline, failures first: what to look at. */
+function changesSection(data: ReportData): string {
+  const { changes } = data;
+  if (changes === null) return '';
+  const against = changes.baselineId === null ? 'no earlier good night (every case is new)' : `nightly #${changes.baselineId}`;
+  if (changes.cases.length === 0) return `<section id="changes"><h2>What changed</h2><p class="note">Nothing changed against ${against}.</p></section>`;
+  const order = ['failed', 'missing', 'regressed', 'improved', 'new'];
+  const rank = (v: string) => (order.includes(v) ? order.indexOf(v) : order.length);
+  const body = [...changes.cases]
+    .sort((a, b) => rank(a.verdict) - rank(b.verdict))
+    .map((c) => `<tr>${textCell('model', c.model)}${textCell('schedule', c.schedule)}${textCell('board', c.board)}${textCell('runner', c.runner)}${textCell('verdict', c.verdict, `verdict verdict-${c.verdict.replace(/[^a-z]/g, '')}`)}${textCell('why', c.reasons.join('; '))}</tr>`)
+    .join('\n');
+  return `<section id="changes"><h2>What changed against ${h(against)}</h2>
+<table class="data changes"><thead><tr><th>model</th><th>schedule</th><th>board</th><th>runner</th><th>verdict</th><th>why</th></tr></thead><tbody>
+${body}
+</tbody></table></section>`;
+}
+
 /** The whole page: header, summary, one section per network, the charts' data and script. */
 export function renderReport(data: ReportData, uplot: UplotSources): string {
   let chartCount = 0;
@@ -432,6 +451,7 @@ export function renderReport(data: ReportData, uplot: UplotSources): string {
 </head>
 <body>
 ${header(data)}
+${changesSection(data)}
 <section id="summary">
 <h2>All rows</h2>
 ${data.rows.length === 0 ? '<p class="note">The selected runs stored no result rows.</p>' : summaryTable(data.rows)}

@@ -4,3 +4,6 @@ export type LatencyUnit = 'instructions' | 'cycles';
 export function unitLabel(unit: LatencyUnit): string {
   return unit === 'instructions' ? 'instructions (emulated)' : 'cycles';
 }
+
+/** The unit each runner's latencies are in: QEMU counts instructions, silicon CPU cycles. */
+export const RUNNER_UNIT: Readonly<Record<'qemu' | 'hardware', LatencyUnit>> = { qemu: 'instructions', hardware: 'cycles' };
