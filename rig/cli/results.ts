@@ -1,5 +1,5 @@
 // rig results and rig compare: what the store holds, and what changed between two runs.
-import { compareRows, DEFAULT_CYCLES_THRESHOLD, latencyRule, tally, FAILING_VERDICTS, type RowComparison } from '../results/compare.js';
+import { changePercent, compareRows, DEFAULT_CYCLES_THRESHOLD, FAILING_VERDICTS, latencyRule, tally, type Change, type RowComparison } from '../results/compare.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import { Store, type ResultRow, type ResultStatus, type RunnerKind } from '../store/db.js';
 import { UserError } from '../util/errors.js';
@@ -76,7 +76,9 @@ export function resultsCommand(args: ResultsArgs): number {
   }
 }
 
-const COMPARE_HEADERS = ['model', 'schedule', 'board', 'runner', 'status before', 'status now', 'latency unit', 'median before', 'median now', 'arena before B', 'arena now B', 'flash before B', 'flash now B', 'MACs before', 'MACs now', 'verdict', 'why'];
+const COMPARE_HEADERS = ['model', 'schedule', 'board', 'runner', 'status before', 'status now', 'latency unit', 'median before', 'median now', 'median change', 'arena before B', 'arena now B', 'arena change B', 'flash change B', 'MACs change', 'verdict', 'why'];
+
+const delta = (c: Change) => (c.baseline === null || c.current === null ? null : c.current - c.baseline);
 
 export function comparisonCells(c: RowComparison): Cell[] {
   return [
@@ -89,12 +91,12 @@ export function comparisonCells(c: RowComparison): Cell[] {
     c.latencyUnit === null ? null : unitLabel(c.latencyUnit),
     c.latency.baseline,
     c.latency.current,
+    changePercent(c.latency),
     c.arena.baseline,
     c.arena.current,
-    c.flash.baseline,
-    c.flash.current,
-    c.macs.baseline,
-    c.macs.current,
+    delta(c.arena),
+    delta(c.flash),
+    delta(c.macs),
     c.verdict,
     c.reasons.join('; '),
   ];

@@ -69,10 +69,11 @@ function latencyDirection(base: ResultRow, current: ResultRow, options: CompareO
 
 const grouped = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
 
-function pct(change: Change): string {
-  if (change.baseline === null || change.current === null || change.baseline === 0) return '';
+/** The relative change in percent, signed, "+0.10%"; null when either side is missing or zero. */
+export function changePercent(change: Change): string | null {
+  if (change.baseline === null || change.current === null || change.baseline === 0) return null;
   const d = ((change.current - change.baseline) / change.baseline) * 100;
-  return ` (${d > 0 ? '+' : ''}${d.toFixed(2)}%)`;
+  return `${d > 0 ? '+' : ''}${d.toFixed(2)}%`;
 }
 
 function compareCase(base: ResultRow | undefined, current: ResultRow | undefined, options: CompareOptions): RowComparison {
@@ -106,7 +107,8 @@ function compareCase(base: ResultRow | undefined, current: ResultRow | undefined
   const worse: string[] = [];
   const better: string[] = [];
   const judge = (direction: number, what: string, change: Change) => {
-    const text = `${what} ${grouped(change.baseline)} → ${grouped(change.current)}${pct(change)}`;
+    const percent = changePercent(change);
+    const text = `${what} ${grouped(change.baseline)} → ${grouped(change.current)}${percent === null ? '' : ` (${percent})`}`;
     if (direction > 0) worse.push(text);
     if (direction < 0) better.push(text);
   };
