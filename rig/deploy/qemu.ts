@@ -3,7 +3,7 @@
 // serial code that opens a board's ST-LINK port.
 import { emulatedTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
-import { runTool, startTool } from '../proc/run.js';
+import { runTool, startTool, type LongRunning } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
 import { runSession, type LineLink, type SessionOutcome } from '../telemetry/session.js';
 import { errorMessage } from '../util/errors.js';
@@ -42,6 +42,25 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
 }
 
+/**
+ * Boots an image in QEMU, opens the serial pseudo-terminal it announces and hands both to `use`;
+ * afterwards the link is closed and QEMU killed, however `use` ended.
+ */
+async function withQemu<R>(board: Board, elfPath: string, timeoutMs: number, signal: AbortSignal | undefined, use: (link: SerialLink, qemu: LongRunning, ptyPath: string) => Promise<R>): Promise<R> {
+  const qemu = startTool(QEMU, qemuArgs(board, elfPath), { timeoutMs, signal, installHint: QEMU_HINT });
+  let link: SerialLink | undefined;
+  try {
+    const ptyPath = (await qemu.waitForOutput(PTY_ANNOUNCEMENT, PTY_TIMEOUT_MS))[1]!;
+    debug(`serial on ${ptyPath}`);
+    link = await openSerialLink(ptyPath);
+    return await use(link, qemu, ptyPath);
+  } finally {
+    await link?.close();
+    qemu.kill();
+    await qemu.done.catch(() => undefined);
+  }
+}
+
 export function createQemuRunner(board: Board): Runner {
   const perTick = instructionsPerTick(board);
   return {
@@ -57,17 +76,7 @@ export function createQemuRunner(board: Board): Runner {
     },
     async run(request: RunRequest): Promise<SessionOutcome> {
       const overallMs = PTY_TIMEOUT_MS + HELLO_TIMEOUT_MS + (request.warmup + request.runs + 3) * request.inferenceTimeoutMs;
-      const qemu = startTool(QEMU, qemuArgs(board, request.elfPath), {
-        timeoutMs: overallMs,
-        signal: request.signal,
-        installHint: QEMU_HINT,
-      });
-      let link: SerialLink | undefined;
-      try {
-        const match = await qemu.waitForOutput(PTY_ANNOUNCEMENT, PTY_TIMEOUT_MS);
-        const ptyPath = match[1]!;
-        debug(`serial on ${ptyPath}`);
-        link = await openSerialLink(ptyPath);
+      return withQemu(board, request.elfPath, overallMs, request.signal, async (link, qemu) => {
         const outcome = await runSession(link, sessionOptions(request, HELLO_TIMEOUT_MS));
         if (!outcome.ok) {
           // A firmware that crashed takes QEMU down with it: say what QEMU said.
@@ -83,38 +92,28 @@ export function createQemuRunner(board: Board): Runner {
           return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU exited with ${exit.exitCode}: ${exit.stderr.trim().slice(-300)}`, telemetry: outcome.telemetry };
         }
         return outcome;
-      } finally {
-        await link?.close();
-        qemu.kill();
-        await qemu.done.catch(() => undefined);
-      }
+      });
     },
     async attach<T extends Conversation>(request: AttachRequest, talk: (link: LineLink) => Promise<T>): Promise<AttachOutcome<T>> {
-      const qemu = startTool(QEMU, qemuArgs(board, request.elfPath), { timeoutMs: request.timeoutMs, signal: request.signal, installHint: QEMU_HINT });
-      let link: SerialLink | undefined;
+      let booted = false;
       try {
-        let ptyPath: string;
-        try {
-          ptyPath = (await qemu.waitForOutput(PTY_ANNOUNCEMENT, PTY_TIMEOUT_MS))[1]!;
-        } catch (error) {
-          if (request.signal?.aborted) throw request.signal.reason;
-          return { ok: false, phase: 'boot', status: 'device-error', detail: errorMessage(error) };
-        }
-        link = await openSerialLink(ptyPath);
-        const value = await talk(link);
-        const started = `QEMU ${board.emulation.qemuMachine} on ${ptyPath}`;
-        // A conversation that did not end the firmware's session leaves QEMU running: it is killed.
-        if (!value.finished) return { ok: true, value, started, exit: null };
-        const ended = await within(qemu.done, EXIT_TIMEOUT_MS);
-        const exit =
-          ended === undefined
-            ? { ok: false, detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the end` }
-            : { ok: ended.exitCode === 0, detail: `QEMU exited with ${ended.exitCode}${ended.exitCode === 0 ? '' : `: ${ended.stderr.trim().slice(-300)}`}` };
-        return { ok: true, value, started, exit };
-      } finally {
-        await link?.close();
-        qemu.kill();
-        await qemu.done.catch(() => undefined);
+        return await withQemu(board, request.elfPath, request.timeoutMs, request.signal, async (link, qemu, ptyPath): Promise<AttachOutcome<T>> => {
+          booted = true;
+          const value = await talk(link);
+          const started = `QEMU ${board.emulation.qemuMachine} on ${ptyPath}`;
+          // A conversation that did not end the firmware's session leaves QEMU running: it is killed.
+          if (!value.finished) return { ok: true, value, started, exit: null };
+          const ended = await within(qemu.done, EXIT_TIMEOUT_MS);
+          const exit =
+            ended === undefined
+              ? { ok: false, detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the end` }
+              : { ok: ended.exitCode === 0, detail: `QEMU exited with ${ended.exitCode}${ended.exitCode === 0 ? '' : `: ${ended.stderr.trim().slice(-300)}`}` };
+          return { ok: true, value, started, exit };
+        });
+      } catch (error) {
+        if (request.signal?.aborted) throw request.signal.reason;
+        if (booted) throw error; // the conversation's own failure, not the boot's
+        return { ok: false, phase: 'boot', status: 'device-error', detail: errorMessage(error) };
       }
     },
   };
