@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store, type ResultRow } from '../store/db.js';
+import { sampleRow } from '../store/testing.js';
 import { rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-results-'));
@@ -12,27 +13,15 @@ const db = join(dir, 'rig.db');
 const rig = (args: string[]) => rigCli([...args, '--db', db], dir);
 
 function row(runId: number, over: Partial<ResultRow> = {}, median = 1000): ResultRow {
-  return {
-    runId,
+  return sampleRow(runId, {
     model: 'mcunet-in0',
-    schedule: 'layer',
-    scheduleOptions: {},
-    board: 'f746',
-    runner: 'qemu',
-    status: 'ok',
-    detail: null,
     latency: { unit: 'instructions', n: 2, min: median, median, max: median },
     samples: [median, median],
     memory: { plannedArenaBytes: 46_080, measuredArenaBytes: 46_080, stackBytes: 300, flashBytes: 800_000, staticRamBytes: 100, paperPeakBytes: 50_000 },
     macs: 6_364_224,
     layerwiseMacs: 6_364_224,
-    outputCrc32: '01234567',
-    referenceCrc32: '01234567',
-    kernelVariant: 'reference',
-    firmwareId: 'abcdef01',
-    seed: 1,
     ...over,
-  };
+  });
 }
 
 // Three runs: a baseline, the same again, and one where a row got slower and one failed.

@@ -4,33 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store, type ResultRow, type RunInfo } from '../store/db.js';
+import { sampleRow } from '../store/testing.js';
 import { UserError } from '../util/errors.js';
 import { collectReport, TREND_LENGTH } from './data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-report-data-'));
 const info: RunInfo = { startedAt: 't', gitRevision: 'abc', host: 'h', toolchain: {}, board: 'f746', runner: 'qemu', args: {} };
 
-const row = (runId: number, over: Partial<ResultRow> = {}): ResultRow => ({
-  runId,
-  model: 'tiny-cnn',
-  schedule: 'layer',
-  scheduleOptions: {},
-  board: 'f746',
-  runner: 'qemu',
-  status: 'ok',
-  detail: null,
-  latency: { unit: 'instructions', n: 1, min: 100 * runId, median: 100 * runId, max: 100 * runId },
-  samples: [],
-  memory: { plannedArenaBytes: 6144, measuredArenaBytes: 6144 + runId, stackBytes: 1, flashBytes: 1, staticRamBytes: 1, paperPeakBytes: null },
-  macs: 10,
-  layerwiseMacs: 10,
-  outputCrc32: '00000000',
-  referenceCrc32: '00000000',
-  kernelVariant: null,
-  firmwareId: null,
-  seed: 1,
-  ...over,
-});
+const row = (runId: number, over: Partial<ResultRow> = {}): ResultRow =>
+  sampleRow(runId, {
+    latency: { unit: 'instructions', n: 1, min: 100 * runId, median: 100 * runId, max: 100 * runId },
+    memory: { plannedArenaBytes: 6144, measuredArenaBytes: 6144 + runId, stackBytes: 1, flashBytes: 1, staticRamBytes: 1, paperPeakBytes: null },
+    ...over,
+  });
 
 const userError = (pattern: RegExp) => (e: unknown) => e instanceof UserError && pattern.test(e.message);
 

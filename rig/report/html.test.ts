@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sampleRow } from '../store/testing.js';
 import type { ReportData, ReportRow } from './data.js';
 import { escapeHtml, jsonForScript, renderReport, type ChartSpec } from './html.js';
 
@@ -8,27 +9,14 @@ const HOSTILE_DETAIL = '"</script><img src=x onerror=alert(1)>';
 const UPLOT = { js: 'window.uPlot = function () {};', css: '.uplot {}' };
 
 const row = (id: number, over: Partial<ReportRow> = {}): ReportRow => ({
+  ...sampleRow(id, {
+    latency: { unit: 'instructions', n: 2, min: 1_000_000, median: 1_234_560, max: 1_300_000 },
+    samples: [1_000_000, 1_300_000],
+    memory: { plannedArenaBytes: 6144, measuredArenaBytes: 6144, stackBytes: 200, flashBytes: 9000, staticRamBytes: 10, paperPeakBytes: 6000 },
+  }),
   id,
   createdAt: `2024-05-0${id}T00:00:00.000Z`,
-  runId: id,
-  model: 'tiny-cnn',
-  schedule: 'layer',
-  scheduleOptions: {},
   scheduleLabel: 'layer',
-  board: 'f746',
-  runner: 'qemu',
-  status: 'ok',
-  detail: null,
-  latency: { unit: 'instructions', n: 2, min: 1_000_000, median: 1_234_560, max: 1_300_000 },
-  samples: [1_000_000, 1_300_000],
-  memory: { plannedArenaBytes: 6144, measuredArenaBytes: 6144, stackBytes: 200, flashBytes: 9000, staticRamBytes: 10, paperPeakBytes: 6000 },
-  macs: 106_656,
-  layerwiseMacs: 106_656,
-  outputCrc32: '35da3dba',
-  referenceCrc32: '35da3dba',
-  kernelVariant: 'reference',
-  firmwareId: '12345678',
-  seed: 1,
   ...over,
 });
 

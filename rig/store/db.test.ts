@@ -7,29 +7,18 @@ import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { DB_VERSION, Store, type ResultRow } from './db.js';
+import { sampleRow } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-store-'));
 
-const row = (runId: number): ResultRow => ({
-  runId,
-  model: 'm',
-  schedule: 'patch',
-  scheduleOptions: { patches: 2, split: 3 },
-  board: 'f746',
-  runner: 'qemu',
-  status: 'ok',
-  detail: null,
-  latency: { unit: 'instructions', n: 3, min: 40, median: 80, max: 120 },
-  samples: [40, 120, 80],
-  memory: { plannedArenaBytes: 100, measuredArenaBytes: 100, stackBytes: 64, flashBytes: 2000, staticRamBytes: 10, paperPeakBytes: 90 },
-  macs: 1234,
-  layerwiseMacs: 1000,
-  outputCrc32: '0badf00d',
-  referenceCrc32: '0badf00d',
-  kernelVariant: 'reference',
-  firmwareId: '12345678',
-  seed: 1,
-});
+const row = (runId: number): ResultRow =>
+  sampleRow(runId, {
+    model: 'm',
+    schedule: 'patch',
+    scheduleOptions: { patches: 2, split: 3 },
+    latency: { unit: 'instructions', n: 3, min: 40, median: 80, max: 120 },
+    samples: [40, 120, 80],
+  });
 
 test('a new file is migrated to the current schema, in WAL mode, and rows round-trip', () => {
   const path = join(dir, 'sub', 'a.db');
