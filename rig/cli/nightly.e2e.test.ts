@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { startFakes } from '../deploy/testing.js';
 import { Store } from '../store/db.js';
 import { rigCli } from './testing.js';
 
@@ -114,4 +115,30 @@ test('a board that is not attached fails its own rows; the emulated board of the
   assert.deepEqual(rows.map((x) => [x.runner, x.schedule, x.status]), [['hardware', 'layer', 'device-error'], ['hardware', 'patch', 'device-error'], ['qemu', 'layer', 'ok']]);
   assert.equal(store.nightly(summary.nightly)!.status, 'failed');
   store.close();
+});
+
+test('a board that hangs fails its own row after a reset and a retry; the night goes on to the next board', async () => {
+  const fakes = await startFakes(join(dir, 'silent'), 'silent');
+  try {
+    const suite = suiteFile('hang', { runs: 2, timeoutMs: 3000, entries: [{ board: 'f746', port: fakes.port, probe: 'FAKE0001', models: ['tiny-cnn'], schedules: ['layer'] }, emulated] });
+    const r = await rigCli(['nightly', '--suite', suite, '--db', db, '--out-dir', out, '--build-dir', join(dir, 'build'), '--json'], dir, fakes.env('ok'));
+    assert.equal(r.code, 1, r.stderr);
+    const summary = JSON.parse(r.stdout) as Summary;
+    assert.deepEqual([summary.status, summary.counts.failed, summary.counts.new], ['failed', 1, 1]);
+    assert.match(summary.cases[0]!.reasons[0]!, /^status timeout: boot: .*also before a reset/);
+    // Asked for its version, programmed once, reset once after the hang.
+    const commands = fakes.openocdCalls().map((call) => call.at(-1)!);
+    assert.equal(commands.length, 3);
+    assert.equal(commands[0], '--version');
+    assert.match(commands[1]!, /^program \{.*fw\.elf\} verify reset exit$/);
+    assert.equal(commands[2], 'shutdown');
+    assert.ok(fakes.openocdCalls()[2]!.includes('reset run'));
+    const store = new Store(db);
+    const runs = store.runs({ nightlyId: summary.nightly });
+    assert.deepEqual(runs.map((x) => [x.runner, x.status]).reverse(), [['hardware', 'complete'], ['qemu', 'complete']]);
+    assert.deepEqual(store.rows({ runIds: runs.map((x) => x.id) }).map((x) => [x.runner, x.status]), [['hardware', 'timeout'], ['qemu', 'ok']]);
+    store.close();
+  } finally {
+    await fakes.stop();
+  }
 });
