@@ -16,6 +16,7 @@ import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../store/db.j
 import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
+import { median } from '../util/stats.js';
 
 export interface BenchCase {
   model: Model;
@@ -54,11 +55,6 @@ export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
 
 /** Ticks the firmware reports for a measurement its 32-bit count cannot carry. */
 export const TICKS_SATURATED = 0xffffffff;
-
-export function median(sorted: readonly number[]): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export function latencyOf(values: readonly number[], unit: Latency['unit']): Latency | null {
   if (values.length === 0) return null;

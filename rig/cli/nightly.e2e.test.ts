@@ -50,6 +50,9 @@ test('a suite file with a bad entry is refused before anything runs, naming the 
   const model = await nightly(suiteFile('model', { entries: [{ ...emulated, models: ['no-such-net'] }] }));
   assert.equal(model.code, 2);
   assert.match(model.stderr, /model\.json: entries\[0\]\.models: Unknown model "no-such-net"/);
+  const arena = await nightly(suiteFile('arena', { entries: [{ board: 'f746', models: ['tiny-cnn'], arenaRam: 'flash' }] }));
+  assert.equal(arena.code, 2);
+  assert.match(arena.stderr, /arena\.json: entries\[0\]\.arenaRam: expected one of all \(.*\), dtcm \(.*\), sram1 \(.*\) \(.*f746\.json, memory\.arenaRam\), found "flash"/);
   const unknown = await nightly('no-such-suite');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown suite "no-such-suite": expected a name of boards\/suites\/\*\.json \(.*emulated.*\)/);

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planFor } from '../bench/bench.js';
 import { openRunner, recordUnreachable, runSession, type BoardChoice, type SessionSettings } from '../bench/session.js';
+import { describeArenaRams } from '../compile/firmware.js';
 import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
 import { loadSuite, type Suite } from '../config/suite.js';
@@ -55,7 +56,7 @@ async function prepare(suite: Suite, lab: string | undefined): Promise<PreparedE
         return at('schedules')(error);
       }
       if (e.arenaRam !== undefined && !(e.arenaRam in board.arenaRams)) {
-        at('arenaRam')(new UserError(`expected one of ${Object.keys(board.arenaRams).join(', ')} (${board.file}), found "${e.arenaRam}"`));
+        at('arenaRam')(new UserError(`expected one of ${describeArenaRams(board)} (${board.file}, memory.arenaRam), found "${e.arenaRam}"`));
       }
       return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans };
     }),

@@ -3,6 +3,7 @@ import { PUBLISHED } from '../model/published.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import type { ResultRow } from '../store/db.js';
 import { UserError } from '../util/errors.js';
+import { geomean } from '../util/stats.js';
 import { unitLabel } from '../util/units.js';
 
 export function formatInt(n: number | null | undefined): string {
@@ -96,7 +97,6 @@ export function comparisonTable(rows: readonly ResultRow[]): string {
   return renderTable(headers, body, new Set([3, 4, 5, 6, 7, 8, 9])) + '\n' + streamVsPatch(rows);
 }
 
-const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
 /**
  * StreamNet's comparison, per model with ok patch and stream2d rows: the network MACs stream2d

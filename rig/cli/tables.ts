@@ -16,6 +16,7 @@ import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js
 import { candidateKey, enumerateCandidates } from '../schedule/search.js';
 import { Store, type ResultRow, type RunnerKind } from '../store/db.js';
 import { UserError } from '../util/errors.js';
+import { geomean } from '../util/stats.js';
 import { RUNNER_UNIT, unitLabel } from '../util/units.js';
 import { progress } from '../util/log.js';
 import { DEFAULT_BOARD, DEFAULT_DB, SCHEDULES } from './bench.js';
@@ -285,7 +286,6 @@ export function msfCnnTable(models: readonly Model[]): PaperTable {
   };
 }
 
-const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
 /** StreamNet's comparison: MACs of every schedule, measured latency where stored, stream2d against patch-based. */
 export function streamnetTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {

@@ -5,8 +5,9 @@
 // expected. One that cannot apply says why and never passes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDebug } from '../util/log.js';
-import { BYE_COMMAND, END_COMMAND, MARK_COMMAND, parseLine, PING_MAX_BYTES, pingCommand, type Message } from './protocol.js';
-import { LineReader, type LineLink } from './session.js';
+import { medianOf } from '../util/stats.js';
+import { END_COMMAND, MARK_COMMAND, parseLine, PING_MAX_BYTES, pingCommand, type Message } from './protocol.js';
+import { LineReader, sendBye, type LineLink } from './session.js';
 
 const debug = createDebug('selftest');
 
@@ -54,7 +55,6 @@ export interface SelftestOutcome {
  */
 export const MARK_MAX_RTT_MS = 25;
 const MARK_TRIES = 10;
-const BYE_WAIT_MS = 1_000;
 const WORD_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-';
 
 /** Ping `k` of `size` bytes: protocol word characters, different for every k, so a stale pong never matches. */
@@ -64,12 +64,6 @@ export function pingPayload(size: number, k: number): string {
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const count = (x: number) => x.toLocaleString('en-US');
-
-function medianOf(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /**
  * Valid messages off the link; corrupt, lost and reset lines are counted for the integrity check.
@@ -234,9 +228,7 @@ export async function runSelftest(link: LineLink, options: SelftestOptions): Pro
     else {
       const ok = end.pings === pingsSent && end.marks === marksSent;
       add('commands counted', ok ? 'pass' : 'fail', `${end.pings} pings, ${end.marks} marks`, `${pingsSent} pings, ${marksSent} marks`, ok ? null : 'the firmware did not see every command the host sent');
-      const waited = new AbortController();
-      await Promise.race([link.write(BYE_COMMAND).catch(() => undefined), sleep(BYE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
-      waited.abort();
+      await sendBye(link);
       finished = true;
     }
   }

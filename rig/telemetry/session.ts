@@ -72,6 +72,17 @@ export type SessionOutcome =
  * waits on it: a fresh read of the iterator would leave the old one to take the next line, and
  * that line would be lost.
  */
+/**
+ * The host's last word, after which the emulated firmware exits. The emulator exits on its first
+ * byte and may close the pty before the write is drained: that is not a failure, and it is not
+ * waited for longer than BYE_WAIT_MS.
+ */
+export async function sendBye(link: LineLink): Promise<void> {
+  const waited = new AbortController();
+  await Promise.race([link.write(BYE_COMMAND).catch(() => undefined), sleep(BYE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
+  waited.abort();
+}
+
 export class LineReader {
   private pending: Promise<IteratorResult<string> | { closed: string }> | null = null;
   constructor(
@@ -196,12 +207,8 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
       telemetry.samples.push({ i: m.i, ticks: m.ticks, crc32: m.crc32 });
     } else if (m.kind === 'done') {
       phase = 'done';
-      // Everything before done has arrived: let the firmware go. The emulator exits on the first
-      // byte, and may close the pty before the write is drained: that is not a failure, and it is
-      // not waited for longer than BYE_WAIT_MS.
-      const waited = new AbortController();
-      await Promise.race([link.write(BYE_COMMAND).catch(() => undefined), sleep(BYE_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
-      waited.abort();
+      // Everything before done has arrived: let the firmware go.
+      await sendBye(link);
       break;
     } else {
       return fail('telemetry-error', `unexpected ${m.kind} line during the run`);
