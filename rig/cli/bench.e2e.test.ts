@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store, type ResultRow } from '../store/db.js';
+import { ROOT } from '../util/paths.js';
 import { CLI, rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-e2e-'));
@@ -96,6 +97,23 @@ test('rig bench with no arguments runs a small zoo network under all four schedu
   assert.match(r.stdout, /mcunet-in0\s+stream2d 2×2 split \d+\s+ok\s+[\d,]+\s+= planned\s+-\s+6,364,224\s+1\.000×/);
   assert.match(r.stdout, /mcunet-in0\s+patch 2×2 split \d+\s+ok\s+[\d,]+\s+= planned\s+[\d,]+\s+[\d,]+\s+1\.0[1-9]\d×/);
   assert.match(r.stdout, /geometric mean\s+\d+\.\d%\s+1\.\d+×/);
+  // Emulated instructions are deterministic: the counts, CRCs and arenas recorded in
+  // rig/bench/testdata/default-bench.json hold until a change to kernels or plans is meant to move them.
+  const recorded = JSON.parse(readFileSync(join(ROOT, 'rig', 'bench', 'testdata', 'default-bench.json'), 'utf8')) as unknown[];
+  const store = new Store(join(dir, 'table.db'));
+  try {
+    const measured = store.results(1).map((row) => ({
+      schedule: row.schedule,
+      scheduleOptions: row.scheduleOptions,
+      instructions: row.latency?.median,
+      outputCrc32: row.outputCrc32,
+      measuredArenaBytes: row.memory.measuredArenaBytes,
+      macs: row.macs,
+    }));
+    assert.deepEqual(measured, recorded);
+  } finally {
+    store.close();
+  }
 });
 
 test('rig bench --board f746 without a probe fails fast, says what it looked for and how to emulate', async () => {

@@ -3,7 +3,7 @@
 // unit of real value per standard deviation, as after batch normalization); they only serve to
 // derive each layer's fixed-point multipliers, TFLite-style.
 import { ValidationError, type Issue } from '../util/errors.js';
-import { convOutputSize, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
+import { checkModel, convOutputSize, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
 import { createPrng, type Prng } from './prng.js';
 import { clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
@@ -128,7 +128,8 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     const { requant } = makeRequant(prng, outC, fanIn, input, outQ, act);
     const weights = randomWeights(prng, depthwise ? k * k * c : outC * k * k * c);
     const out = addTensor(name, [outH, outW, outC], outQ.scale, outQ.zeroPoint, rmsAfter(act, 1));
-    ops.push({ kind, name, block, input: input.id, output: out.id, kh: k, kw: k, stride, padTop: pad, padLeft: pad, weights, requant });
+    const fields = { name, block, inputs: [input.id], output: out.id, kh: k, kw: k, stride, padTop: pad, padLeft: pad, weights, requant };
+    ops.push(depthwise ? { kind: 'dwconv2d', ...fields } : { kind: 'conv2d', outChannels: outC, ...fields });
     return out;
   };
 
@@ -140,8 +141,7 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
       kind: 'add',
       name,
       block,
-      input: a.id,
-      input2: b.id,
+      inputs: [a.id, b.id],
       output: out.id,
       leftShift: ADD_LEFT_SHIFT,
       scale1: quantizeMultiplier(a.scale / twiceMax),
@@ -182,7 +182,7 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
       }
       case 'avgpool': {
         const out = addTensor(name, [1, 1, c], input.scale, input.zeroPoint, input.rms);
-        ops.push({ kind: 'avgpool', name, block: index, input: input.id, output: out.id, actMin: -128, actMax: 127 });
+        ops.push({ kind: 'avgpool', name, block: index, inputs: [input.id], output: out.id, actMin: -128, actMax: 127 });
         current = out;
         return;
       }
@@ -193,7 +193,7 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
         const { requant } = makeRequant(prng, block.out, fanIn, input, outQ, block.act);
         const weights = randomWeights(prng, block.out * fanIn);
         const out = addTensor(name, [1, 1, block.out], outQ.scale, outQ.zeroPoint, rmsAfter(block.act, 1));
-        ops.push({ kind: 'fc', name, block: index, input: input.id, output: out.id, weights, requant });
+        ops.push({ kind: 'fc', name, block: index, inputs: [input.id], output: out.id, outChannels: block.out, weights, requant });
         current = out;
         return;
       }
@@ -206,5 +206,9 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
   const inputData = new Int8Array(inputTensor.shape[0] * inputTensor.shape[1] * inputTensor.shape[2]);
   for (let i = 0; i < inputData.length; i++) inputData[i] = inputPrng.int(-128, 127);
 
-  return { name: spec.name, seed, tensors, ops, input: 0, output: current.id, inputData };
+  const model: Model = { name: spec.name, seed, tensors, ops, input: 0, output: current.id, inputData };
+  // The spec was validated above; a problem here is the lowering's own.
+  const problems = checkModel(model);
+  if (problems.length > 0) throw new Error(`lower: ${spec.name} lowered to an inconsistent model: ${problems.slice(0, 3).join('; ')}`);
+  return model;
 }

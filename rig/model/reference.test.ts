@@ -26,7 +26,7 @@ test('a 3×3 convolution with padding on a hand-computed 3×3 input', () => {
       { id: 1, name: 'out', shape: [3, 3, 1], zeroPoint: -2 },
     ],
     ops: [
-      { kind: 'conv2d', name: 'c', block: 0, input: 0, output: 1, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, weights: new Int8Array(9).fill(1), requant: unit(1, [10]) },
+      { kind: 'conv2d', name: 'c', block: 0, inputs: [0], output: 1, outChannels: 1, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, weights: new Int8Array(9).fill(1), requant: unit(1, [10]) },
     ],
     input: 0,
     output: 1,
@@ -49,10 +49,10 @@ test('depthwise stride 2, relu clamp, average pool rounding and fully connected 
     ],
     ops: [
       // k=2 stride 2, no padding: per channel the sum of its four values; relu floors at 0.
-      { kind: 'dwconv2d', name: 'd', block: 0, input: 0, output: 1, kh: 2, kw: 2, stride: 2, padTop: 0, padLeft: 0, weights: new Int8Array(8).fill(1), requant: unit(2, [0, 0], 1, 0, 127) },
-      { kind: 'avgpool', name: 'p', block: 1, input: 1, output: 2, actMin: -128, actMax: 127 },
+      { kind: 'dwconv2d', name: 'd', block: 0, inputs: [0], output: 1, kh: 2, kw: 2, stride: 2, padTop: 0, padLeft: 0, weights: new Int8Array(8).fill(1), requant: unit(2, [0, 0], 1, 0, 127) },
+      { kind: 'avgpool', name: 'p', block: 1, inputs: [1], output: 2, actMin: -128, actMax: 127 },
       // Output = 0.5 × (bias + 2·a - 1·b) + 5
-      { kind: 'fc', name: 'f', block: 2, input: 2, output: 3, weights: Int8Array.from([2, -1]), requant: unit(1, [1], 0) },
+      { kind: 'fc', name: 'f', block: 2, inputs: [2], output: 3, outChannels: 1, weights: Int8Array.from([2, -1]), requant: unit(1, [1], 0) },
     ],
     input: 0,
     output: 3,
@@ -73,7 +73,7 @@ test('average pool rounds half away from zero like TFLite', () => {
       { id: 0, name: 'in', shape: [2, 1, 2], zeroPoint: 0 },
       { id: 1, name: 'out', shape: [1, 1, 2], zeroPoint: 0 },
     ],
-    ops: [{ kind: 'avgpool', name: 'p', block: 0, input: 0, output: 1, actMin: -128, actMax: 127 }],
+    ops: [{ kind: 'avgpool', name: 'p', block: 0, inputs: [0], output: 1, actMin: -128, actMax: 127 }],
     input: 0,
     output: 1,
     inputData: Int8Array.from([3, -3, 4, -4]), // channel 0: (3+4)/2 = 3.5 → 4; channel 1: -3.5 → -4

@@ -1,6 +1,7 @@
 // Per-layer and whole-network figures of a model under the layer-wise schedule, each named for
 // what it is. Analytic: derived from the architecture and the plan, nothing measured.
-import { opInputs, opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { opModule } from '../ops/registry.js';
 import { opSteps, type Plan } from './plan.js';
 
 export interface LayerFigures {
@@ -35,20 +36,22 @@ export interface ModelFigures {
 }
 
 function layerBytes(model: Model, op: Op): number {
-  const bytes = (t: number) => tensorBytes(model.tensors[t]!);
-  return op.kind === 'add' ? bytes(op.input) + bytes(op.input2) + bytes(op.output) : bytes(op.input) + bytes(op.output);
+  return [...op.inputs, op.output].reduce((sum, t) => sum + tensorBytes(model.tensors[t]!), 0);
 }
 
-/** One layer in MCUNetV2's metric: input + output, a depthwise convolution counted in place. */
-export function layerPaperBytes(op: Op, inBytes: number, outBytes: number): number {
-  return op.kind === 'dwconv2d' ? Math.max(inBytes, outBytes) : inBytes + outBytes;
+/**
+ * One layer in MCUNetV2's metric from its input and output bytes (its module says how: a
+ * depthwise convolution counted in place); null where the metric counts no layer (a residual add).
+ */
+export function layerPaperBytes(op: Op, inputBytes: readonly number[], outBytes: number): number | null {
+  return opModule(op).paperLayerBytes(op, inputBytes, outBytes);
 }
 
 export function paperPeakBytes(model: Model): number {
   let peak = 0;
   for (const op of model.ops) {
-    if (op.kind === 'add') continue;
-    peak = Math.max(peak, layerPaperBytes(op, tensorBytes(model.tensors[op.input]!), tensorBytes(model.tensors[op.output]!)));
+    const bytes = layerPaperBytes(op, op.inputs.map((t) => tensorBytes(model.tensors[t]!)), tensorBytes(model.tensors[op.output]!));
+    if (bytes !== null) peak = Math.max(peak, bytes);
   }
   return peak;
 }
@@ -59,7 +62,7 @@ export function paperPeakBytes(model: Model): number {
  */
 export function msfPeakBytes(model: Model): number {
   const bytes = (t: number) => (t === model.input ? 0 : tensorBytes(model.tensors[t]!));
-  return Math.max(...model.ops.map((op) => opInputs(op).reduce((s, t) => s + bytes(t), bytes(op.output))));
+  return Math.max(...model.ops.map((op) => op.inputs.reduce((s, t) => s + bytes(t), bytes(op.output))));
 }
 
 export function analyze(plan: Plan): ModelFigures {

@@ -1,7 +1,7 @@
 // A symbolic run of a plan: every arena byte is tagged with the tensor element last written to it,
 // and every read checks that the element it needs is still there. It proves a plan's layout
 // (offsets, lifetimes, in-place rewrites, regions) without computing a single value. Pure.
-import { opInputs, type Model } from '../model/ir.js';
+import type { Model } from '../model/ir.js';
 import { inputRegion } from './patch.js';
 import { fullRegion, outputSlot, type Plan, type Region, type Slot } from './plan.js';
 
@@ -65,10 +65,10 @@ export function checkPlan(plan: Plan): string[] {
     const op = model.ops[step.op]!;
     // Scratch first: an in-place depthwise copies each channel there before reading it.
     if (step.scratch !== null) arena.fill(GARBAGE, step.scratch.offset, step.scratch.offset + step.scratch.sizeBytes);
-    opInputs(op).forEach((t, k) => {
+    op.inputs.forEach((t, k) => {
       const slot = step.inputs[k]!;
       if (slot.tensor !== t) problems.push(`${step.name}: input ${k} is ${slot.tensor}, expected tensor ${t}`);
-      else read(slot, op.kind === 'add' ? step.region : inputRegion(model, op, step.region), `${step.name} reads`);
+      else read(slot, inputRegion(model, op, k, step.region), `${step.name} reads`);
     });
     write(step.output, step.region, `${step.name} writes`);
   }

@@ -1,7 +1,7 @@
 // Layer-wise schedule: the input is copied whole into the arena, then every op reads and writes
 // whole tensors. Memory is planned from tensor lifetimes (a residual's input stays live until its
 // add), with the in-place rewrites of `allocatePlan`.
-import { opInputs, type Model } from '../model/ir.js';
+import type { Model } from '../model/ir.js';
 import { paperPeakBytes } from './analysis.js';
 import { allocatePlan, fullRegion, type Call, type Plan } from './plan.js';
 
@@ -9,7 +9,7 @@ import { allocatePlan, fullRegion, type Call, type Plan } from './plan.js';
 export function layerwiseCalls(model: Model, ops: readonly number[]): Call[] {
   return ops.map((i) => {
     const op = model.ops[i]!;
-    return { kind: 'op', op: i, region: fullRegion(model, op.output), outInstance: `${op.output}`, inInstances: opInputs(op).map((t) => `${t}`), suffix: '' };
+    return { kind: 'op', op: i, region: fullRegion(model, op.output), outInstance: `${op.output}`, inInstances: op.inputs.map((t) => `${t}`), suffix: '' };
   });
 }
 

@@ -51,11 +51,13 @@ test('grid cells cover the stage output exactly, also when P does not divide it'
       const op = model.ops[i]!;
       const out = patch.regions.get(op.output)!;
       // Every input pixel a region's output reads lies inside the region planned for that input.
-      const need = inputRegion(model, op, out);
-      const have = patch.regions.get(op.input)!;
-      assert.ok(have.y0 <= need.y0 && need.y1 <= have.y1 && have.x0 <= need.x0 && need.x1 <= have.x1, `${op.name} patch ${patch.row},${patch.col}`);
-      const [ih, iw] = model.tensors[op.input]!.shape;
-      assert.ok(have.y0 >= 0 && have.x0 >= 0 && have.y1 <= ih && have.x1 <= iw);
+      op.inputs.forEach((t, k) => {
+        const need = inputRegion(model, op, k, out);
+        const have = patch.regions.get(t)!;
+        assert.ok(have.y0 <= need.y0 && need.y1 <= have.y1 && have.x0 <= need.x0 && need.x1 <= have.x1, `${op.name} patch ${patch.row},${patch.col}`);
+        const [ih, iw] = model.tensors[t]!.shape;
+        assert.ok(have.y0 >= 0 && have.x0 >= 0 && have.y1 <= ih && have.x1 <= iw);
+      });
     }
   }
   // The block input of the residual mbconv is read by its expand conv and by its add.

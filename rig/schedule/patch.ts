@@ -3,7 +3,8 @@
 // that the cell needs (its receptive field, clipped at the feature-map borders, where the
 // layer-wise padding applies); overlapping halos are recomputed. The rest runs layer-wise.
 // This module plans the regions and counts executed MACs and memory; it is pure.
-import { macsPerOutputPixel, opInputs, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { macsPerOutputPixel, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { opModule } from '../ops/registry.js';
 import { UserError } from '../util/errors.js';
 import { layerPaperBytes, paperPeakBytes } from './analysis.js';
 import { layerwiseCalls } from './layerwise.js';
@@ -48,14 +49,12 @@ export interface PatchPlan {
   readonly restPaperPeakBytes: number;
 }
 
-/** The input region an op reads to produce `out` of its output (see `inputSpan`). */
-export function inputRegion(model: Model, op: Op, out: Region, clip = true): Region {
-  const rows = inputSpan(model, op, 0, { lo: out.y0, hi: out.y1 }, clip);
-  const cols = inputSpan(model, op, 1, { lo: out.x0, hi: out.x1 }, clip);
+/** The region of input `k` an op reads to produce `out` of its output (see `inputSpan`). */
+export function inputRegion(model: Model, op: Op, k: number, out: Region, clip = true): Region {
+  const rows = inputSpan(model, op, k, 0, { lo: out.y0, hi: out.y1 }, clip);
+  const cols = inputSpan(model, op, k, 1, { lo: out.x0, hi: out.x1 }, clip);
   return { y0: rows.lo, y1: rows.hi, x0: cols.lo, x1: cols.hi };
 }
-
-const SUPPORTED = new Set<Op['kind']>(['conv2d', 'dwconv2d', 'add']);
 
 export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   const { patches: p, split } = options;
@@ -66,15 +65,15 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   const stageOps = model.ops.map((_, i) => i).filter((i) => model.ops[i]!.block < split);
   for (const i of stageOps) {
     const op = model.ops[i]!;
-    if (!SUPPORTED.has(op.kind)) {
-      const why = op.kind === 'avgpool' ? 'a split after a global pool leaves nothing spatial to cut into patches' : `the patch stage cannot contain ${op.kind}`;
+    const why = opModule(op).wholeTensor;
+    if (why !== null) {
       throw new UserError(`--split ${split}: block ${op.block} of ${model.name} is ${op.kind} (${op.name}); ${why}. Choose a split before it.`, { exitCode: 2 });
     }
   }
   const stageOutput = model.ops[stageOps[stageOps.length - 1]!]!.output;
   const inStage = new Set([model.input, ...stageOps.map((i) => model.ops[i]!.output)]);
   for (const op of model.ops.filter((o) => o.block >= split)) {
-    const t = opInputs(op).find((t) => inStage.has(t) && t !== stageOutput);
+    const t = op.inputs.find((t) => inStage.has(t) && t !== stageOutput);
     if (t !== undefined) {
       throw new UserError(`--split ${split}: ${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`, { exitCode: 2 });
     }
@@ -106,11 +105,9 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   for (const patch of patchList)
     for (const i of stageOps) {
       const op = model.ops[i]!;
-      if (op.kind === 'add') continue;
-      const channels = (t: number) => model.tensors[t]!.shape[2];
-      const inBytes = regionPixels(patch.regions.get(op.input)!) * channels(op.input);
-      const outBytes = regionPixels(patch.regions.get(op.output)!) * channels(op.output);
-      stagePeak = Math.max(stagePeak, layerPaperBytes(op, inBytes, outBytes) + stageOutBytes);
+      const bytes = (t: number) => regionPixels(patch.regions.get(t)!) * model.tensors[t]!.shape[2];
+      const layer = layerPaperBytes(op, op.inputs.map(bytes), bytes(op.output));
+      if (layer !== null) stagePeak = Math.max(stagePeak, layer + stageOutBytes);
     }
   const rest: Model = { ...model, ops: model.ops.filter((op) => op.block >= split) };
   const restPeak = paperPeakBytes(rest);

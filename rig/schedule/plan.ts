@@ -2,19 +2,14 @@
 // buffer lives in the one arena and when. Pure data, shared by the code generator, the tables and
 // the store. Every schedule lowers to the same form: a list of calls, each computing one region
 // of an op's output from regions of its inputs; `allocatePlan` turns that list into buffers.
-import { macsPerOutputPixel, opInputs, type Model, type Op } from '../model/ir.js';
+import { macsPerOutputPixel, type Model, type Op, type Region } from '../model/ir.js';
+import { opModule } from '../ops/registry.js';
 import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
 export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
-/** Rows [y0, y1) × columns [x0, x1) of a tensor. */
-export interface Region {
-  readonly y0: number;
-  readonly y1: number;
-  readonly x0: number;
-  readonly x1: number;
-}
+export type { Region };
 
 export const regionPixels = (r: Region) => Math.max(0, r.y1 - r.y0) * Math.max(0, r.x1 - r.x0);
 
@@ -108,7 +103,7 @@ export type Call =
       /** The output region this call computes. */
       readonly region: Region;
       readonly outInstance: string;
-      /** The instance each input is read from, in `opInputs` order. */
+      /** The instance each input is read from, in `op.inputs` order. */
       readonly inInstances: readonly string[];
       readonly suffix: string;
     };
@@ -137,21 +132,16 @@ function union(a: Region | undefined, b: Region): Region {
 }
 
 /**
- * The input an op may overwrite: a depthwise convolution writes over its input when nothing reads
- * that input later (one channel plane of scratch), an add over an input that dies with it. Only
- * when the output is written by this call alone (not a tensor filled region by region).
+ * The input an op writes its output over: the first of those its module may overwrite
+ * (`overwrites`) that dies at this step. Only when the output is written by this call alone (not a
+ * tensor filled region by region).
  */
 function inPlaceInput(op: Op, inputs: readonly Instance[], out: Instance, step: number, outputKey: string): Instance | undefined {
   if (out.writers !== 1) return undefined;
   const diesHere = (i: Instance | undefined) => i !== undefined && i.last === step && i.key !== outputKey;
-  switch (op.kind) {
-    case 'dwconv2d':
-      return diesHere(inputs[0]) ? inputs[0] : undefined;
-    case 'add':
-      return diesHere(inputs[1]) ? inputs[1] : diesHere(inputs[0]) ? inputs[0] : undefined;
-    default:
-      return undefined;
-  }
+  return opModule(op)
+    .overwrites.map((k) => inputs[k])
+    .find(diesHere);
 }
 
 export function allocatePlan(
@@ -193,7 +183,7 @@ export function allocatePlan(
         return write(call.to, call.tensor, call.region, step);
       case 'op': {
         const op = model.ops[call.op]!;
-        opInputs(op).forEach((t, k) => read(call.inInstances[k]!, t, step, op.name));
+        op.inputs.forEach((t, k) => read(call.inInstances[k]!, t, step, op.name));
         return write(call.outInstance, op.output, call.region, step);
       }
     }
@@ -240,7 +230,8 @@ export function allocatePlan(
       out.group = g;
     }
     inPlace.push(over !== undefined);
-    scratch.push(op.kind === 'dwconv2d' && over !== undefined ? { sizeBytes: regionPixels(over.region!), first: step, last: step } : null);
+    const scratchBytes = over === undefined ? 0 : opModule(op).inPlaceScratchBytes(op, regionPixels(over.region!));
+    scratch.push(scratchBytes > 0 ? { sizeBytes: scratchBytes, first: step, last: step } : null);
   });
 
   const intervals: Interval[] = [...groups, ...scratch.filter((s): s is Interval => s !== null)];

@@ -3,16 +3,13 @@
 // tensor then computes only the rows or columns no earlier cell computed, and the overlap a cell
 // reads comes from a stream buffer that the previous cell filled. Regions are separable, so each
 // axis is planned on its own; this module turns the two axes into calls. Pure.
-import { opInputs, type Model, type Op } from '../model/ir.js';
-import type { Call, Region } from './plan.js';
+import type { Model, Op, Region, Span } from '../model/ir.js';
+import { opModule } from '../ops/registry.js';
+import type { Call } from './plan.js';
 
 export type AxisMode = 'recompute' | 'stream';
 
-/** Indices [lo, hi) along one axis. */
-export interface Span {
-  readonly lo: number;
-  readonly hi: number;
-}
+export type { Span };
 
 /** Per grid index: what a stage tensor holds while the cell runs, and what the cell computes of it. */
 interface AxisTiling {
@@ -28,26 +25,11 @@ export function gridBounds(n: number, parts: number): number[] {
 }
 
 /**
- * The input span an op reads to produce `out` along one axis (0: rows, 1: columns): clipped to
- * the input (the taps outside it are the layer-wise padding), or unclipped (padding as if data).
+ * The span of input `k` an op reads to produce `out` along one axis (0: rows, 1: columns): clipped
+ * to the input (the taps outside it are the layer-wise padding), or unclipped (padding as if data).
  */
-export function inputSpan(model: Model, op: Op, axis: 0 | 1, out: Span, clip = true): Span {
-  const size = model.tensors[op.input]!.shape[axis];
-  switch (op.kind) {
-    case 'conv2d':
-    case 'dwconv2d': {
-      const pad = axis === 0 ? op.padTop : op.padLeft;
-      const k = axis === 0 ? op.kh : op.kw;
-      const lo = out.lo * op.stride - pad;
-      const hi = (out.hi - 1) * op.stride - pad + k;
-      return clip ? { lo: Math.max(0, lo), hi: Math.min(size, hi) } : { lo, hi };
-    }
-    case 'add':
-      return out;
-    case 'avgpool':
-    case 'fc':
-      return { lo: 0, hi: size }; // every output reads the whole input
-  }
+export function inputSpan(model: Model, op: Op, k: number, axis: 0 | 1, out: Span, clip = true): Span {
+  return opModule(op).inputSpan(op, k, axis, out, model.tensors[op.inputs[k]!]!.shape[axis], clip);
 }
 
 export interface Stage {
@@ -90,16 +72,16 @@ function axisTiling(model: Model, stage: Stage, axis: 0 | 1, parts: number, mode
     const op = model.ops[i]!;
     if (op.output !== stage.output) finalize(op.output, mode); // every consumer of it has been seen
     const out = tiling.get(op.output)!.computed;
-    for (const t of opInputs(op)) {
+    op.inputs.forEach((t, k) => {
       const r = reads.get(t) ?? [];
-      out.forEach((span, k) => {
+      out.forEach((span, cell) => {
         if (isEmpty(span)) return;
-        const need = inputSpan(model, op, axis, span, clip);
-        const had = r[k];
-        r[k] = had === undefined ? need : { lo: Math.min(had.lo, need.lo), hi: Math.max(had.hi, need.hi) };
+        const need = inputSpan(model, op, k, axis, span, clip);
+        const had = r[cell];
+        r[cell] = had === undefined ? need : { lo: Math.min(had.lo, need.lo), hi: Math.max(had.hi, need.hi) };
       });
       reads.set(t, r);
-    }
+    });
   }
   finalize(model.input, 'recompute'); // the input is copied from flash, never computed
   return tiling;
@@ -145,7 +127,7 @@ export function stageCalls(model: Model, stage: Stage, parts: number, modes: { r
         if (streamed && modes.cols === 'stream' && c > 0) copy(t, region(R.work[r]!, { lo: C.work[c]!.lo, hi: C.computed[c]!.lo }), `${t}#cols${suffix}`, key(t));
         if (streamed && modes.rows === 'stream' && r > 0) copy(t, region({ lo: R.work[r]!.lo, hi: R.computed[r]!.lo }, C.computed[c]!), `${t}#rows${suffix}`, key(t));
         const computed = region(R.computed[r]!, C.computed[c]!);
-        if (!regionEmpty(computed)) calls.push({ kind: 'op', op: i, region: computed, outInstance: key(t), inInstances: opInputs(op).map(key), suffix });
+        if (!regionEmpty(computed)) calls.push({ kind: 'op', op: i, region: computed, outInstance: key(t), inInstances: op.inputs.map(key), suffix });
         // Keep what the next cells will need and not compute.
         if (streamed && modes.cols === 'stream' && c + 1 < parts) {
           copy(t, region(R.work[r]!, { lo: C.work[c + 1]!.lo, hi: C.computed[c + 1]!.lo }), key(t), `${t}#cols@${r},${c + 1}`);

@@ -1,0 +1,25 @@
+// Helpers for the C an operator module emits: constant arrays and identifiers. Pure.
+import type { Requant } from '../model/tensor.js';
+
+export function cArray(type: string, name: string, values: ArrayLike<number>): string {
+  const lines: string[] = [];
+  for (let i = 0; i < values.length; i += 24) {
+    lines.push('    ' + Array.from({ length: Math.min(24, values.length - i) }, (_, j) => values[i + j]).join(', ') + ',');
+  }
+  return `static const ${type} ${name}[${values.length}] = {\n${lines.join('\n')}\n};\n`;
+}
+
+/** `<prefix>_bias`, `<prefix>_mult` and `<prefix>_shift`: one int32 per output channel. */
+export function requantArrays(prefix: string, rq: Requant): string {
+  return cArray('int32_t', `${prefix}_bias`, rq.bias) + cArray('int32_t', `${prefix}_mult`, rq.multiplier) + cArray('int32_t', `${prefix}_shift`, rq.shift);
+}
+
+export function cIdent(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** `static const <type> <name> = {` with one `.field = value,` line per group of fields. */
+export function cStruct(type: string, name: string, lines: readonly (readonly (readonly [string, string | number])[])[]): string {
+  const body = lines.map((fields) => '    ' + fields.map(([k, v]) => `.${k} = ${v},`).join(' ')).join('\n');
+  return `static const ${type} ${name} = {\n${body}\n};\n`;
+}

@@ -1,0 +1,59 @@
+// What the two convolutions share: their window arithmetic (output size, receptive field), their
+// checks and their C parameter struct (rig_conv_params). Pure.
+import { cArray, cStruct, requantArrays } from '../codegen/cdata.js';
+import { convOutputSize, type OpBase, type Requant, type Shape, type Span, type Tensor } from '../model/tensor.js';
+import { checkOutputShape, checkRequant } from './common.js';
+
+/** A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of zero padding before the input. */
+export interface ConvFields extends OpBase {
+  readonly kh: number;
+  readonly kw: number;
+  readonly stride: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly weights: Int8Array;
+  readonly requant: Requant;
+}
+
+/** Output rows and columns of a convolution whose padding is the same on both sides of each axis. */
+export function convOutputHW(op: Pick<ConvFields, 'kh' | 'kw' | 'stride' | 'padTop' | 'padLeft'>, input: Shape): [number, number] {
+  return [convOutputSize(input[0], op.kh, op.stride, op.padTop), convOutputSize(input[1], op.kw, op.stride, op.padLeft)];
+}
+
+export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: number, clip: boolean): Span {
+  const pad = axis === 0 ? op.padTop : op.padLeft;
+  const k = axis === 0 ? op.kh : op.kw;
+  const lo = out.lo * op.stride - pad;
+  const hi = (out.hi - 1) * op.stride - pad + k;
+  return clip ? { lo: Math.max(0, lo), hi: Math.min(size, hi) } : { lo, hi };
+}
+
+export function checkConv(op: ConvFields, tensors: readonly Tensor[], outputShape: Shape, weightCount: number): string[] {
+  const problems: string[] = [];
+  if (op.inputs.length !== 1) problems.push(`inputs: expected 1 tensor, found ${op.inputs.length}`);
+  for (const [name, v, min] of [['kh', op.kh, 1], ['kw', op.kw, 1], ['stride', op.stride, 1], ['padTop', op.padTop, 0], ['padLeft', op.padLeft, 0]] as const) {
+    if (!Number.isInteger(v) || v < min || v > 255) problems.push(`${name}: expected a whole number from ${min} to 255, found ${v}`);
+  }
+  if (op.padTop >= op.kh || op.padLeft >= op.kw) problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}`);
+  if (op.weights.length !== weightCount) problems.push(`weights: expected ${weightCount} values, found ${op.weights.length}`);
+  problems.push(...checkOutputShape(tensors, op.output, outputShape));
+  problems.push(...checkRequant(op.requant, outputShape[2]));
+  return problems;
+}
+
+/** The op's weights, requantization and `rig_conv_params` struct `<prefix>_p`. */
+export function convData(op: ConvFields, tensors: readonly Tensor[], prefix: string): string {
+  const inT = tensors[op.inputs[0]!]!;
+  const outT = tensors[op.output]!;
+  return (
+    cArray('int8_t', `${prefix}_w`, op.weights) +
+    requantArrays(prefix, op.requant) +
+    cStruct('rig_conv_params', `${prefix}_p`, [
+      [['in_h', inT.shape[0]], ['in_w', inT.shape[1]], ['in_c', inT.shape[2]]],
+      [['out_h', outT.shape[0]], ['out_w', outT.shape[1]], ['out_c', outT.shape[2]]],
+      [['kh', op.kh], ['kw', op.kw], ['stride', op.stride], ['pad_top', op.padTop], ['pad_left', op.padLeft]],
+      [['in_zp', inT.zeroPoint], ['out_zp', outT.zeroPoint], ['act_min', op.requant.actMin], ['act_max', op.requant.actMax]],
+      [['weights', `${prefix}_w`], ['bias', `${prefix}_bias`], ['multiplier', `${prefix}_mult`], ['shift', `${prefix}_shift`]],
+    ])
+  );
+}
