@@ -15,28 +15,6 @@ const unit = (channels: number, bias: number[], shift = 1, actMin = -128, actMax
   actMax,
 });
 
-test('a 3×3 convolution with padding on a hand-computed 3×3 input', () => {
-  // One channel in and out, all-ones weights: each output is the sum of its 3×3 neighbourhood
-  // minus the zero point per real tap; padded taps contribute nothing.
-  const model: Model = {
-    name: 'hand',
-    seed: 0,
-    tensors: [
-      { id: 0, name: 'in', shape: [3, 3, 1], zeroPoint: 1 },
-      { id: 1, name: 'out', shape: [3, 3, 1], zeroPoint: -2 },
-    ],
-    ops: [
-      { kind: 'conv2d', name: 'c', block: 0, inputs: [0], output: 1, outChannels: 1, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, weights: new Int8Array(9).fill(1), requant: unit(1, [10]) },
-    ],
-    input: 0,
-    output: 1,
-    inputData: Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]),
-  };
-  // x - zp = [0..8]; corner (0,0): 0+1+3+4 = 8, +bias 10 = 18, ×1, + out zp -2 = 16.
-  // centre: 0+…+8 = 36 + 10 - 2 = 44.
-  assert.deepEqual([...referenceOutput(model)], [16, 23, 20, 29, 44, 35, 28, 41, 32]);
-});
-
 test('depthwise stride 2, relu clamp, average pool rounding and fully connected by hand', () => {
   const model: Model = {
     name: 'hand2',
