@@ -1,5 +1,11 @@
-/* rig int8 kernel library: reference kernels, bit-exact with rig's TypeScript interpreter
- * (rig/model/reference.ts) and with TFLite Micro's reference int8 kernels' arithmetic.
+/* rig int8 kernel contract: the parameter structs and every kernel's signature. Each variant
+ * (a folder beside this header: reference/, and optimized ones) implements every kernel below
+ * but rig_requantize and rig_copy_s8, which common/ provides to all of them; the build compiles
+ * common/ and exactly one variant, chosen by name (-DRIG_KERNEL_VARIANT="<name>"), and a variant
+ * that lacks a kernel the model calls fails to link: there is no fallback to another variant.
+ * A variant must be bit-exact with reference/, which is bit-exact with rig's TypeScript
+ * interpreter (rig/model/reference.ts) and with TFLite Micro's reference int8 kernels' arithmetic.
+ *
  * Layout is HWC; weights are [out][kh][kw][in] for convolutions, [kh][kw][c] for depthwise,
  * [out][in] for fully connected. Requantization is per output channel.
  *
@@ -12,6 +18,7 @@
 
 #include <stdint.h>
 
+/* A convolution, plain or depthwise (in_c == out_c). */
 typedef struct {
     uint16_t in_h, in_w, in_c;
     uint16_t out_h, out_w, out_c;
@@ -60,24 +67,31 @@ typedef struct {
     int32_t act_min, act_max;
 } rig_add_params;
 
-/* The name of the kernel variant compiled in; stored with every result. */
-#define RIG_KERNEL_VARIANT "reference"
-
+/* Operator conv2d (<variant>/conv2d.c): output pixels of the window, every output channel. */
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
+/* Operator dwconv2d (<variant>/dwconv2d.c): output pixels of the window, every channel. */
 void rig_dwconv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
 /* Depthwise convolution whose output overwrites its input (same base address; the views may
  * differ): one channel at a time, that channel's input plane (in.h * in.w bytes) is first copied
  * to `scratch`. Output (y, x, c) only ever lands on a byte that held channel c (both views
- * interleave the same channels), which is already in the scratch. */
+ * interleave the same channels), which is already in the scratch. (<variant>/dwconv2d.c) */
 void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, int8_t *data, int8_t *scratch);
-/* Element-wise over the window; `out` may be `a` or `b` when the output view lies inside that
- * input's view (each output byte is then written at or below the input byte just read). */
+/* Operator add (<variant>/add.c): element-wise over the window; `out` may be `a` or `b` when the
+ * output view lies inside that input's view (each output byte is then written at or below the
+ * input byte just read). */
 void rig_add_s8(const rig_add_params *p, const rig_window *win, const int8_t *a, const int8_t *b, int8_t *out);
-/* Copies the window's rectangle of a c-channel tensor from the `in` view to the `out` view. */
-void rig_copy_s8(const rig_window *win, uint16_t c, const int8_t *in, int8_t *out);
+/* Operator avgpool (<variant>/avgpool.c): the mean of each channel over the whole input, rounded
+ * half away from zero; whole tensors, no window. */
 void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out);
+/* Operator fc (<variant>/fc.c): fully connected over the whole (flattened) input; no window. */
 void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out);
 
+/* Plan primitive (common/copy.c), not an operator: copies the window's rectangle of a c-channel
+ * tensor from the `in` view to the `out` view. */
+void rig_copy_s8(const rig_window *win, uint16_t c, const int8_t *in, int8_t *out);
+
+/* common/requantize.c: TFLite's MultiplyByQuantizedMultiplier, acc * multiplier * 2^shift with
+ * the multiplier a Q31 fraction, rounded as gemmlowp rounds. */
 int32_t rig_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 
 #endif

@@ -32,8 +32,12 @@ export interface BenchContext {
   warmup: number;
   runs: number;
   inferenceTimeoutMs: number;
+  /** The kernel variant compiled into every image (rig/compile/kernels.ts). */
+  kernels: string;
   buildRoot: string;
   signal?: AbortSignal | undefined;
+  /** The firmware templates to build from (default firmware-templates/); tests give a modified copy. */
+  templatesDir?: string | undefined;
 }
 
 /** Why --patches and --split were refused: they shape only the tiled schedules. */
@@ -96,10 +100,10 @@ export function targetDirName(board: Board, target: BuildTarget): string {
   return `${board.id}-${target.variant ?? target.runner}${target.arenaRam === null ? '' : `-arena-${target.arenaRam}`}`;
 }
 
-/** Where one case's sources and image go: per target (see targetDirName), model and schedule. */
-export function buildDirFor(root: string, board: Board, target: BuildTarget, plan: Plan): string {
+/** Where one case's sources and image go: per target (see targetDirName), kernel variant, model and schedule. */
+export function buildDirFor(root: string, board: Board, target: BuildTarget, kernels: string, plan: Plan): string {
   const schedule = scheduleLabel(plan.schedule, plan.options).replace(/[^A-Za-z0-9]+/g, '-');
-  return join(root, targetDirName(board, target), `${plan.model.name}-${schedule}`);
+  return join(root, targetDirName(board, target), kernels, `${plan.model.name}-${schedule}`);
 }
 
 /** A case's row before anything is measured: what the plan and the reference interpreter say. */
@@ -140,8 +144,8 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
-  const buildDir = buildDirFor(ctx.buildRoot, board, runner.target, plan);
-  const built = await buildFirmware(plan, board, runner.target, buildDir, { referenceCrc32, signal: ctx.signal });
+  const buildDir = buildDirFor(ctx.buildRoot, board, runner.target, ctx.kernels, plan);
+  const built = await buildFirmware(plan, board, runner.target, buildDir, { referenceCrc32, kernels: ctx.kernels, signal: ctx.signal, templatesDir: ctx.templatesDir });
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,

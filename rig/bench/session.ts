@@ -4,6 +4,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC } from '../compile/firmware.js';
+import { DEFAULT_KERNELS } from '../compile/kernels.js';
 import type { Board } from '../config/board.js';
 import type { LabEntry } from '../config/lab.js';
 import { chooseProbe, createHardwareRunner, type ProbeChoice } from '../deploy/hardware.js';
@@ -116,7 +117,7 @@ export async function runSession(
       const row = {
         runId,
         ...(await benchCase(
-          { runner, seed: settings.seed, warmup: settings.warmup, runs: settings.runs, inferenceTimeoutMs: settings.timeoutMs, buildRoot: settings.buildDir, signal },
+          { runner, seed: settings.seed, warmup: settings.warmup, runs: settings.runs, inferenceTimeoutMs: settings.timeoutMs, kernels: DEFAULT_KERNELS, buildRoot: settings.buildDir, signal },
           plan,
         )),
       };

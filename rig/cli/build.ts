@@ -1,6 +1,7 @@
 // rig build: plan, generate and compile one model for a board, without running it.
 import { buildDirFor, planFor } from '../bench/bench.js';
 import { arenaRamUnderEmulation, buildFirmware, emulatedTarget, hardwareTarget } from '../compile/firmware.js';
+import { DEFAULT_KERNELS } from '../compile/kernels.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import { referenceOutput } from '../model/reference.js';
@@ -32,8 +33,8 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
   const model = await loadModel(args.model, args.seed);
   const plan = planFor({ model, schedule: args.schedule, patches: args.patches, split: args.split });
   const schedule = scheduleLabel(plan.schedule, plan.options);
-  const buildDir = buildDirFor(args.buildDir, board, target, plan);
-  const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))) });
+  const buildDir = buildDirFor(args.buildDir, board, target, DEFAULT_KERNELS, plan);
+  const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))), kernels: DEFAULT_KERNELS });
   const where = target.variant === null ? `${board.id} (emulated)` : `${board.id} ${target.variant} (${board.variants[target.variant]!.board})`;
   if (!built.ok) {
     process.stderr.write(`rig: ${model.name}/${schedule} for ${where}: ${built.reason}: ${built.detail}\n`);

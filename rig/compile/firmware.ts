@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board, SramRange } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
-import { runTool } from '../proc/run.js';
+import { failureMessage, runTool } from '../proc/run.js';
 import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 import { imageSizes, type ImageSizes } from './elf.js';
+import { checkKernels, COMMON_KERNELS, missingKernels, missingKernelsDetail } from './kernels.js';
 
 export const GCC = 'arm-none-eabi-gcc';
 const GCC_HINT = 'install it with ./scripts/setup.sh, or: apt-get install --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi';
@@ -116,8 +117,8 @@ export type BuildOutcome =
   | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; kernelVariant: string }
   | { ok: false; reason: 'does-not-fit' | 'build-error'; detail: string };
 
-async function templateSources(dir: string): Promise<string[]> {
-  return (await readdir(join(TEMPLATES_DIR, dir))).filter((f) => f.endsWith('.c')).sort().map((f) => join(TEMPLATES_DIR, dir, f));
+async function templateSources(root: string, dir: string): Promise<string[]> {
+  return (await readdir(join(root, dir))).filter((f) => f.endsWith('.c')).sort().map((f) => join(root, dir, f));
 }
 
 function hexAddr(n: number): string {
@@ -154,6 +155,8 @@ interface ImageParts {
   templateDirs: readonly string[];
   /** Single template sources, relative to firmware-templates/. */
   templateFiles: readonly string[];
+  /** The kernel variant compiled in (kernels/common/ and kernels/<variant>/), or null for none. */
+  kernels: string | null;
   /** Sources written into the build directory before compiling. */
   generated: Readonly<Record<string, string>>;
   /** The header that carries the build id, written once the id is known. */
@@ -162,19 +165,22 @@ interface ImageParts {
 
 export type CompiledImage = { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes } | Extract<BuildOutcome, { ok: false }>;
 
-async function compileImage(board: Board, target: BuildTarget, buildDir: string, parts: ImageParts, signal: AbortSignal | undefined): Promise<CompiledImage> {
+async function compileImage(board: Board, target: BuildTarget, buildDir: string, parts: ImageParts, signal: AbortSignal | undefined, root: string): Promise<CompiledImage> {
   await mkdir(buildDir, { recursive: true });
-  const ld = linkerScript(await readFile(join(TEMPLATES_DIR, 'link', 'rig.ld.in'), 'utf8'), target);
-  const includeDirs = [...new Set([...parts.templateDirs, 'harness', 'board'])];
+  const ld = linkerScript(await readFile(join(root, 'link', 'rig.ld.in'), 'utf8'), target);
+  const kernelDirs = parts.kernels === null ? [] : [join('kernels', COMMON_KERNELS), join('kernels', parts.kernels)];
+  const compiledDirs = [...parts.templateDirs, ...kernelDirs];
+  const includeDirs = [...new Set([...compiledDirs, ...(parts.kernels === null ? [] : ['kernels']), 'harness', 'board'])];
   const sources = [
-    ...(await templateSources('startup')),
-    ...(await Promise.all(parts.templateDirs.map(templateSources))).flat(),
-    ...parts.templateFiles.map((f) => join(TEMPLATES_DIR, f)),
-    join(TEMPLATES_DIR, 'board', target.support),
+    ...(await templateSources(root, 'startup')),
+    ...(await Promise.all(compiledDirs.map((d) => templateSources(root, d)))).flat(),
+    ...parts.templateFiles.map((f) => join(root, f)),
+    join(root, 'board', target.support),
   ];
   const flags = [
     ...cpuFlags(board),
     ...target.defines,
+    ...(parts.kernels === null ? [] : [`-DRIG_KERNEL_VARIANT="${parts.kernels}"`]),
     '-O2',
     '-g',
     '-std=c11',
@@ -187,13 +193,14 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
     '-Wl,--gc-sections',
   ];
 
-  // The build id covers everything that goes into the image, so equal ids mean equal firmware.
+  // The build id covers everything that goes into the image, so equal ids mean equal firmware
+  // (the kernel variant through its -D flag and its sources).
   const hash = createHash('sha256').update(ld).update(flags.join(' ')).update(target.runner).update(target.arenaRam ?? '').update(board.id);
   for (const [name, text] of Object.entries(parts.generated)) hash.update(name).update(text);
   for (const file of sources) hash.update(await readFile(file));
   for (const dir of includeDirs) {
-    for (const f of (await readdir(join(TEMPLATES_DIR, dir))).filter((n) => n.endsWith('.h')).sort()) {
-      hash.update(await readFile(join(TEMPLATES_DIR, dir, f)));
+    for (const f of (await readdir(join(root, dir))).filter((n) => n.endsWith('.h')).sort()) {
+      hash.update(await readFile(join(root, dir, f)));
     }
   }
   const buildId = hash.digest('hex').slice(0, 8);
@@ -209,7 +216,7 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
   const args = [
     ...flags,
     `-I${buildDir}`,
-    ...includeDirs.map((d) => `-I${join(TEMPLATES_DIR, d)}`),
+    ...includeDirs.map((d) => `-I${join(root, d)}`),
     `-Wl,-Map=${mapPath}`,
     '-T',
     join(buildDir, 'rig.ld'),
@@ -219,45 +226,54 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
     ...Object.keys(parts.generated).filter((n) => n.endsWith('.c')).map((n) => join(buildDir, n)),
   ];
   const r = await runTool(GCC, args, { timeoutMs: COMPILE_TIMEOUT_MS, signal, installHint: GCC_HINT });
-  await writeFile(join(buildDir, 'build.log'), `$ ${r.command}\n${r.stdout}${r.stderr}`);
+  const logPath = join(buildDir, 'build.log');
+  await writeFile(logPath, `$ ${r.command}\n${r.stdout}${r.stderr}`);
   if (r.canceled) throw signal?.reason ?? new Error('build canceled');
-  if (r.timedOut) return { ok: false, reason: 'build-error', detail: `${GCC} timed out after ${COMPILE_TIMEOUT_MS} ms (log: ${join(buildDir, 'build.log')})` };
-  if (r.exitCode !== 0) {
-    const overflows = regionOverflows(r.stderr);
+  if (r.timedOut || r.exitCode !== 0) {
+    const overflows = r.timedOut ? [] : regionOverflows(r.stderr);
     if (overflows.length > 0) {
       const what = overflows.map((o) => `${o.region} overflowed by ${o.bytes} bytes`).join(', ');
       return { ok: false, reason: 'does-not-fit', detail: `${what} (${board.id}: ${ramBudget(target)}, ${target.flashBytes} B flash)` };
     }
-    return { ok: false, reason: 'build-error', detail: `${GCC} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}` };
+    // A variant without a kernel the model calls: said in plain words, never filled in from another.
+    const missing = r.timedOut ? [] : missingKernels(r.stderr);
+    if (missing.length > 0 && parts.kernels !== null) return { ok: false, reason: 'build-error', detail: `${missingKernelsDetail(parts.kernels, missing, root)} (log: ${logPath})` };
+    return { ok: false, reason: 'build-error', detail: `${failureMessage(r)}\n(log: ${logPath})` };
   }
   const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
   const sizes = imageSizes(new Uint8Array(await readFile(elfPath)), ram);
   return { ok: true, elfPath, mapPath, buildId, sizes };
 }
 
-export async function buildFirmware(
-  plan: Plan,
-  board: Board,
-  target: BuildTarget,
-  buildDir: string,
-  { referenceCrc32, signal }: { referenceCrc32: string; signal?: AbortSignal | undefined },
-): Promise<BuildOutcome> {
+export interface BuildOptions {
+  referenceCrc32: string;
+  /** The kernel variant to compile (a folder of firmware-templates/kernels/; see kernels.ts). */
+  kernels: string;
+  signal?: AbortSignal | undefined;
+  /** The firmware templates to build from; tests give a modified copy. */
+  templatesDir?: string | undefined;
+}
+
+/** Throws a UserError for an unknown kernel variant; every other failure is the outcome's value. */
+export async function buildFirmware(plan: Plan, board: Board, target: BuildTarget, buildDir: string, options: BuildOptions): Promise<BuildOutcome> {
+  const root = options.templatesDir ?? TEMPLATES_DIR;
+  const kernels = checkKernels(options.kernels, root);
   const built = await compileImage(
     board,
     target,
     buildDir,
     {
-      templateDirs: ['harness', 'kernels'],
+      templateDirs: ['harness'],
       templateFiles: [],
+      kernels,
       generated: { 'model.c': generateModelC(plan) },
-      header: (buildId) => ({ name: 'model.h', text: generateModelH(plan, { boardId: board.id, buildId, referenceCrc32 }) }),
+      header: (buildId) => ({ name: 'model.h', text: generateModelH(plan, { boardId: board.id, buildId, referenceCrc32: options.referenceCrc32 }) }),
     },
-    signal,
+    options.signal,
+    root,
   );
   if (!built.ok) return built;
-  const kernelsH = await readFile(join(TEMPLATES_DIR, 'kernels', 'rig_kernels.h'), 'utf8');
-  const kernelVariant = /#define RIG_KERNEL_VARIANT "([^"]+)"/.exec(kernelsH)?.[1] ?? 'unknown';
-  return { ...built, kernelVariant };
+  return { ...built, kernelVariant: kernels };
 }
 
 /** What the selftest image says in its hello for model and schedule (PROTOCOL.md, "Selftest"). */
@@ -276,6 +292,7 @@ export async function buildSelftest(board: Board, target: BuildTarget, buildDir:
     {
       templateDirs: ['selftest'],
       templateFiles: ['harness/rig_proto.c', 'harness/rig_crc32.c'],
+      kernels: null,
       generated: {},
       header: (buildId) => ({
         name: 'selftest.h',
@@ -291,5 +308,6 @@ export async function buildSelftest(board: Board, target: BuildTarget, buildDir:
       }),
     },
     signal,
+    TEMPLATES_DIR,
   );
 }

@@ -1,7 +1,7 @@
 // openocd: programs a board's flash through its ST-LINK and resets it. Every call is bounded by a
 // timeout, follows the run's AbortSignal, and keeps openocd's output for the error message.
 import type { Board } from '../config/board.js';
-import { runTool } from '../proc/run.js';
+import { failureMessage, runTool } from '../proc/run.js';
 
 export const OPENOCD = 'openocd';
 export const OPENOCD_HINT = 'install it with ./scripts/setup.sh, or: apt-get install --no-install-recommends openocd';
@@ -32,12 +32,11 @@ async function session(board: Board, variant: string, probeSerial: string | null
   const r = await runTool(OPENOCD, openocdArgs(board, variant, probeSerial, commands), { timeoutMs, signal, installHint: OPENOCD_HINT });
   const log = `$ ${r.command}\n${r.stdout}${r.stderr}`;
   if (r.canceled) throw signal?.reason ?? new Error('openocd canceled');
-  const tail = (r.stderr || r.stdout).trim().split('\n').slice(-4).join(' | ');
-  if (r.timedOut) return { ok: false, failure: 'timeout', detail: `openocd did not finish within ${timeoutMs} ms: ${tail}`, log };
+  if (r.timedOut) return { ok: false, failure: 'timeout', detail: `openocd failed: ${failureMessage(r)}`, log };
   if (r.exitCode !== 0) {
     const failure = classifyOpenocd(r.stdout + r.stderr);
-    const what = failure === 'no-probe' ? 'found no probe' : failure === 'verify-failed' ? 'could not verify the flash' : `failed (exit ${r.exitCode})`;
-    return { ok: false, failure, detail: `openocd ${what}: ${tail}`, log };
+    const what = failure === 'no-probe' ? 'found no probe' : failure === 'verify-failed' ? 'could not verify the flash' : 'failed';
+    return { ok: false, failure, detail: `openocd ${what}: ${failureMessage(r)}`, log };
   }
   return { ok: true, log };
 }

@@ -3,7 +3,7 @@
 // serial code that opens a board's ST-LINK port.
 import { emulatedTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
-import { runTool, startTool, type LongRunning } from '../proc/run.js';
+import { failureMessage, runTool, startTool, type LongRunning } from '../proc/run.js';
 import { openSerialLink, type SerialLink } from '../telemetry/serial.js';
 import { runSession, type LineLink, type SessionOutcome } from '../telemetry/session.js';
 import { errorMessage } from '../util/errors.js';
@@ -81,7 +81,7 @@ export function createQemuRunner(board: Board): Runner {
         if (!outcome.ok) {
           // A firmware that crashed takes QEMU down with it: say what QEMU said.
           const ended = await within(qemu.done, 200);
-          return ended === undefined ? outcome : { ...outcome, detail: `${outcome.detail}; QEMU exited with ${ended.exitCode}: ${ended.stderr.trim().slice(-300)}` };
+          return ended === undefined ? outcome : { ...outcome, detail: `${outcome.detail}; QEMU ended: ${failureMessage(ended)}` };
         }
         // The firmware ends with a semihosting exit after its done line.
         const exit = await within(qemu.done, EXIT_TIMEOUT_MS);
@@ -89,7 +89,7 @@ export function createQemuRunner(board: Board): Runner {
           return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the run`, telemetry: outcome.telemetry };
         }
         if (exit.exitCode !== 0) {
-          return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU exited with ${exit.exitCode}: ${exit.stderr.trim().slice(-300)}`, telemetry: outcome.telemetry };
+          return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU failed: ${failureMessage(exit)}`, telemetry: outcome.telemetry };
         }
         return outcome;
       });
@@ -107,7 +107,7 @@ export function createQemuRunner(board: Board): Runner {
           const exit =
             ended === undefined
               ? { ok: false, detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the end` }
-              : { ok: ended.exitCode === 0, detail: `QEMU exited with ${ended.exitCode}${ended.exitCode === 0 ? '' : `: ${ended.stderr.trim().slice(-300)}`}` };
+              : { ok: ended.exitCode === 0, detail: ended.exitCode === 0 ? 'QEMU exited with 0' : `QEMU failed: ${failureMessage(ended)}` };
           return { ok: true, value, started, exit };
         });
       } catch (error) {

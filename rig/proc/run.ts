@@ -1,6 +1,7 @@
 // The one place rig starts processes. Every call has a timeout, follows the run's AbortSignal,
 // is force-killed after a grace period, and is killed when rig exits; arguments are argv arrays,
-// never shell strings. Output is kept for the error message.
+// never shell strings. Output is kept for the error message, which failureMessage writes for
+// every caller alike.
 import { execa, type ResultPromise } from 'execa';
 import { createDebug } from '../util/log.js';
 import { UserError } from '../util/errors.js';
@@ -18,21 +19,52 @@ export interface ToolOptions {
 }
 
 export interface ToolResult {
+  /** The command as run, quoted for a shell. */
   command: string;
   exitCode: number | undefined;
+  /** The signal that ended the process (SIGTERM after a timeout, SIGKILL after the grace period), if one did. */
+  signal: string | undefined;
+  /** Why the process never started (`openocd is not installed or not on PATH`, `spawn EACCES`), null when it ran. */
+  notStarted: string | null;
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  timeoutMs: number;
   canceled: boolean;
   durationMs: number;
+  installHint: string | undefined;
 }
 
 export function commandLine(file: string, args: readonly string[]): string {
   return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-function notFound(file: string, hint: string | undefined): UserError {
-  return new UserError(`${file} is not installed or not on PATH${hint === undefined ? '' : ` (${hint})`}`, { exitCode: 127 });
+/** The last lines of stderr a failure message shows. */
+export const STDERR_TAIL_LINES = 8;
+
+/**
+ * The one message for a process that failed: the cause, the command as run, then the fix or the
+ * tail of stderr (execa's lib/return/message.js). Callers put their own finding in front
+ * (`openocd found no probe: …`) and never reword the rest.
+ */
+export function failureMessage(r: ToolResult): string {
+  const cause =
+    r.notStarted !== null
+      ? `could not start (${r.notStarted})`
+      : r.canceled
+        ? 'canceled'
+        : r.timedOut
+          ? `timed out after ${r.timeoutMs} ms`
+          : r.exitCode !== undefined
+            ? `exit code ${r.exitCode}`
+            : r.signal !== undefined
+              ? `killed by ${r.signal}`
+              : 'ended without an exit code';
+  if (r.notStarted !== null) return `${cause}: ${r.command}${r.installHint === undefined ? '' : ` (${r.installHint})`}`;
+  const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const tail = lines.length === 0 ? '(it printed nothing on stderr)' : lines.slice(-STDERR_TAIL_LINES).join('\n');
+  const cut = lines.length > STDERR_TAIL_LINES ? `(the last ${STDERR_TAIL_LINES} of ${lines.length} lines on stderr)\n` : '';
+  return `${cause}: ${r.command}\n${cut}${tail}`;
 }
 
 function spawn(file: string, args: readonly string[], options: ToolOptions): ResultPromise<{ reject: false }> {
@@ -51,16 +83,24 @@ function spawn(file: string, args: readonly string[], options: ToolOptions): Res
 
 function toResult(file: string, args: readonly string[], r: Awaited<ResultPromise<{ reject: false }>>, options: ToolOptions): ToolResult {
   const code = (r as { code?: string }).code;
-  if (r.failed && code === 'ENOENT') throw notFound(file, options.installHint);
-  return {
+  // execa reports a process that never started as failed with an error code and no exit code.
+  const notStarted = !r.failed || r.exitCode !== undefined || r.signal !== undefined || r.timedOut || r.isCanceled ? null : code === 'ENOENT' ? `${file} is not installed or not on PATH` : `spawn ${code ?? 'failed'}`;
+  const result: ToolResult = {
     command: commandLine(file, args),
     exitCode: r.exitCode,
+    signal: r.signal,
+    notStarted,
     stdout: String(r.stdout ?? ''),
     stderr: String(r.stderr ?? ''),
     timedOut: r.timedOut,
+    timeoutMs: options.timeoutMs,
     canceled: r.isCanceled,
     durationMs: r.durationMs,
+    installHint: options.installHint,
   };
+  // A missing tool is the user's to install: it stops the command, with the hint.
+  if (code === 'ENOENT' && notStarted !== null) throw new UserError(failureMessage(result), { exitCode: 127 });
+  return result;
 }
 
 /** Runs a tool to completion. Never throws for a non-zero exit: the caller decides. */
@@ -111,7 +151,7 @@ export function startTool(file: string, args: readonly string[], options: ToolOp
           if (m) finish(() => resolve(m));
           else if (ended) {
             done.then(
-              (r) => finish(() => reject(new Error(`${r.command} ended (exit ${r.exitCode}) before printing ${pattern}: ${(r.stdout + r.stderr).trim().slice(-500)}`))),
+              (r) => finish(() => reject(new Error(`${file} ended before printing ${pattern}: ${failureMessage(r)}`))),
               (e: unknown) => finish(() => reject(e)),
             );
           }

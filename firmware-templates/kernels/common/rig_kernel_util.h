@@ -1,0 +1,58 @@
+/* Arithmetic and addressing that every kernel variant shares; internal to the kernels, not part of
+ * the rig_kernels.h contract. Static, in every file that includes it, so each kernel compiles to the
+ * instructions it did when one file held every kernel. */
+#ifndef RIG_KERNEL_UTIL_H
+#define RIG_KERNEL_UTIL_H
+
+#include <stdint.h>
+#include "rig_kernels.h"
+
+/* gemmlowp's SaturatingRoundingDoublingHighMul: the high 32 bits of 2ab, rounded. */
+static inline int32_t srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / (1ll << 31));
+}
+
+/* x / 2^exponent, rounded half away from zero (gemmlowp's RoundingDivideByPOT). */
+static inline int32_t rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    int32_t mask = (int32_t)((1u << exponent) - 1u);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* acc * multiplier * 2^shift with the multiplier a Q31 fraction: TFLite's
+ * MultiplyByQuantizedMultiplier (rig_requantize in rig_kernels.h). */
+static inline int32_t requantize_inline(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int32_t left = shift > 0 ? shift : 0;
+    int32_t right = shift > 0 ? 0 : -shift;
+    int32_t shifted = (int32_t)((uint32_t)acc * (1u << left));
+    return rounding_divide_by_pot(srdhm(shifted, multiplier), right);
+}
+
+/* What a kernel calls: a copy in each kernel file, out of line as the compiler chose when every
+ * kernel was in one file, and local to the file, so the compiler knows which registers it leaves
+ * alone. A call to rig_requantize in another file costs the caller those registers: mcunet-in0
+ * then executes 1.1% more instructions. */
+static __attribute__((noinline, unused)) int32_t requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return requantize_inline(acc, multiplier, shift);
+}
+
+static inline int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* Offset of pixel (y, x) in a buffer holding view v, in pixels. */
+static inline int32_t at(const rig_view *v, int32_t y, int32_t x)
+{
+    return (y - v->y0) * v->w + (x - v->x0);
+}
+
+#endif

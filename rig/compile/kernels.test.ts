@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { planFor } from '../bench/bench.js';
+import { loadBoard } from '../config/board.js';
+import { loadModel } from '../config/model.js';
+import { UserError } from '../util/errors.js';
+import { TEMPLATES_DIR } from '../util/paths.js';
+import { buildFirmware, emulatedTarget } from './firmware.js';
+import { checkKernels, DEFAULT_KERNELS, KERNEL_FILES, kernelVariants, missingKernels, missingKernelsDetail } from './kernels.js';
+
+const kernelsDir = join(TEMPLATES_DIR, 'kernels');
+
+test('the variants are the folders of firmware-templates/kernels/ but common; the default is one', () => {
+  const variants = kernelVariants();
+  assert.ok(variants.includes(DEFAULT_KERNELS));
+  assert.ok(!variants.includes('common'));
+  const root = mkdtempSync(join(tmpdir(), 'rig-variants-'));
+  for (const d of ['common', 'reference', 'fast']) mkdirSync(join(root, 'kernels', d), { recursive: true });
+  assert.deepEqual(kernelVariants(root), ['fast', 'reference']);
+  assert.equal(checkKernels('fast', root), 'fast');
+});
+
+test('an unknown variant is refused with exit code 2, naming it and the variants there are', async () => {
+  const refused = (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.exitCode, 2);
+    assert.match(e.message, /^unknown kernel variant "cmsis-nn": the variants are reference \(the folders of \S+\/firmware-templates\/kernels but common\)$/);
+    return true;
+  };
+  assert.throws(() => checkKernels('cmsis-nn'), refused);
+  assert.throws(() => checkKernels('common'), /unknown kernel variant "common"/);
+  // buildFirmware refuses it before compiling anything.
+  const board = await loadBoard('f746');
+  const plan = planFor({ model: await loadModel('tiny-cnn', 1), schedule: 'layer' });
+  const buildDir = join(mkdtempSync(join(tmpdir(), 'rig-variants-')), 'build');
+  await assert.rejects(buildFirmware(plan, board, emulatedTarget(board), buildDir, { referenceCrc32: '00000000', kernels: 'cmsis-nn' }), refused);
+  assert.throws(() => readdirSync(buildDir), /ENOENT/);
+});
+
+test("the linker's undefined references name the missing kernels; other symbols are not kernels", () => {
+  const stderr = [
+    "/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: /tmp/ccq1.o: in function `rig_model_invoke':",
+    "/build/model.c:40:(.text.rig_model_invoke+0x1a): undefined reference to `rig_fc_s8'",
+    "/build/model.c:12:(.text.rig_model_invoke+0x0c): undefined reference to `rig_add_s8'",
+    "/build/model.c:44:(.text.rig_model_invoke+0x2a): undefined reference to `rig_fc_s8'",
+    "/build/x.c:3:(.text.f+0x2): undefined reference to `memcpy'",
+    'collect2: error: ld returned 1 exit status',
+  ].join('\n');
+  assert.deepEqual(missingKernels(stderr), ['rig_add_s8', 'rig_fc_s8']);
+  assert.deepEqual(missingKernels("region `RAM' overflowed by 12 bytes"), []);
+  assert.equal(
+    missingKernelsDetail('fast', ['rig_fc_s8'], '/t'),
+    'the kernel variant fast lacks a kernel the model calls: rig_fc_s8 (/t/kernels/fast/fc.c); a variant defines every kernel of rig_kernels.h, none is taken from another variant',
+  );
+  assert.match(missingKernelsDetail('fast', ['rig_add_s8', 'rig_fc_s8'], '/t'), /^the kernel variant fast lacks 2 kernels the model calls: rig_add_s8 \(\/t\/kernels\/fast\/add\.c\), rig_fc_s8 /);
+});
+
+test('every kernel of rig_kernels.h is in its operator file of reference/, or in common/', () => {
+  const header = readFileSync(join(kernelsDir, 'rig_kernels.h'), 'utf8');
+  const declared = [...header.matchAll(/^\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
+  const common = readdirSync(join(kernelsDir, 'common')).filter((f) => f.endsWith('.c')).map((f) => readFileSync(join(kernelsDir, 'common', f), 'utf8')).join('\n');
+  const defines = (source: string, name: string) => new RegExp(`^\\w+ ${name}\\(`, 'm').test(source);
+  assert.deepEqual(declared.filter((n) => KERNEL_FILES[n] === undefined).sort(), ['rig_copy_s8', 'rig_requantize']);
+  for (const name of declared.filter((n) => KERNEL_FILES[n] === undefined)) assert.ok(defines(common, name), `common/ defines ${name}`);
+  for (const [name, file] of Object.entries(KERNEL_FILES)) {
+    assert.ok(declared.includes(name), `rig_kernels.h declares ${name}`);
+    assert.ok(defines(readFileSync(join(kernelsDir, 'reference', file), 'utf8'), name), `reference/${file} defines ${name}`);
+  }
+  // One file per operator of rig/model/ir.ts, nothing else.
+  assert.deepEqual(readdirSync(join(kernelsDir, 'reference')).sort(), ['add.c', 'avgpool.c', 'conv2d.c', 'dwconv2d.c', 'fc.c']);
+});
