@@ -41,8 +41,10 @@ test('the variant compiled is the one named on the row and in the store, built a
   assert.notEqual(mirror.firmwareId, reference.firmwareId);
   const log = readFileSync(join(dir, 'build', 'f746-qemu', 'mirror', 'tiny-cnn-layer', 'build.log'), 'utf8');
   assert.match(log, /'-DRIG_KERNEL_VARIANT="mirror"'/);
-  assert.match(log, /kernels\/mirror\/conv2d\.c/);
-  assert.doesNotMatch(log, /kernels\/reference\//);
+  const unit = readFileSync(join(dir, 'build', 'f746-qemu', 'mirror', 'tiny-cnn-layer', 'rig_kernels_unit.c'), 'utf8');
+  assert.match(unit, /^#include "mirror\/conv2d\.c"$/m);
+  assert.match(unit, /^#include "common\/requantize\.c"$/m);
+  assert.doesNotMatch(unit + log, /reference\//);
 
   const store = new Store(join(dir, 'rig.db'));
   try {

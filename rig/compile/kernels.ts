@@ -1,7 +1,7 @@
 // Kernel variants: the folders of firmware-templates/kernels/ beside common/, each implementing
 // every kernel of rig_kernels.h (tflite-micro's kernels/ and kernels/cmsis_nn/). The variant is a
 // build input, named on every result row; an unknown one is refused, never replaced.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
@@ -12,17 +12,18 @@ export const DEFAULT_KERNELS = 'reference';
 export const COMMON_KERNELS = 'common';
 
 /**
- * Each kernel a variant must define, and the operator file it belongs in (named after the
- * operator kinds of rig/model/ir.ts).
+ * The kernels every variant defines: those rig_kernels.h declares and common/ does not, each with
+ * its file in reference/ (one per operator kind), where it belongs in any variant.
  */
-export const KERNEL_FILES: Readonly<Record<string, string>> = {
-  rig_conv2d_s8: 'conv2d.c',
-  rig_dwconv2d_s8: 'dwconv2d.c',
-  rig_dwconv2d_s8_inplace: 'dwconv2d.c',
-  rig_add_s8: 'add.c',
-  rig_avgpool_global_s8: 'avgpool.c',
-  rig_fc_s8: 'fc.c',
-};
+export function variantKernels(templatesDir: string = TEMPLATES_DIR): Map<string, string> {
+  const dir = join(templatesDir, 'kernels');
+  const cFiles = (sub: string) => readdirSync(join(dir, sub)).filter((f) => f.endsWith('.c')).sort();
+  const defined = (sub: string, file: string) => [...readFileSync(join(dir, sub, file), 'utf8').matchAll(/^(?:__attribute__\(\([^)]*\)\) )?\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
+  const common = new Set(cFiles(COMMON_KERNELS).flatMap((f) => defined(COMMON_KERNELS, f)));
+  const home = new Map(cFiles(DEFAULT_KERNELS).flatMap((f) => defined(DEFAULT_KERNELS, f).map((name) => [name, f] as const)));
+  const declared = [...readFileSync(join(dir, 'rig_kernels.h'), 'utf8').matchAll(/^\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
+  return new Map(declared.filter((n) => !common.has(n)).map((n) => [n, home.get(n) ?? '?'] as const));
+}
 
 /** The variants under a templates root, sorted. */
 export function kernelVariants(templatesDir: string = TEMPLATES_DIR): string[] {
@@ -40,13 +41,13 @@ export function checkKernels(name: string, templatesDir: string = TEMPLATES_DIR)
 }
 
 /** Reads the kernels the linker found no definition for ("undefined reference to `rig_fc_s8'"). */
-export function missingKernels(stderr: string): string[] {
+export function missingKernels(stderr: string, kernels: ReadonlyMap<string, string>): string[] {
   const names = [...stderr.matchAll(/undefined reference to [`'"]?(\w+)['"]?/g)].map((m) => m[1]!);
-  return [...new Set(names)].filter((n) => KERNEL_FILES[n] !== undefined).sort();
+  return [...new Set(names)].filter((n) => kernels.has(n)).sort();
 }
 
 /** Why a variant did not link, in plain words: which kernels it lacks and where they belong. */
-export function missingKernelsDetail(variant: string, missing: readonly string[], templatesDir: string = TEMPLATES_DIR): string {
-  const where = missing.map((n) => `${n} (${join(templatesDir, 'kernels', variant, KERNEL_FILES[n]!)})`).join(', ');
+export function missingKernelsDetail(variant: string, missing: readonly string[], kernels: ReadonlyMap<string, string>, templatesDir: string = TEMPLATES_DIR): string {
+  const where = missing.map((n) => `${n} (${join(templatesDir, 'kernels', variant, kernels.get(n)!)})`).join(', ');
   return `the kernel variant ${variant} lacks ${missing.length === 1 ? 'a kernel' : `${missing.length} kernels`} the model calls: ${where}; a variant defines every kernel of rig_kernels.h, none is taken from another variant`;
 }

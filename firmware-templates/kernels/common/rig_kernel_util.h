@@ -1,6 +1,7 @@
 /* Arithmetic and addressing that every kernel variant shares; internal to the kernels, not part of
- * the rig_kernels.h contract. Static, in every file that includes it, so each kernel compiles to the
- * instructions it did when one file held every kernel. */
+ * the rig_kernels.h contract. A variant and common/ are compiled as one translation unit (rig's
+ * build includes them into one file), so a kernel's call of rig_requantize costs what it would if
+ * every kernel were written in one file. */
 #ifndef RIG_KERNEL_UTIL_H
 #define RIG_KERNEL_UTIL_H
 
@@ -33,15 +34,6 @@ static inline int32_t requantize_inline(int32_t acc, int32_t multiplier, int32_t
     int32_t right = shift > 0 ? 0 : -shift;
     int32_t shifted = (int32_t)((uint32_t)acc * (1u << left));
     return rounding_divide_by_pot(srdhm(shifted, multiplier), right);
-}
-
-/* What a kernel calls: a copy in each kernel file, out of line as the compiler chose when every
- * kernel was in one file, and local to the file, so the compiler knows which registers it leaves
- * alone. A call to rig_requantize in another file costs the caller those registers: mcunet-in0
- * then executes 1.1% more instructions. */
-static __attribute__((noinline, unused)) int32_t requantize(int32_t acc, int32_t multiplier, int32_t shift)
-{
-    return requantize_inline(acc, multiplier, shift);
 }
 
 static inline int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi)

@@ -10,9 +10,9 @@ void rig_add_s8(const rig_add_params *p, const rig_window *win, const int8_t *a,
             const int8_t *pb = b + at(&win->in2, y, x) * c_n;
             int8_t *po = out + at(&win->out, y, x) * c_n;
             for (int32_t c = 0; c < c_n; c++) {
-                int32_t sa = requantize(((int32_t)pa[c] - p->in1_zp) * lift, p->in1_mult, p->in1_shift);
-                int32_t sb = requantize(((int32_t)pb[c] - p->in2_zp) * lift, p->in2_mult, p->in2_shift);
-                int32_t v = requantize(sa + sb, p->out_mult, p->out_shift) + p->out_zp;
+                int32_t sa = rig_requantize(((int32_t)pa[c] - p->in1_zp) * lift, p->in1_mult, p->in1_shift);
+                int32_t sb = rig_requantize(((int32_t)pb[c] - p->in2_zp) * lift, p->in2_mult, p->in2_shift);
+                int32_t v = rig_requantize(sa + sb, p->out_mult, p->out_shift) + p->out_zp;
                 po[c] = clamp_s8(v, p->act_min, p->act_max);
             }
         }

@@ -28,7 +28,7 @@ void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t
                             acc += ((int32_t)src[ic] - in_zp) * (int32_t)wk[ic];
                     }
                 }
-                int32_t v = requantize(acc, p->multiplier[oc], p->shift[oc]) + out_zp;
+                int32_t v = rig_requantize(acc, p->multiplier[oc], p->shift[oc]) + out_zp;
                 dst[oc] = clamp_s8(v, act_min, act_max);
             }
         }

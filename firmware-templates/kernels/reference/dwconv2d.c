@@ -25,7 +25,7 @@ static void dwconv_channel(const rig_conv_params *p, const rig_window *win, int3
                     acc += ((int32_t)src[at(&iv, iy, ix) * src_step] - in_zp) * (int32_t)weights[(ky * kw + kx) * c_n];
                 }
             }
-            int32_t v = requantize(acc, mult, shift) + out_zp;
+            int32_t v = rig_requantize(acc, mult, shift) + out_zp;
             out[at(&ov, oy, ox) * c_n] = clamp_s8(v, act_min, act_max);
         }
     }

@@ -7,7 +7,7 @@ void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out)
         int32_t acc = p->bias[o];
         const int8_t *w = p->weights + (uint32_t)o * p->in_n;
         for (uint32_t i = 0; i < p->in_n; i++) acc += ((int32_t)in[i] - p->in_zp) * (int32_t)w[i];
-        int32_t v = requantize(acc, p->multiplier[o], p->shift[o]) + p->out_zp;
+        int32_t v = rig_requantize(acc, p->multiplier[o], p->shift[o]) + p->out_zp;
         out[o] = clamp_s8(v, p->act_min, p->act_max);
     }
 }
