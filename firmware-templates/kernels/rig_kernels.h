@@ -1,10 +1,11 @@
 /* rig int8 kernel contract: the parameter structs and every kernel's signature. Each variant
  * (a folder beside this header: reference/, and optimized ones) implements every kernel below
  * but rig_requantize and rig_copy_s8, which common/ provides to all of them; the build compiles
- * common/ and exactly one variant, chosen by name (-DRIG_KERNEL_VARIANT="<name>"), and a variant
- * that lacks a kernel the model calls fails to link: there is no fallback to another variant.
- * A variant must be bit-exact with reference/, which is bit-exact with rig's TypeScript
- * interpreter (rig/model/reference.ts) and with TFLite Micro's reference int8 kernels' arithmetic.
+ * common/ and exactly one variant, chosen by name (-DRIG_KERNEL_VARIANT="<name>"), as one
+ * translation unit, and a variant that lacks a kernel the model calls fails to link: there is no
+ * fallback to another variant. A variant must be bit-exact with reference/, which is bit-exact with
+ * the operators' TypeScript reference implementations (rig/ops/<kind>.ts) and with TFLite Micro's
+ * reference int8 kernels' arithmetic.
  *
  * Layout is HWC; weights are [out][kh][kw][in] for convolutions, [kh][kw][c] for depthwise,
  * [out][in] for fully connected. Requantization is per output channel.
