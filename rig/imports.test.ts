@@ -177,3 +177,21 @@ test('the pure core (model, schedule, codegen) reaches no files, processes, port
   }
   assert.deepEqual([...problems], []);
 });
+
+/** cli/ files that format or parse for several commands; the rest are commands, and main.ts wires them. */
+const CLI_HELPERS = ['cli/table.ts', 'cli/options.ts', 'cli/interrupt.ts', 'cli/errors.ts', 'cli/testing.ts'];
+
+test('commands import from below cli/, never from each other; nothing below cli/ imports it (tests may run the built CLI, and test their own command)', () => {
+  const { edges } = readGraph();
+  const problems: string[] = [];
+  for (const [file, targets] of edges) {
+    const where = name(file);
+    for (const target of targets.map(name).filter((t) => t.startsWith('cli/'))) {
+      if (where === 'cli/main.ts' && target !== 'cli/main.ts') continue;
+      if (CLI_HELPERS.includes(target) && (where.startsWith('cli/') || (where.endsWith('.test.ts') && target === 'cli/testing.ts'))) continue;
+      if (where.replace(/(\.e2e)?\.test\.ts$/, '.ts') === target) continue; // a command's own tests
+      problems.push(`${where} imports ${target}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
