@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { DEFAULT_MODEL } from './model/zoo.js';
 import type { RunnerKind } from './results/row.js';
 import { SCHEDULES, type ScheduleName } from './schedule/plan.js';
+import type { Format } from './tables/paper-table.js';
 import { BOARDS_DIR, BUILD_DIR, RESULTS_DIR, ROOT } from './util/paths.js';
 
 export const DEFAULTS = {
@@ -42,7 +43,7 @@ export const DEFAULTS = {
   /** `rig results`: the newest this many rows (or runs). */
   resultsLimit: 50,
   /** `rig tables`: the output format, and the runner whose stored rows fill the measured columns. */
-  tablesFormat: 'md' as 'md' | 'csv' | 'json',
+  tablesFormat: 'md' as Format,
   tablesRunner: 'qemu' as RunnerKind,
   /** Wait while another rig process uses a physical board (rather than fail at once). */
   wait: true,
