@@ -12,7 +12,7 @@ import { planLayerwise } from '../schedule/layerwise.js';
 import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
-import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../store/db.js';
+import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';

@@ -4,7 +4,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC } from '../compile/firmware.js';
-import { DEFAULT_KERNELS } from '../compile/kernels.js';
 import type { Board } from '../config/board.js';
 import type { LabEntry } from '../config/lab.js';
 import { chooseProbe, createHardwareRunner, type ProbeChoice } from '../deploy/hardware.js';
@@ -13,7 +12,8 @@ import { createQemuRunner } from '../deploy/qemu.js';
 import type { Runner } from '../deploy/types.js';
 import { runTool } from '../proc/run.js';
 import { scheduleLabel, type Plan } from '../schedule/plan.js';
-import type { ResultRow, RunnerKind, Store } from '../store/db.js';
+import type { ResultRow, RunnerKind } from '../results/row.js';
+import type { Store } from '../store/db.js';
 import { errorMessage } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { ROOT } from '../util/paths.js';
@@ -66,6 +66,8 @@ export interface SessionSettings {
   warmup: number;
   runs: number;
   timeoutMs: number;
+  /** The kernel variant compiled into every image (firmware-templates/kernels/<name>/). */
+  kernels: string;
   buildDir: string;
   /** Wait for a board another rig process uses (false: fail at once). */
   wait: boolean;
@@ -117,7 +119,7 @@ export async function runSession(
       const row = {
         runId,
         ...(await benchCase(
-          { runner, seed: settings.seed, warmup: settings.warmup, runs: settings.runs, inferenceTimeoutMs: settings.timeoutMs, kernels: DEFAULT_KERNELS, buildRoot: settings.buildDir, signal },
+          { runner, seed: settings.seed, warmup: settings.warmup, runs: settings.runs, inferenceTimeoutMs: settings.timeoutMs, kernels: settings.kernels, buildRoot: settings.buildDir, signal },
           plan,
         )),
       };

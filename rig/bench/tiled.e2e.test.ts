@@ -13,7 +13,7 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { randomSpec } from '../model/testing.js';
 import { planPatches } from '../schedule/patch.js';
-import { UserError } from '../util/errors.js';
+import { PlanRefusal } from '../schedule/refusal.js';
 import { benchCase, planFor, type BenchContext } from './bench.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-tiled-'));
@@ -29,7 +29,7 @@ function unevenPatches(spec: ModelSpecInput, seed: number) {
         const [h, w] = model.tensors[pp.stageOutput]!.shape;
         if (h % patches !== 0 || w % patches !== 0) return { model, patches, split };
       } catch (error) {
-        if (!(error instanceof UserError)) throw error;
+        if (!(error instanceof PlanRefusal)) throw error;
       }
     }
   return undefined;

@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Store, type ResultRow } from '../store/db.js';
+import Database from 'better-sqlite3';
+import type { ResultRow } from '../results/row.js';
+import { Store } from '../store/db.js';
 import { ROOT } from '../util/paths.js';
 import { CLI, rigCli } from './testing.js';
 
@@ -74,6 +76,26 @@ test('rig bench --json runs a model and odd shapes under every schedule in QEMU 
   } finally {
     store.close();
   }
+  // The run keeps the options as given, each once under its command-line name, with what they resolved to.
+  const raw = new Database(db, { readonly: true });
+  const stored = JSON.parse((raw.prepare('SELECT args_json FROM runs WHERE id = 1').get() as { args_json: string }).args_json) as unknown;
+  raw.close();
+  assert.deepEqual(stored, {
+    board: 'f746',
+    emulate: true,
+    wait: true,
+    'arena-ram': null,
+    model: ['tiny-cnn', specPath],
+    schedule: ['layer', 'patch', 'stream1d', 'stream2d'],
+    seed: 1,
+    warmup: 1,
+    runs: 5,
+    timeout: 60_000,
+    db,
+    'build-dir': join(dir, 'build'),
+    json: true,
+    csv: false,
+  });
 
   const second = await rig(args);
   assert.equal(second.code, 0, second.stderr);
@@ -222,7 +244,7 @@ test('impossible patch settings are refused before anything is built or stored',
   assert.match(pool.stderr, /--split 4: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);
   const big = await rig(['bench', '--model', 'tiny-cnn', '--schedule', 'patch', '--patches', '17', '--split', '1', '--db', db]);
   assert.equal(big.code, 2);
-  assert.match(big.stderr, /--patches 17: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at --split 1 is 16×16\)/);
+  assert.match(big.stderr, /--patches 17: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at split 1 is 16×16\)/);
   assert.equal(existsSync(db), false);
 });
 

@@ -1,18 +1,27 @@
 // rig build: plan, generate and compile one model for a board, without running it.
-import { buildDirFor, planFor } from '../bench/bench.js';
-import { arenaRamUnderEmulation, buildFirmware, emulatedTarget, hardwareTarget } from '../compile/firmware.js';
-import { DEFAULT_KERNELS } from '../compile/kernels.js';
-import { loadBoard } from '../config/board.js';
-import { loadModel } from '../config/model.js';
-import { referenceOutput } from '../model/reference.js';
-import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
-import { crc32, hex32 } from '../util/crc32.js';
-import { UserError } from '../util/errors.js';
-import { DEFAULT_BOARD } from './bench.js';
-import { formatInt } from './table.js';
+import type { Argv } from 'yargs';
+import { buildImage } from '../bench/build.js';
+import { DEFAULTS } from '../defaults.js';
+import { SCHEDULES, type ScheduleName } from '../schedule/plan.js';
+import { formatInt } from '../util/format.js';
+
+export function buildOptions<T>(y: Argv<T>) {
+  return y
+    .option('board', { type: 'string', default: DEFAULTS.board, describe: 'board id (boards/<id>.json) or board file' })
+    .option('variant', { type: 'string', describe: "the board variant (nucleo, disco; default: the board file's)" })
+    .option('emulate', { type: 'boolean', describe: 'build the image for the emulated board instead' })
+    .option('arena-ram', { type: 'string', describe: "silicon: the SRAM that holds the arena (f746: all, dtcm, sram1; default: the board file's)" })
+    .option('model', { type: 'string', default: DEFAULTS.model, describe: 'built-in model name or path to a model spec (.json)' })
+    .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
+    .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
+    .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })
+    .option('seed', { type: 'number', default: DEFAULTS.seed })
+    .option('build-dir', { type: 'string', default: DEFAULTS.buildDir, describe: 'where generated sources, ELF and map files go' })
+    .option('json', { type: 'boolean', default: false });
+}
 
 export interface BuildArgs {
-  board?: string | undefined;
+  board: string;
   variant?: string | undefined;
   emulate?: boolean | undefined;
   arenaRam?: string | undefined;
@@ -26,40 +35,24 @@ export interface BuildArgs {
 }
 
 export async function buildCommand(args: BuildArgs): Promise<number> {
-  const board = await loadBoard(args.board ?? DEFAULT_BOARD);
-  if (args.emulate === true && args.variant !== undefined) throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
-  if (args.emulate === true && args.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
-  const target = args.emulate === true ? emulatedTarget(board) : hardwareTarget(board, args.variant ?? board.defaultVariant, args.arenaRam ?? board.defaultArenaRam);
-  const model = await loadModel(args.model, args.seed);
-  const plan = planFor({ model, schedule: args.schedule, patches: args.patches, split: args.split });
-  const schedule = scheduleLabel(plan.schedule, plan.options);
-  const buildDir = buildDirFor(args.buildDir, board, target, DEFAULT_KERNELS, plan);
-  const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))), kernels: DEFAULT_KERNELS });
-  const where = target.variant === null ? `${board.id} (emulated)` : `${board.id} ${target.variant} (${board.variants[target.variant]!.board})`;
+  const built = await buildImage({
+    board: args.board,
+    variant: args.variant,
+    emulate: args.emulate === true,
+    arenaRam: args.arenaRam,
+    model: args.model,
+    schedule: args.schedule,
+    patches: args.patches,
+    split: args.split,
+    seed: args.seed,
+    kernels: DEFAULTS.kernels,
+    buildDir: args.buildDir,
+  });
   if (!built.ok) {
-    process.stderr.write(`rig: ${model.name}/${schedule} for ${where}: ${built.reason}: ${built.detail}\n`);
+    process.stderr.write(`rig: ${built.message}\n`);
     return 1;
   }
-  const report = {
-    model: model.name,
-    schedule: plan.schedule,
-    scheduleOptions: plan.options,
-    board: board.id,
-    variant: target.variant,
-    runner: target.runner,
-    buildId: built.buildId,
-    elf: built.elfPath,
-    map: built.mapPath,
-    flashBytes: built.sizes.flashBytes,
-    flashBudgetBytes: target.flashBytes,
-    staticRamBytes: built.sizes.staticRamBytes,
-    arenaBytes: plan.arenaBytes,
-    stackReserveBytes: target.stackBytes,
-    sramBudgetBytes: target.ramBytes + (target.arenaRegion?.sizeBytes ?? 0),
-    // Where the arena is linked: its own RAM (the arena-RAM choice), or the one RAM it shares.
-    arenaRam: target.arenaRam,
-    arenaRegion: target.arenaRegion ?? { name: target.arenaRam === null ? 'RAM' : board.arenaRams[target.arenaRam]!.name, origin: target.ramOrigin, sizeBytes: target.ramBytes },
-  };
+  const { report, target } = built;
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return 0;
@@ -77,9 +70,9 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
         ];
   process.stdout.write(
     [
-      `${model.name}/${schedule} for ${where}: firmware ${built.buildId}`,
-      `ELF    ${built.elfPath}`,
-      `map    ${built.mapPath}`,
+      `${built.label} for ${built.where}: firmware ${report.buildId}, kernels ${report.kernelVariant}`,
+      `ELF    ${report.elf}`,
+      `map    ${report.map}`,
       `flash  ${formatInt(report.flashBytes)} B of ${formatInt(report.flashBudgetBytes)} B (${pct(report.flashBytes, report.flashBudgetBytes)}): code, weights, input, .data`,
       ...sramLines,
       '',

@@ -53,6 +53,11 @@ test('a suite file with a bad entry is refused before anything runs, naming the 
   const arena = await nightly(suiteFile('arena', { entries: [{ board: 'f746', models: ['tiny-cnn'], arenaRam: 'flash' }] }));
   assert.equal(arena.code, 2);
   assert.match(arena.stderr, /arena\.json: entries\[0\]\.arenaRam: expected one of all \(.*\), dtcm \(.*\), sram1 \(.*\) \(.*f746\.json, memory\.arenaRam\), found "flash"/);
+  // A planner refusal names the entry's field in the suite file, not a command-line option.
+  const split = await nightly(suiteFile('split', { entries: [emulated, { ...emulated, schedules: ['patch'], split: 9 }] }));
+  assert.equal(split.code, 2);
+  assert.match(split.stderr, /split\.json: entries\[1\]\.split: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)/);
+  assert.doesNotMatch(split.stderr, /--split/);
   const unknown = await nightly('no-such-suite');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown suite "no-such-suite": expected a name of boards\/suites\/\*\.json \(.*emulated.*\)/);

@@ -57,7 +57,16 @@ test('rig models lists the zoo with MACs, params, peaks and flash', async () => 
   assert.equal(vww0.macs, 5_958_400);
   assert.ok(vww0.weightBytes > 368_970);
   const table = await rig(['models']);
-  assert.match(table.stdout, /msf-mcunet-320kb-r176\s+176×176×3\s+81,625,520\s+0\.00%/);
+  // msf-CNN publishes exact counts; the MCUNet zoo rounds them, and is shown as printed beside the exact count.
+  assert.match(table.stdout, /msf-mcunet-320kb-r176\s+176×176×3\s+81,625,520\s+81,625,520\s+0\.00%/);
+  assert.match(table.stdout, /mcunet-in0\s+48×48×3\s+6,364,224\s+6\.4M\s+-0\.56%\s+749,840\s+0\.75M\s+-0\.02%\s+46,080/);
+  assert.match(table.stdout, /mcunet-vww0\s+64×64×3\s+5,958,400\s+6\.0M\s/);
+  assert.match(table.stdout, /^model\s+input\s+MACs\s+MACs published\s+MACs vs published\s+params\s+params published\s+params vs published\s+peak B \(MCUNetV2 metric\)\s+real peak B/m);
+  assert.match(table.stdout, /^peak B \(MCUNetV2 metric\): .*largest input \+ output of one layer in int8 bytes, depthwise counted in place/m);
+  assert.match(table.stdout, /but mbv2-w1\.0-r224's MACs\.$/m);
+  const csv = await rig(['models', '--csv']);
+  assert.equal(csv.stdout.split('\r\n')[0], 'model,input,MACs,MACs published,MACs vs published,params,params published,params vs published,peak B (MCUNetV2 metric),real peak B,flash weights B');
+  assert.doesNotMatch(csv.stdout, /within|rounds/, 'the notes are for the terminal only');
 });
 
 test('a malformed spec is rejected by rig plan with the path of each error', async () => {
@@ -114,6 +123,9 @@ test('rig plan --budget chooses the fewest MACs that fit; impossible budgets and
     [['--objective', 'memory', '--mac-budget', '0.5'], /--mac-budget 0\.5: expected a ratio of at least 1/],
     [['--budget', '64KB', '--split', '3'], /--patches and --split fix one plan; the search/],
     [['--budget', '64KB', '--max-patches', '99'], /--max-patches 99: expected a whole number from 2 to 32/],
+    // The planner refuses a split as a value; the command line names the option it came from.
+    [['--schedule', 'patch', '--split', '9'], /^rig: --split 9: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)\n$/],
+    [['--schedule', 'stream1d', '--patches', '40', '--split', '1'], /^rig: --patches 40: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at split 1 is 16×16\)\n$/],
   ];
   for (const [args, pattern] of refusals) {
     const bad = await rig(['plan', '--model', 'tiny-cnn', ...args]);

@@ -1,135 +1,30 @@
-// rig plan and rig models: analysis without hardware.
+// rig plan: a model's plan without hardware: layer-wise figures, a tiled plan, or the schedule search.
+import type { Argv } from 'yargs';
 import { TILED_OPTIONS_ONLY } from '../bench/bench.js';
-import { loadModel } from '../config/model.js';
-import { PUBLISHED } from '../model/published.js';
-import { BUILTIN_MODELS } from '../model/zoo.js';
-import type { Model } from '../model/ir.js';
-import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
-import { liveBytesBound } from '../schedule/arena.js';
-import { defaultPatchOptions, planPatches, planPatchSchedule } from '../schedule/patch.js';
-import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
-import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
-import { searchCommand } from './search.js';
+import { DEFAULTS, shownPath } from '../defaults.js';
+import type { Published } from '../model/published.js';
+import { planModel, type PatchSummary, type StreamSummary } from '../planning/plan.js';
+import { parseBytes, type BudgetRequest, type SearchReport } from '../planning/search.js';
+import type { ModelFigures } from '../schedule/analysis.js';
+import { SCHEDULES, type ScheduleName } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
-import { planLayerwise } from '../schedule/layerwise.js';
-import { formatInt, outputFormat, printListing, renderTable } from './table.js';
+import { formatInt, pct } from '../util/format.js';
+import { renderTable } from './table.js';
 
-/** The change from `reference` to `value` in percent, signed. */
-export function pct(value: number, reference: number, digits = 2): string {
-  const d = ((value - reference) / reference) * 100;
-  if (Math.abs(d) < 0.5 * 10 ** -digits) return `${(0).toFixed(digits)}%`;
-  return `${d > 0 ? '+' : ''}${d.toFixed(digits)}%`;
-}
-
-export async function figuresFor(model: string, seed: number): Promise<ModelFigures> {
-  return analyze(planLayerwise(await loadModel(model, seed)));
-}
-
-function comparisons(f: ModelFigures): string[] {
-  const p = PUBLISHED.get(f.model);
-  if (p === undefined) return [];
-  const lines: string[] = [];
-  if (p.macs !== undefined) lines.push(`MACs ${formatInt(f.macs)} vs ${formatInt(p.macs)} published (${p.source}): ${pct(f.macs, p.macs)}`);
-  if (p.params !== undefined) lines.push(`params ${formatInt(f.params)} vs ${formatInt(p.params)} published: ${pct(f.params, p.params)}`);
-  if (p.tinyEngineLayerwisePeakBytes !== undefined) {
-    lines.push(`real arena peak ${formatInt(f.arenaPeakBytes)} B vs TinyEngine's layer-wise plan ${formatInt(p.tinyEngineLayerwisePeakBytes)} B: ${pct(f.arenaPeakBytes, p.tinyEngineLayerwisePeakBytes)}`);
-  }
-  if (p.msfLayerwisePeakBytes !== undefined) lines.push(`msf-CNN's layer-wise peak (their metric): ${formatInt(p.msfLayerwisePeakBytes)} B`);
-  return lines;
-}
-
-function patchPlanCommand(model: Model, args: PlanArgs): number {
-  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split });
-  const pp = planPatches(model, options);
-  const layerwisePeak = paperPeakBytes(model);
-  const arena = { layerwise: planLayerwise(model).arenaBytes, patched: planPatchSchedule(model, options).arenaBytes };
-  const m = pp.macs;
-  const totalUnclipped = m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped;
-  const overhead = (patched: number, layerwise: number) => patched / layerwise - 1;
-  const stageOut = model.tensors[pp.stageOutput]!.shape;
-  const summary = {
-    model: model.name,
-    schedule: 'patch' as const,
-    patches: options.patches,
-    split: options.split,
-    stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
-    stageOutputShape: [...stageOut],
-    patchInput: pp.patchInput,
-    macs: m,
-    overhead: {
-      stage: overhead(m.stagePatched, m.stageLayerwise),
-      stageUnclipped: overhead(m.stagePatchedUnclipped, m.stageLayerwise),
-      overall: overhead(m.totalPatched, m.totalLayerwise),
-      overallUnclipped: overhead(totalUnclipped, m.totalLayerwise),
-    },
-    paperPeakBytes: { layerwise: layerwisePeak, patched: pp.paperPeakBytes, stage: pp.stagePaperPeakBytes, rest: pp.restPaperPeakBytes },
-    arenaBytes: arena,
-  };
-  if (args.json) {
-    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    return 0;
-  }
-  const kB = (b: number) => `${formatInt(b)} B (${(b / 1024).toFixed(1)} KB)`;
-  process.stdout.write(
-    [
-      `${model.name}: schedule patch, ${options.patches}×${options.patches} patches, stage = blocks 0-${options.split - 1} (${pp.stageOps.length} ops), stage output ${stageOut.join('×')}`,
-      `largest patch input           ${pp.patchInput.h}×${pp.patchInput.w}`,
-      `paper-metric peak             layer-wise ${kB(layerwisePeak)} -> patched ${kB(pp.paperPeakBytes)} (stage ${formatInt(pp.stagePaperPeakBytes)} B incl. its output, rest ${formatInt(pp.restPaperPeakBytes)} B)`,
-      `real arena peak               layer-wise ${kB(arena.layerwise)} -> patched ${kB(arena.patched)} (what the firmware allocates)`,
-      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)} -> patched ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}); unclipped ${formatInt(m.stagePatchedUnclipped)} (${pct(m.stagePatchedUnclipped, m.stageLayerwise, 1)})`,
-      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)} -> patched ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}); unclipped ${pct(totalUnclipped, m.totalLayerwise, 1)}`,
-      'Patched MACs count each pixel a patch computes with its full k×k taps, as the layer-wise count does;',
-      'regions are clipped at the feature-map borders, so border patches compute less. "Unclipped" counts every',
-      "patch as if its receptive field never met a border (padding computed like data), as MCUNetV2's +42% stage figure does.",
-      '',
-    ].join('\n'),
-  );
-  return 0;
-}
-
-/** Stream buffers' bytes at the busiest step, and the stage's executed MACs. */
-function stageFigures(plan: Plan, stageOps: readonly number[]) {
-  const stage = new Set(stageOps);
-  return {
-    stageMacs: opSteps(plan).reduce((sum, st) => (stage.has(st.op) ? sum + st.macs : sum), 0),
-    streamBufferBytes: liveBytesBound(plan.buffers.filter((b) => b.role === 'stream')),
-  };
-}
-
-function streamPlanCommand(model: Model, schedule: StreamSchedule, args: PlanArgs): number {
-  const options = defaultPatchOptions(model, { patches: args.patches, split: args.split });
-  const pp = planPatches(model, options);
-  const plan = planStreamSchedule(model, schedule, options);
-  const patch = planPatchSchedule(model, options);
-  const { stageMacs, streamBufferBytes } = stageFigures(plan, pp.stageOps);
-  const stageOut = model.tensors[pp.stageOutput]!.shape;
-  const summary = {
-    model: model.name,
-    schedule,
-    patches: options.patches,
-    split: options.split,
-    stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
-    stageOutputShape: [...stageOut],
-    macs: { stageLayerwise: pp.macs.stageLayerwise, stagePatched: pp.macs.stagePatched, stageExecuted: stageMacs, totalLayerwise: pp.macs.totalLayerwise, totalPatched: pp.macs.totalPatched, totalExecuted: plan.macs },
-    arenaBytes: { layerwise: planLayerwise(model).arenaBytes, patched: patch.arenaBytes, streamed: plan.arenaBytes },
-    streamBufferBytes,
-  };
-  if (args.json) {
-    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    return 0;
-  }
-  const m = summary.macs;
-  const a = summary.arenaBytes;
-  process.stdout.write(
-    [
-      `${model.name}: schedule ${schedule}, ${options.patches}×${options.patches} cells, stage = blocks 0-${options.split - 1} (${pp.stageOps.length} ops), stage output ${stageOut.join('×')}`,
-      `real arena peak               layer-wise ${formatInt(a.layerwise)} B, patch ${formatInt(a.patched)} B, ${schedule} ${formatInt(a.streamed)} B (stream buffers ${formatInt(streamBufferBytes)} B at the busiest step)`,
-      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)}, patch ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}), ${schedule} ${formatInt(m.stageExecuted)} (${pct(m.stageExecuted, m.stageLayerwise, 1)})`,
-      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)}, patch ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}), ${schedule} ${formatInt(m.totalExecuted)} (${pct(m.totalExecuted, m.totalLayerwise, 1)})`,
-      '',
-    ].join('\n'),
-  );
-  return 0;
+export function planOptions<T>(y: Argv<T>) {
+  return y
+    .option('model', { type: 'string', default: DEFAULTS.model, describe: 'built-in model name or path to a model spec (.json)' })
+    .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
+    .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
+    .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks (default: the smallest arena)' })
+    .option('budget', { type: 'string', describe: 'search: the least-MAC plan whose arena fits this size (e.g. 256KB; KB = 1024 B)' })
+    .option('objective', { choices: ['macs', 'memory'] as const, describe: 'search: minimize MACs within --budget (default), or the arena within --mac-budget' })
+    .option('mac-budget', { type: 'number', describe: 'search with --objective memory: at most this × the layer-wise MACs' })
+    .option('max-patches', { type: 'number', describe: `search: the largest grid tried (default ${DEFAULTS.maxPatches})` })
+    .option('board', { type: 'string', describe: `search: the board whose SRAM is the budget when --budget is omitted (default ${DEFAULTS.board})` })
+    .option('db', { type: 'string', describe: `search: results database with measured instructions (default ${shownPath(DEFAULTS.db)})` })
+    .option('seed', { type: 'number', default: DEFAULTS.seed })
+    .option('json', { type: 'boolean', default: false });
 }
 
 export interface PlanArgs {
@@ -147,15 +42,58 @@ export interface PlanArgs {
   db?: string | undefined;
 }
 
+/** The search's budget from the options: a MAC ratio, a size, or (neither given) the board's SRAM. */
+function budgetRequest(args: PlanArgs): BudgetRequest {
+  if ((args.objective ?? 'macs') === 'memory') {
+    if (args.macBudget === undefined) throw new UserError('--objective memory needs --mac-budget R: the plan may execute at most R × the layer-wise MACs (e.g. 1.2)', { exitCode: 2 });
+    if (!(args.macBudget >= 1)) throw new UserError(`--mac-budget ${args.macBudget}: expected a ratio of at least 1 (× the layer-wise MACs)`, { exitCode: 2 });
+    if (args.budget !== undefined) throw new UserError('--budget goes with --objective macs (the default); --objective memory takes --mac-budget', { exitCode: 2 });
+    return { kind: 'macs', macBudget: args.macBudget };
+  }
+  if (args.macBudget !== undefined) throw new UserError('--mac-budget goes with --objective memory', { exitCode: 2 });
+  if (args.budget !== undefined) return { kind: 'bytes', bytes: parseBytes(args.budget, '--budget'), given: `--budget ${args.budget}` };
+  return { kind: 'board', board: args.board };
+}
+
+function checkMaxPatches(value: number | undefined): number {
+  const n = value ?? DEFAULTS.maxPatches;
+  if (!Number.isInteger(n) || n < 2 || n > 32) throw new UserError(`--max-patches ${n}: expected a whole number from 2 to 32`, { exitCode: 2 });
+  return n;
+}
+
 export async function planCommand(args: PlanArgs): Promise<number> {
-  const model = await loadModel(args.model, args.seed);
-  if (args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined) return searchCommand(model, args);
-  if (args.schedule === 'patch') return patchPlanCommand(model, args);
-  if (args.schedule === 'stream1d' || args.schedule === 'stream2d') return streamPlanCommand(model, args.schedule, args);
-  if (args.patches !== undefined || args.split !== undefined) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
-  const f = analyze(planLayerwise(model));
-  if (args.json) {
-    process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published: PUBLISHED.get(f.model) ?? null }, null, 2) + '\n');
+  const searching = args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined;
+  if (searching && (args.patches !== undefined || args.split !== undefined)) throw new UserError('--patches and --split fix one plan; the search (--budget, --objective) chooses them', { exitCode: 2 });
+  if (!searching && args.schedule === 'layer' && (args.patches !== undefined || args.split !== undefined)) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
+  const search = searching ? { budget: budgetRequest(args), maxPatches: checkMaxPatches(args.maxPatches), board: args.board, db: args.db } : undefined;
+  const report = await planModel({ model: args.model, seed: args.seed, schedule: args.schedule, patches: args.patches, split: args.split, search });
+  switch (report.kind) {
+    case 'layer':
+      return printLayer(report.figures, report.published, args.json);
+    case 'patch':
+      return printPatch(report.summary, args.json);
+    case 'stream':
+      return printStream(report.summary, args.json);
+    case 'search':
+      return printSearch(report.report, args.json);
+  }
+}
+
+function comparisons(f: ModelFigures, p: Published | null): string[] {
+  if (p === null) return [];
+  const lines: string[] = [];
+  if (p.macs !== undefined) lines.push(`MACs ${formatInt(f.macs)} vs ${formatInt(p.macs)} published (${p.source}): ${pct(f.macs, p.macs)}`);
+  if (p.params !== undefined) lines.push(`params ${formatInt(f.params)} vs ${formatInt(p.params)} published: ${pct(f.params, p.params)}`);
+  if (p.tinyEngineLayerwisePeakBytes !== undefined) {
+    lines.push(`real arena peak ${formatInt(f.arenaPeakBytes)} B vs TinyEngine's layer-wise plan ${formatInt(p.tinyEngineLayerwisePeakBytes)} B: ${pct(f.arenaPeakBytes, p.tinyEngineLayerwisePeakBytes)}`);
+  }
+  if (p.msfLayerwisePeakBytes !== undefined) lines.push(`msf-CNN's layer-wise peak (their metric): ${formatInt(p.msfLayerwisePeakBytes)} B`);
+  return lines;
+}
+
+function printLayer(f: ModelFigures, published: Published | null, json: boolean): number {
+  if (json) {
+    process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published }, null, 2) + '\n');
     return 0;
   }
   const rows = f.layers.map((l) => [
@@ -176,30 +114,97 @@ export async function planCommand(args: PlanArgs): Promise<number> {
     `weights in flash             ${formatInt(f.weightBytes)} B`,
     `paper-metric peak            ${formatInt(f.paperPeakBytes)} B (${(f.paperPeakBytes / 1024).toFixed(1)} KB: largest layer input + output, depthwise in place)`,
     `real arena peak              ${formatInt(f.arenaPeakBytes)} B (what the firmware allocates: lifetimes, residuals, in-place ops, scratch)`,
-    ...comparisons(f),
+    ...comparisons(f, published),
   ];
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
 
-export async function modelsCommand(args: { seed: number; json?: boolean | undefined; csv?: boolean | undefined }): Promise<number> {
-  const format = outputFormat(args);
-  const all = await Promise.all([...BUILTIN_MODELS.keys()].map((name) => figuresFor(name, args.seed)));
-  const rows = all.map((f) => {
-    const p = PUBLISHED.get(f.model);
-    return [
-      f.model,
-      f.input.join('×'),
-      f.macs,
-      p?.macs === undefined ? null : pct(f.macs, p.macs),
-      f.params,
-      p?.params === undefined ? null : pct(f.params, p.params),
-      f.paperPeakBytes,
-      f.arenaPeakBytes,
-      f.weightBytes,
-    ];
-  });
-  const json = all.map(({ layers: _layers, ...f }) => ({ ...f, published: PUBLISHED.get(f.model) ?? null }));
-  printListing(format, ['model', 'input', 'MACs', 'MACs vs published', 'params', 'params vs published', 'paper peak B', 'real peak B', 'flash weights B'], rows, json);
+function printPatch(s: PatchSummary, json: boolean): number {
+  if (json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    return 0;
+  }
+  const m = s.macs;
+  const peak = s.paperPeakBytes;
+  const totalUnclipped = m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped;
+  const kB = (b: number) => `${formatInt(b)} B (${(b / 1024).toFixed(1)} KB)`;
+  process.stdout.write(
+    [
+      `${s.model}: schedule patch, ${s.patches}×${s.patches} patches, stage = blocks 0-${s.split - 1} (${s.stageOps.length} ops), stage output ${s.stageOutputShape.join('×')}`,
+      `largest patch input           ${s.patchInput.h}×${s.patchInput.w}`,
+      `paper-metric peak             layer-wise ${kB(peak.layerwise)} -> patched ${kB(peak.patched)} (stage ${formatInt(peak.stage)} B incl. its output, rest ${formatInt(peak.rest)} B)`,
+      `real arena peak               layer-wise ${kB(s.arenaBytes.layerwise)} -> patched ${kB(s.arenaBytes.patched)} (what the firmware allocates)`,
+      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)} -> patched ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}); unclipped ${formatInt(m.stagePatchedUnclipped)} (${pct(m.stagePatchedUnclipped, m.stageLayerwise, 1)})`,
+      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)} -> patched ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}); unclipped ${pct(totalUnclipped, m.totalLayerwise, 1)}`,
+      'Patched MACs count each pixel a patch computes with its full k×k taps, as the layer-wise count does;',
+      'regions are clipped at the feature-map borders, so border patches compute less. "Unclipped" counts every',
+      "patch as if its receptive field never met a border (padding computed like data), as MCUNetV2's +42% stage figure does.",
+      '',
+    ].join('\n'),
+  );
   return 0;
+}
+
+function printStream(s: StreamSummary, json: boolean): number {
+  if (json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    return 0;
+  }
+  const m = s.macs;
+  const a = s.arenaBytes;
+  process.stdout.write(
+    [
+      `${s.model}: schedule ${s.schedule}, ${s.patches}×${s.patches} cells, stage = blocks 0-${s.split - 1} (${s.stageOps.length} ops), stage output ${s.stageOutputShape.join('×')}`,
+      `real arena peak               layer-wise ${formatInt(a.layerwise)} B, patch ${formatInt(a.patched)} B, ${s.schedule} ${formatInt(a.streamed)} B (stream buffers ${formatInt(s.streamBufferBytes)} B at the busiest step)`,
+      `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)}, patch ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}), ${s.schedule} ${formatInt(m.stageExecuted)} (${pct(m.stageExecuted, m.stageLayerwise, 1)})`,
+      `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)}, patch ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}), ${s.schedule} ${formatInt(m.totalExecuted)} (${pct(m.totalExecuted, m.totalLayerwise, 1)})`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+function printSearch(r: SearchReport, json: boolean): number {
+  const status = r.chosen === null ? 1 : 0;
+  if (json) {
+    const out = { model: r.model, objective: r.objective, budget: r.budgetSource, costBasis: r.costBasis, candidates: r.candidates, chosen: r.chosen, front: r.front, msf: r.msf };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return status;
+  }
+  const rows = r.front.map((c) => [c.label === r.chosen?.label ? '*' : '', c.label, formatInt(c.arenaBytes), formatInt(c.macs), `${c.macsRatio.toFixed(3)}×`, formatInt(c.paperPeakBytes), formatInt(c.instructions)]);
+  const lines = [
+    `${r.model}: ${r.candidates} plans (layer-wise; patch, stream1d and stream2d at every split and grid up to ${r.maxPatches}×${r.maxPatches})`,
+    `Pareto front of real arena peak vs executed MACs (layer-wise ${formatInt(r.layerwiseMacs)}):`,
+    renderTable(['', 'schedule', 'arena B', 'MACs', 'vs layer-wise', 'paper peak B', 'instructions (emulated)'], rows, new Set([2, 3, 4, 5, 6])),
+    '',
+  ];
+  if (r.chosen === null) {
+    const smallest = r.front[0]!;
+    lines.push(`No plan meets ${r.budgetSource}: the smallest arena is ${formatInt(smallest.arenaBytes)} B (${smallest.label}).`);
+  } else {
+    const chosenCost = r.costBasis === 'instructions' ? `${formatInt(r.chosenCost)} instructions (emulated)` : `${formatInt(r.chosen.macs)} MACs`;
+    const basis = r.costBasis === 'instructions' ? 'measured emulated instructions (every plan within the budget has a stored row)' : 'executed MACs';
+    lines.push(
+      r.objective.kind === 'cost'
+        ? `Chosen (least ${basis} with ${r.budgetSource}): ${r.chosen.label}, arena ${formatInt(r.chosen.arenaBytes)} B, ${chosenCost}`
+        : `Chosen (smallest arena with ${r.budgetSource}): ${r.chosen.label}, arena ${formatInt(r.chosen.arenaBytes)} B, ${chosenCost}`,
+    );
+  }
+  if (r.msf.length > 0) {
+    lines.push('', "msf-CNN's published plans (their RAM metric: layer input + output, input image excluded, no arena layout) vs the smallest real arena here at no more MACs:");
+    for (const m of r.msf) {
+      const ours = m.best === null ? 'no plan at that MAC count' : `${formatInt(m.best.arenaBytes)} B at ${formatInt(m.best.macs)} MACs (${m.best.label})`;
+      lines.push(`  ${m.label.padEnd(24)} msf-CNN ${formatInt(m.ramBytes)} B at ${formatInt(m.macs)} MACs; rig ${ours}: ${m.asGood ? 'as good or better' : 'not reached'}`);
+    }
+    if (r.msf.some((m) => !m.asGood)) {
+      lines.push(
+        `Not reached where msf-CNN's RAM is below ${formatInt(r.front[0]!.arenaBytes)} B, the smallest arena of any plan here at any MAC count: rig cuts the network once`,
+        '(the stage output is held whole and the rest runs layer-wise) and its arena holds the input patch and every live buffer, to the byte;',
+        "msf-CNN fuses across the network down to one output pixel per tile with a column cache, and its metric leaves out the input image.",
+      );
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return status;
 }

@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Store, type ResultRow } from '../store/db.js';
+import type { ResultRow } from '../results/row.js';
+import { Store } from '../store/db.js';
 import { sampleRow } from '../store/testing.js';
 import { rigCli } from './testing.js';
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { loadBoard } from '../config/board.js';
 import { startFakes, type FakeBoardMode } from '../deploy/testing.js';
 import type { Check } from '../telemetry/selftest.js';
-import type { SelftestReport } from './selftest.js';
+import type { SelftestReport } from '../bench/selftest.js';
 import { rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-selftest-'));

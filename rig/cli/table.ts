@@ -1,15 +1,13 @@
-// Plain-text tables for the terminal.
+// Plain-text tables for the terminal, and the listings every command prints (text, CSV, JSON).
+// Output formatting only: nothing below cli/ imports this file.
 import { PUBLISHED } from '../model/published.js';
+import { changePercent, tally, type Change, type RowComparison } from '../results/compare.js';
+import type { ResultRow } from '../results/row.js';
 import { scheduleLabel } from '../schedule/plan.js';
-import type { ResultRow } from '../store/db.js';
 import { UserError } from '../util/errors.js';
+import { csvTable, formatInt } from '../util/format.js';
 import { geomean } from '../util/stats.js';
 import { unitLabel } from '../util/units.js';
-
-export function formatInt(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
-  return Math.round(n).toLocaleString('en-US');
-}
 
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], rightAlign: ReadonlySet<number> = new Set()): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -135,24 +133,73 @@ export function outputFormat(args: { json?: boolean | undefined; csv?: boolean |
   return args.json === true ? 'json' : args.csv === true ? 'csv' : 'text';
 }
 
-/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled; CRLF rows. */
-export function csvTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const field = (c: Cell) => {
-    const text = c === null ? '' : String(c);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  return [headers, ...rows].map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
-}
-
 /** Cells for the terminal: integers grouped, null as "-". */
 export function textTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const numeric = new Set(headers.map((_, i) => i).filter((i) => rows.some((r) => typeof r[i] === 'number') && rows.every((r) => typeof r[i] !== 'string')));
   return renderTable(headers, rows.map((r) => r.map((c) => (typeof c === 'number' ? formatInt(c) : (c ?? '-')))), numeric);
 }
 
-/** A listing on stdout: the table, its CSV, or `json` as JSON. */
-export function printListing(format: OutputFormat, headers: readonly string[], rows: readonly (readonly Cell[])[], json: unknown): void {
+/** A listing on stdout: the table (with `notes` under it), its CSV, or `json` as JSON. */
+export function printListing(format: OutputFormat, headers: readonly string[], rows: readonly (readonly Cell[])[], json: unknown, notes: readonly string[] = []): void {
   if (format === 'json') process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else if (format === 'csv') process.stdout.write(csvTable(headers, rows));
-  else process.stdout.write(textTable(headers, rows) + '\n');
+  else process.stdout.write([textTable(headers, rows), ...notes].join('\n') + '\n');
+}
+
+/** A result row's columns, for `rig results` and `rig bench --csv`. */
+export const RESULT_HEADERS = ['run', 'model', 'schedule', 'board', 'runner', 'status', 'latency unit', 'median', 'min', 'max', 'arena planned B', 'arena measured B', 'flash B', 'MACs', 'detail'];
+
+export function resultCells(r: ResultRow): Cell[] {
+  return [
+    r.runId,
+    r.model,
+    scheduleLabel(r.schedule, r.scheduleOptions),
+    r.board,
+    r.runner,
+    r.status,
+    r.latency === null ? null : unitLabel(r.latency.unit),
+    r.latency?.median ?? null,
+    r.latency?.min ?? null,
+    r.latency?.max ?? null,
+    r.memory.plannedArenaBytes,
+    r.memory.measuredArenaBytes,
+    r.memory.flashBytes,
+    r.macs,
+    r.detail,
+  ];
+}
+
+const COMPARE_HEADERS = ['model', 'schedule', 'board', 'runner', 'status before', 'status now', 'latency unit', 'median before', 'median now', 'median change', 'arena before B', 'arena now B', 'arena change B', 'flash change B', 'MACs change', 'verdict', 'why'];
+
+const delta = (c: Change) => (c.baseline === null || c.current === null ? null : c.current - c.baseline);
+
+export function comparisonCells(c: RowComparison): Cell[] {
+  return [
+    c.model,
+    c.schedule,
+    c.board,
+    c.runner,
+    c.status.baseline,
+    c.status.current,
+    c.latencyUnit === null ? null : unitLabel(c.latencyUnit),
+    c.latency.baseline,
+    c.latency.current,
+    changePercent(c.latency),
+    c.arena.baseline,
+    c.arena.current,
+    delta(c.arena),
+    delta(c.flash),
+    delta(c.macs),
+    c.verdict,
+    c.reasons.join('; '),
+  ];
+}
+
+/** The case-by-case comparison in the chosen format, with the rule latencies were judged by (rig compare, rig nightly). */
+export function printComparison(format: OutputFormat, comparisons: readonly RowComparison[], json: unknown, rule: string): void {
+  printListing(format, COMPARE_HEADERS, comparisons.map(comparisonCells), json);
+  if (format === 'text') {
+    const counts = tally(comparisons);
+    process.stdout.write(`${Object.entries(counts).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ') || 'no cases'}\n(${rule}; arena is the measured one, else the planned)\n`);
+  }
 }

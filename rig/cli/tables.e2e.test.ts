@@ -7,7 +7,8 @@ import { planFor } from '../bench/bench.js';
 import { loadModel } from '../config/model.js';
 import { modelMacs } from '../model/ir.js';
 import type { ScheduleName } from '../schedule/plan.js';
-import { Store, type ResultRow, type RunnerKind } from '../store/db.js';
+import type { ResultRow, RunnerKind } from '../results/row.js';
+import { Store } from '../store/db.js';
 import { rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-tables-'));
@@ -57,6 +58,10 @@ test("mcunetv2-table1 puts MCUNetV2's 1372 kB → 172 kB beside the rig's 1372.0
   assert.match(md.stdout, /patch-stage MAC overhead\s+\| \+42%\s+\| \+30\.6% clipped; \+41\.9% unclipped\s+\|/);
   assert.match(md.stdout, /overall MAC overhead\s+\| \+10%\s+\| \+9\.3% clipped; \+12\.7% unclipped\s+\|/);
   assert.match(md.stdout, /kB = 1024 B/);
+  // MCUNetV2's per-patch peak is the whole network's; the stage's own peak stands beside it.
+  assert.match(md.stdout, /\| peak memory of the whole network, per-layer → with the 4×4 patch stage \(MCUNetV2 metric, kB = 1024 B\)\s+\| 1372 kB → 172 kB/);
+  assert.match(md.stdout, /\| the patch stage's own peak: [^|]+\| -\s+\| 158\.5 kB \(162,288 B\); the rest, layer-wise: 175,616 B, the network's peak\s+\| -\s+\|/);
+  assert.match(md.stdout, /Here the rest sets it; MCUNetV2's Table 1 gives no figure for the stage alone\./);
 
   const json = await rig(['mcunetv2-table1', '--format', 'json', '--db', absent]);
   assert.equal(json.code, 0, json.stderr);
@@ -65,6 +70,8 @@ test("mcunetv2-table1 puts MCUNetV2's 1372 kB → 172 kB beside the rig's 1372.0
   const row = (id: string) => t.rows.find((r) => r['id'] === id)!;
   assert.deepEqual(row('peak')['published'], { layerwiseKB: 1372, patchKB: 172 });
   assert.deepEqual(row('peak')['rig'], { layerwiseBytes: 1_404_928, patchBytes: 175_616 });
+  assert.deepEqual(row('stagePeak')['rig'], { stageBytes: 162_288, restBytes: 175_616 });
+  assert.equal(row('stagePeak')['published'], null);
   assert.deepEqual(row('patchInput')['rig'], { h: 75, w: 75 });
   assert.equal(row('reduction')['rig'], 8);
   assert.deepEqual(row('stageMacs')['rig'], { layerwise: 91_282_688, clipped: 119_202_032, unclipped: 129_517_568 });
@@ -107,7 +114,7 @@ test('csv is RFC 4180: every record has the header row\'s fields, numbers with c
 
   const t1 = parseCsv((await rig(['mcunetv2-table1', '--format', 'csv', '--db', absent])).stdout);
   assert.deepEqual(t1[0], ['quantity', 'MCUNetV2: published', 'rig: analytic (rig plan)', 'difference', 'rig source']);
-  assert.ok(t1.length === 9 && t1.every((rec) => rec.length === 5));
+  assert.ok(t1.length === 10 && t1.every((rec) => rec.length === 5));
   assert.equal(t1[1]![2], '1372.0 kB → 171.5 kB (1,404,928 B → 175,616 B)');
 });
 

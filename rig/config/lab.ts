@@ -1,15 +1,12 @@
 // The lab inventory (boards/lab.json): names for the physical boards of one machine, so that a
 // nightly run can address "f746-a" and "f746-b". Optional; a missing file is an empty lab.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { BOARDS_DIR } from '../util/paths.js';
+import { DEFAULTS } from '../defaults.js';
 import { ValidationError } from '../util/errors.js';
 import { schemaIssues } from '../util/schema.js';
 import { loadBoard, type Board } from './board.js';
 import { readJsonFile } from './json.js';
-
-export const DEFAULT_LAB = join(BOARDS_DIR, 'lab.json');
 
 const entry = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, 'expected a lowercase name like "f746-a"'),
@@ -22,8 +19,8 @@ const labSchema = z.strictObject({ boards: z.array(entry) });
 
 export type LabEntry = z.output<typeof entry>;
 
-export async function loadLab(file = DEFAULT_LAB): Promise<LabEntry[]> {
-  if (file === DEFAULT_LAB && !existsSync(file)) return [];
+export async function loadLab(file: string = DEFAULTS.lab): Promise<LabEntry[]> {
+  if (file === DEFAULTS.lab && !existsSync(file)) return [];
   const value = await readJsonFile(file);
   const parsed = labSchema.safeParse(value);
   if (!parsed.success) throw new ValidationError(file, schemaIssues(parsed.error, value));
@@ -43,7 +40,7 @@ export async function resolveLabBoard(nameOrId: string, labFile?: string): Promi
   const board = await loadBoard(found.board);
   if (found.variant !== undefined && !(found.variant in board.variants)) {
     const i = lab.indexOf(found);
-    throw new ValidationError(labFile ?? DEFAULT_LAB, [{ path: `boards[${i}].variant`, message: `expected one of ${Object.keys(board.variants).join(', ')} (${board.file}), found "${found.variant}"` }]);
+    throw new ValidationError(labFile ?? DEFAULTS.lab, [{ path: `boards[${i}].variant`, message: `expected one of ${Object.keys(board.variants).join(', ')} (${board.file}), found "${found.variant}"` }]);
   }
   return { board, entry: found };
 }

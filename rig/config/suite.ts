@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULTS } from '../defaults.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { UserError, ValidationError } from '../util/errors.js';
 import { BOARDS_DIR } from '../util/paths.js';
@@ -27,12 +28,12 @@ const entry = z.strictObject({
 });
 const suiteSchema = z.strictObject({
   description: z.string().optional(),
-  seed: z.number().int().min(0).default(1),
-  warmup: z.number().int().min(0).max(1000).default(1),
-  runs: count.max(1000).default(5),
-  timeoutMs: count.default(60_000),
+  seed: z.number().int().min(0).default(DEFAULTS.seed),
+  warmup: z.number().int().min(0).max(1000).default(DEFAULTS.warmup),
+  runs: count.max(1000).default(DEFAULTS.runs),
+  timeoutMs: count.default(DEFAULTS.inferenceTimeoutMs),
   /** Silicon cycles: the least relative change that counts as a regression. */
-  cyclesThreshold: z.number().min(0).max(1).default(0.02),
+  cyclesThreshold: z.number().min(0).max(1).default(DEFAULTS.compareThresholdPercent / 100),
   entries: z.array(entry).min(1),
 });
 

@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { loadBoard } from '../config/board.js';
 import { CLI, rigCli } from '../cli/testing.js';
 import { runTool } from '../proc/run.js';
-import { Store, type ResultRow } from '../store/db.js';
+import type { ResultRow } from '../results/row.js';
+import { Store } from '../store/db.js';
 import { programBoard } from './openocd.js';
 import { startFakes, type FakeBoardMode, type Fakes, type FakeOpenocdMode } from './testing.js';
 
@@ -202,10 +203,10 @@ test('--arena-ram places the arena for silicon: its own build, the fit check aga
   );
   const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
   assert.match(program[5]!, /\/f746-nucleo-arena-dtcm\/reference\/tiny-cnn-layer\/fw\.elf\}/);
-  assert.equal((run?.args as { arenaRam: string }).arenaRam, 'dtcm');
+  assert.equal((run?.args as Record<string, unknown>)['arena-ram'], 'dtcm');
   // The default placement is stored too, and builds apart, under another firmware id.
   const plain = await benchOnFakes('ok', 'ok');
-  assert.equal((plain.run?.args as { arenaRam: string }).arenaRam, 'all');
+  assert.equal((plain.run?.args as Record<string, unknown>)['arena-ram'], 'all');
   assert.notEqual(plain.rows[0]!.firmwareId, rows[0]!.firmwareId);
 
   const bad = await benchOnFakes('ok', 'ok', ['tiny-cnn'], ['--arena-ram', 'itcm']);

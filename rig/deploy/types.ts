@@ -1,7 +1,7 @@
 // The contract every runner (QEMU emulation, openocd hardware) implements: take a linked image,
 // run the benchmark conversation, and say in which unit its ticks count.
 import type { Board } from '../config/board.js';
-import type { LatencyUnit, RunnerKind } from '../store/db.js';
+import type { LatencyUnit, RunnerKind } from '../results/row.js';
 import type { BuildTarget } from '../compile/firmware.js';
 import type { Expectation, LineLink, SessionOptions, SessionOutcome } from '../telemetry/session.js';
 

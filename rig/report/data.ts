@@ -2,7 +2,8 @@
 // board's SRAM budget, and the history of every case in the selection.
 import { loadBoard } from '../config/board.js';
 import { scheduleLabel } from '../schedule/plan.js';
-import type { LatencyUnit, Nightly, RunnerKind, Store, StoredResult, StoredRun } from '../store/db.js';
+import type { LatencyUnit, RunnerKind } from '../results/row.js';
+import type { Nightly, Store, StoredResult, StoredRun } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { RUNNER_UNIT } from '../util/units.js';
 

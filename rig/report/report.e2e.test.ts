@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { rigCli } from '../cli/testing.js';
-import { Store, type ResultRow } from '../store/db.js';
+import type { ResultRow } from '../results/row.js';
+import { Store } from '../store/db.js';
 import type { ChartSpec } from './html.js';
 
 // The page's globals, for the code that runs in the browser (the project compiles without DOM types).

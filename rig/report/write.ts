@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import type { Store } from '../store/db.js';
+import { Store } from '../store/db.js';
 import { collectReport, type ReportSelection } from './data.js';
 import { renderReport, type UplotSources } from './html.js';
 
@@ -29,4 +29,14 @@ export async function writeReport(store: Store, selection: ReportSelection, outP
   writeFileSync(partial, html);
   renameSync(partial, path);
   return { path, runIds: data.selection.runIds };
+}
+
+/** The report of runs stored in the database at `db` (which must exist) written to `out`. */
+export async function reportRuns(request: { db: string; selection: ReportSelection; out: string }): Promise<{ path: string; runIds: number[] }> {
+  const store = Store.existing(request.db);
+  try {
+    return await writeReport(store, request.selection, request.out);
+  } finally {
+    store.close();
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResultRow } from '../store/db.js';
+import type { ResultRow } from './row.js';
 import { compareRows, tally, type CompareOptions } from './compare.js';
 
 const options: CompareOptions = { cyclesThreshold: 0.02 };

@@ -3,7 +3,7 @@
 // vary between runs, so they count as changed only beyond a threshold and outside the baseline's
 // spread. Memory, flash and MACs are deterministic on both.
 import { scheduleLabel } from '../schedule/plan.js';
-import type { LatencyUnit, ResultRow, ResultStatus } from '../store/db.js';
+import type { LatencyUnit, ResultRow, ResultStatus } from './row.js';
 
 export type Verdict = 'same' | 'improved' | 'regressed' | 'failed' | 'new' | 'missing';
 
@@ -34,8 +34,6 @@ export interface CompareOptions {
   /** Silicon cycles: the least relative change of the median that counts (0.02 = 2%). */
   cyclesThreshold: number;
 }
-
-export const DEFAULT_CYCLES_THRESHOLD = 0.02;
 
 /** The rule latencies of each unit are compared by, for tables and reports. */
 export function latencyRule(options: CompareOptions): string {

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
-import { UserError } from '../util/errors.js';
 import { defaultPatchOptions, inputRegion, planPatches, planPatchSchedule } from './patch.js';
+import { PlanRefusal } from './refusal.js';
 import { gridBounds } from './tiling.js';
 import { regionPixels } from './plan.js';
 import { checkPlan } from './check.js';
@@ -64,13 +64,17 @@ test('grid cells cover the stage output exactly, also when P does not divide it'
   assert.ok(pp.macs.stagePatched > pp.macs.stageLayerwise);
 });
 
-test('impossible settings are refused with what was expected and found', () => {
+test('impossible settings are refused as values: the setting, what it was, and why, naming no option', () => {
   const model = zoo('tiny-cnn');
-  const refuse = (options: { patches: number; split: number }, pattern: RegExp) =>
-    assert.throws(() => planPatches(model, options), (e: unknown) => e instanceof UserError && pattern.test(e.message));
-  refuse({ patches: 40, split: 2 }, /--patches 40: expected a whole number from 1 to 16 .*16×16/);
-  refuse({ patches: 2, split: 4 }, /block 3 of tiny-cnn is avgpool .*split after a global pool/);
-  refuse({ patches: 2, split: 0 }, /--split 0: expected a whole number of blocks from 1 to 4/);
+  const refuse = (options: { patches: number; split: number }, expected: { field: string; value: number }, pattern: RegExp) =>
+    assert.throws(
+      () => planPatches(model, options),
+      (e: unknown) => e instanceof PlanRefusal && e.field === expected.field && e.value === expected.value && pattern.test(e.reason) && !e.message.includes('--'),
+    );
+  refuse({ patches: 40, split: 2 }, { field: 'patches', value: 40 }, /^expected a whole number from 1 to 16 .*16×16/);
+  refuse({ patches: 2, split: 4 }, { field: 'split', value: 4 }, /^block 3 of tiny-cnn is avgpool .*split after a global pool/);
+  refuse({ patches: 2, split: 0 }, { field: 'split', value: 0 }, /^expected a whole number of blocks from 1 to 4/);
+  assert.throws(() => defaultPatchOptions(model, { patches: 40 }), (e: unknown) => e instanceof PlanRefusal && e.field === 'patches' && /tiny-cnn has no patch stage for a 40×40 grid/.test(e.reason));
   // The default split has the smallest arena of every valid split (the earliest on a tie).
   const chosen = defaultPatchOptions(model, {});
   assert.equal(chosen.patches, 2);

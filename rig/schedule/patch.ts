@@ -5,7 +5,7 @@
 // This module plans the regions and counts executed MACs and memory; it is pure.
 import { macsPerOutputPixel, opMacs, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { opModule } from '../ops/registry.js';
-import { UserError } from '../util/errors.js';
+import { PlanRefusal } from './refusal.js';
 import { layerPaperBytes, paperPeakBytes } from './analysis.js';
 import { layerwiseCalls } from './layerwise.js';
 import { allocatePlan, regionPixels, type Call, type Plan, type Region } from './plan.js';
@@ -60,14 +60,14 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   const { patches: p, split } = options;
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   if (!Number.isInteger(split) || split < 1 || split >= blocks) {
-    throw new UserError(`--split ${split}: expected a whole number of blocks from 1 to ${blocks - 1} (the rest of ${model.name} must keep at least one block)`, { exitCode: 2 });
+    throw new PlanRefusal('split', split, `expected a whole number of blocks from 1 to ${blocks - 1} (the rest of ${model.name} must keep at least one block)`);
   }
   const stageOps = model.ops.map((_, i) => i).filter((i) => model.ops[i]!.block < split);
   for (const i of stageOps) {
     const op = model.ops[i]!;
     const why = opModule(op).wholeTensor;
     if (why !== null) {
-      throw new UserError(`--split ${split}: block ${op.block} of ${model.name} is ${op.kind} (${op.name}); ${why}. Choose a split before it.`, { exitCode: 2 });
+      throw new PlanRefusal('split', split, `block ${op.block} of ${model.name} is ${op.kind} (${op.name}); ${why}. Choose a split before it.`);
     }
   }
   const stageOutput = model.ops[stageOps[stageOps.length - 1]!]!.output;
@@ -75,12 +75,12 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   for (const op of model.ops.filter((o) => o.block >= split)) {
     const t = op.inputs.find((t) => inStage.has(t) && t !== stageOutput);
     if (t !== undefined) {
-      throw new UserError(`--split ${split}: ${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`, { exitCode: 2 });
+      throw new PlanRefusal('split', split, `${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`);
     }
   }
   const [outH, outW] = model.tensors[stageOutput]!.shape;
   if (!Number.isInteger(p) || p < 1 || p > Math.min(outH, outW)) {
-    throw new UserError(`--patches ${p}: expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at --split ${split} is ${outH}×${outW})`, { exitCode: 2 });
+    throw new PlanRefusal('patches', p, `expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at split ${split} is ${outH}×${outW})`);
   }
 
   const stage = { ops: stageOps, output: stageOutput };
@@ -154,10 +154,10 @@ export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>):
       const arena = planPatchSchedule(model, { patches, split }).arenaBytes;
       if (best === undefined || arena < best.arena) best = { split, arena };
     } catch (error) {
-      if (error instanceof UserError) continue; // not a valid stage: past a pool, or too small for P
+      if (error instanceof PlanRefusal) continue; // not a valid stage: past a pool, or too small for P
       throw error;
     }
   }
-  if (best === undefined) throw new UserError(`${model.name} has no patch stage for --patches ${patches}`, { exitCode: 2 });
+  if (best === undefined) throw new PlanRefusal('patches', patches, `${model.name} has no patch stage for a ${patches}×${patches} grid`);
   return { patches, split: best.split };
 }

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBytes } from '../cli/search.js';
 import { modelMacs } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
-import { UserError } from '../util/errors.js';
 import { candidateKey, choose, enumerateCandidates, paretoFront, search, type Candidate } from './search.js';
 
 const zoo = (name: string) => lowerModel(parseModelSpec(BUILTIN_MODELS.get(name)!, name), 1);
 const macs = (c: Candidate) => c.macs;
-
-test('sizes parse as the papers count them, and nonsense is refused', () => {
-  assert.equal(parseBytes('256KB', '--budget'), 262_144);
-  assert.equal(parseBytes('320 KiB', '--budget'), 327_680);
-  assert.equal(parseBytes('1.5kb', '--budget'), 1536);
-  assert.equal(parseBytes('9000', '--budget'), 9000);
-  assert.equal(parseBytes('1MB', '--budget'), 1_048_576);
-  for (const bad of ['', 'KB', '12 apples', '-4KB'])
-    assert.throws(() => parseBytes(bad, '--budget'), (e: unknown) => e instanceof UserError && /--budget .*expected a size such as 256KB/.test(e.message));
-});
 
 test('the search chooses the fewest MACs within a memory budget, or the smallest arena within a MAC budget', () => {
   const model = zoo('mcunet-vww1');

@@ -2,10 +2,10 @@
 // peak to the byte, executed MACs), then the cheapest plan within a memory budget, or the smallest
 // within a MAC budget. Pure: the measured costs, when there are any, are passed in.
 import { modelMacs, type Model } from '../model/ir.js';
-import { UserError } from '../util/errors.js';
 import { planLayerwise } from './layerwise.js';
 import { planPatchSchedule, type PatchOptions } from './patch.js';
 import type { Plan, ScheduleName } from './plan.js';
+import { PlanRefusal } from './refusal.js';
 import { planStreamSchedule } from './stream.js';
 
 /** Names a plan by schedule and options, to match it with stored measurements. */
@@ -44,7 +44,7 @@ export function enumerateCandidates(model: Model, { maxPatches = 6, schedules = 
         try {
           found.push(candidateOf(planTiled(model, schedule, { patches, split })));
         } catch (error) {
-          if (error instanceof UserError) break; // this split cannot be cut into `patches` (nor more)
+          if (error instanceof PlanRefusal) break; // this split cannot be cut into `patches` (nor more)
           throw error;
         }
       }

@@ -3,8 +3,8 @@ import type { Model } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
 import { randomSpec } from '../model/testing.js';
-import { UserError } from '../util/errors.js';
 import { planPatches } from './patch.js';
+import { PlanRefusal } from './refusal.js';
 
 export interface TiledCase {
   readonly model: Model;
@@ -23,7 +23,7 @@ export function* randomTiledCases(seeds: number, grids: readonly number[]): Gene
         try {
           planPatches(model, { patches, split });
         } catch (error) {
-          if (error instanceof UserError) continue;
+          if (error instanceof PlanRefusal) continue;
           throw error;
         }
         yield { model, patches, split, what: `random-${seed} P${patches} split ${split}` };

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import { DB_VERSION, Store, type ResultRow } from './db.js';
+import type { ResultRow } from '../results/row.js';
+import { DB_VERSION, Store } from './db.js';
 import { sampleRow } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-store-'));

@@ -4,27 +4,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import type { LatencyUnit, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 
-export type RunnerKind = 'qemu' | 'hardware';
 export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted';
 export type NightlyStatus = 'running' | 'passed' | 'regressed' | 'failed' | 'interrupted';
-import type { LatencyUnit } from '../util/units.js';
-
-export type { LatencyUnit };
-
-export const RESULT_STATUSES = [
-  'ok',
-  'mismatch',
-  'memory-mismatch',
-  'does-not-fit',
-  'build-error',
-  'timeout',
-  'telemetry-error',
-  'device-error',
-  'wrong-firmware',
-  'error',
-] as const;
-export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
 export interface RunInfo {
   startedAt: string;
@@ -71,46 +54,6 @@ export interface RowFilter {
 export interface StoredResult extends ResultRow {
   id: number;
   createdAt: string;
-}
-
-export interface Latency {
-  unit: LatencyUnit;
-  n: number;
-  min: number;
-  median: number;
-  max: number;
-}
-
-export interface ResultRow {
-  runId: number;
-  model: string;
-  schedule: string;
-  /** What shaped the schedule: patch grid and split; empty for layer-wise. */
-  scheduleOptions: Record<string, number>;
-  board: string;
-  runner: RunnerKind;
-  status: ResultStatus;
-  detail: string | null;
-  latency: Latency | null;
-  samples: number[];
-  memory: {
-    plannedArenaBytes: number;
-    measuredArenaBytes: number | null;
-    stackBytes: number | null;
-    flashBytes: number | null;
-    staticRamBytes: number | null;
-    /** MCUNet / MCUNetV2's analytic metric for the schedule (null in rows stored before it was kept). */
-    paperPeakBytes: number | null;
-  };
-  /** MACs the schedule executes, recomputed halos included. */
-  macs: number;
-  /** MACs of the same model layer-wise (null in rows stored before it was kept). */
-  layerwiseMacs: number | null;
-  outputCrc32: string | null;
-  referenceCrc32: string;
-  kernelVariant: string | null;
-  firmwareId: string | null;
-  seed: number;
 }
 
 interface ResultRecord {

@@ -1,5 +1,5 @@
 // A result row as `rig bench` stores it for tiny-cnn on the emulated F746, for tests to vary.
-import type { ResultRow } from './db.js';
+import type { ResultRow } from '../results/row.js';
 
 export function sampleRow(runId: number, over: Partial<ResultRow> = {}): ResultRow {
   return {

@@ -1,8 +1,7 @@
 // A paper table as data (columns, rows of cells, notes) and its three renderings: GitHub
 // markdown, CSV (RFC 4180) and JSON. Each cell carries its exact value (for JSON) and the text a
 // reader sees (markdown, CSV); a missing value is null and prints as "-".
-import { csvTable, formatInt } from './table.js';
-import { pct } from './plan.js';
+import { csvTable, formatInt, pct } from '../util/format.js';
 
 export type Value = number | string | boolean | null | readonly Value[] | { readonly [key: string]: Value };
 

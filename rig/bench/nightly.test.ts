@@ -1,0 +1,47 @@
+// A suite is checked and planned before anything runs; a planner refusal is named by its place in
+// the suite file, not by a command-line option.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadSuite } from '../config/suite.js';
+import { UserError } from '../util/errors.js';
+import { planSuite } from './nightly.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rig-suite-'));
+const emulated = { board: 'f746', emulate: true, models: ['tiny-cnn'] };
+
+async function refusal(name: string, entries: unknown[]): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ entries }));
+  const suite = await loadSuite(file);
+  const error = await planSuite(suite, undefined).then(
+    () => assert.fail('planned'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof UserError && error.exitCode === 2, String(error));
+  return error.message.replace(file, `${name}.json`);
+}
+
+test('a bad split or grid in a suite names the file and the entry field, with no command-line option in it', async () => {
+  assert.equal(
+    await refusal('split', [emulated, { ...emulated, schedules: ['patch'], split: 9 }]),
+    'split.json: entries[1].split: expected a whole number of blocks from 1 to 4 (the rest of tiny-cnn must keep at least one block)',
+  );
+  const pool = await refusal('pool', [{ ...emulated, schedules: ['stream2d'], split: 4 }]);
+  assert.match(pool, /^pool\.json: entries\[0\]\.split: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);
+  const grid = await refusal('grid', [{ ...emulated, schedules: ['layer', 'patch'], patches: 17, split: 1 }]);
+  assert.equal(grid, 'grid.json: entries[0].patches: expected a whole number from 1 to 16 (the stage output of tiny-cnn at split 1 is 16×16)');
+  for (const message of [pool, grid]) assert.doesNotMatch(message, /--/);
+});
+
+test('a good suite plans every model under every schedule of each entry', async () => {
+  const file = join(dir, 'good.json');
+  writeFileSync(file, JSON.stringify({ entries: [emulated, { ...emulated, schedules: ['patch'], patches: 2, split: 2 }] }));
+  const prepared = await planSuite(await loadSuite(file), undefined);
+  assert.deepEqual(
+    prepared.map((p) => p.plans.map((plan) => `${plan.schedule} ${JSON.stringify(plan.options)}`)),
+    [['layer {}', ...['patch', 'stream1d', 'stream2d'].map((s) => `${s} {"patches":2,"split":3}`)], ['patch {"patches":2,"split":2}']],
+  );
+});

@@ -1,0 +1,110 @@
+// `rig bench` below the command line: the board and its runner, every model read and every case
+// planned before anything runs, then one session that stores the run and its rows.
+import { arenaRamUnderEmulation } from '../compile/firmware.js';
+import type { Board } from '../config/board.js';
+import { resolveLabBoard } from '../config/lab.js';
+import { loadModel } from '../config/model.js';
+import { DEFAULTS } from '../defaults.js';
+import type { Model } from '../model/ir.js';
+import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
+import { searchSetup, measuredInstructions, type BudgetRequest, type SearchSetup } from '../planning/search.js';
+import type { ResultRow } from '../results/row.js';
+import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { search } from '../schedule/search.js';
+import { Store } from '../store/db.js';
+import { UserError } from '../util/errors.js';
+import { progress } from '../util/log.js';
+import { planFor } from './bench.js';
+import { openRunner, runSession, type SessionRunner } from './session.js';
+
+/** A model name that stands for every built-in network of the papers (all but the small default). */
+export const ZOO_ALIAS = 'zoo';
+
+export function expandModels(names: readonly string[]): string[] {
+  return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL) : [n])))];
+}
+
+export type BenchSchedule = ScheduleName | 'auto';
+
+/** Which board, as a command names it: none means the default board, emulated. */
+export interface BoardRequest {
+  board?: string | undefined;
+  lab?: string | undefined;
+  emulate?: boolean | undefined;
+  variant?: string | undefined;
+  probe?: string | undefined;
+  port?: string | undefined;
+  arenaRam?: string | undefined;
+}
+
+/**
+ * The board a request names and its runner: emulated when asked or when no board is named, else
+ * the physical board through its probe. `command` names the command in the hints.
+ */
+export async function openBoard(request: BoardRequest, command: string): Promise<{ board: Board; emulate: boolean; session: SessionRunner }> {
+  const emulate = request.emulate === true || request.board === undefined;
+  const { board, entry } = await resolveLabBoard(request.board ?? DEFAULTS.board, request.lab);
+  if (emulate && (request.variant ?? request.probe ?? request.port) !== undefined) {
+    throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
+  }
+  if (emulate && request.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
+  const session = await openRunner({ board, entry, emulate, variant: request.variant, probe: request.probe, port: request.port, arenaRam: request.arenaRam, command });
+  return { board, emulate, session };
+}
+
+/** The plan the search chooses; when none fits, the smallest, which then reports does-not-fit. */
+function autoPlan(model: Model, setup: SearchSetup, where: { board: string; db: string }): Plan {
+  const result = search(model, setup.objective, DEFAULTS.maxPatches, measuredInstructions(model, where));
+  const pick = result.chosen ?? [...result.candidates].sort((a, b) => a.arenaBytes - b.arenaBytes)[0]!;
+  progress(`${model.name}: --schedule auto chose ${scheduleLabel(pick.schedule, pick.options)} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`);
+  return planFor(pick.schedule === 'layer' ? { model, schedule: 'layer' } : { model, schedule: pick.schedule, patches: pick.options['patches'], split: pick.options['split'] });
+}
+
+export interface BenchRequest {
+  board: BoardRequest;
+  /** Model names or spec files; `zoo` for every zoo network. */
+  models: readonly string[];
+  /** Every model runs under each. */
+  schedules: readonly BenchSchedule[];
+  /** The tiled schedules' grid and split; omitted ones take their defaults. */
+  patches?: number | undefined;
+  split?: number | undefined;
+  /** `auto`: the budget the search chooses within (default: what the board leaves). */
+  budget?: BudgetRequest | undefined;
+  seed: number;
+  warmup: number;
+  runs: number;
+  timeoutMs: number;
+  /** The kernel variant compiled into every image. */
+  kernels: string;
+  db: string;
+  buildDir: string;
+  /** Wait for a board another rig process uses (false: fail at once). */
+  wait: boolean;
+  /** What the run stores as its arguments, given whether the board is emulated and the arena RAM chosen. */
+  describeRun(resolved: { emulate: boolean; arenaRam: string | null }): unknown;
+}
+
+/** Runs every model under every schedule on one board and stores one run; `signal` stops it, the run then marked interrupted. */
+export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
+  const { board, emulate, session } = await openBoard(request.board, 'bench');
+  // Every model is read and every case planned before anything runs or is stored.
+  const models = await Promise.all(expandModels(request.models).map((m) => loadModel(m, request.seed)));
+  const schedules = [...new Set(request.schedules)];
+  const auto = schedules.includes('auto') ? await searchSetup(request.budget ?? { kind: 'board' }, board, session.runner.target) : undefined;
+  const plans = models.flatMap((model) =>
+    schedules.map((schedule) => {
+      if (schedule === 'auto') return autoPlan(model, auto!, { board: board.id, db: request.db });
+      return planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: request.patches, split: request.split });
+    }),
+  );
+  signal.throwIfAborted();
+  const store = new Store(request.db);
+  try {
+    const args = request.describeRun({ emulate, arenaRam: session.runner.target.arenaRam });
+    const settings = { seed: request.seed, warmup: request.warmup, runs: request.runs, timeoutMs: request.timeoutMs, kernels: request.kernels, buildDir: request.buildDir, wait: request.wait, args };
+    return await runSession(store, session, plans, settings, signal);
+  } finally {
+    store.close();
+  }
+}

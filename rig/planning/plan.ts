@@ -1,0 +1,138 @@
+// What `rig plan` reports of a model, without hardware: the layer-wise figures, a tiled plan
+// against layer-wise and patch-based, or the schedule search within a budget.
+import { loadModel } from '../config/model.js';
+import type { Model } from '../model/ir.js';
+import { PUBLISHED, type Published } from '../model/published.js';
+import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
+import { liveBytesBound } from '../schedule/arena.js';
+import { planLayerwise } from '../schedule/layerwise.js';
+import { defaultPatchOptions, planPatches, planPatchSchedule, type PatchPlan } from '../schedule/patch.js';
+import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
+import { searchPlans, type SearchReport, type SearchRequest } from './search.js';
+
+/** MCUNetV2's patch-based plan against layer-wise: patch input, both peaks, MACs clipped and unclipped. */
+export interface PatchSummary {
+  readonly model: string;
+  readonly schedule: 'patch';
+  readonly patches: number;
+  readonly split: number;
+  readonly stageOps: readonly string[];
+  readonly stageOutputShape: readonly number[];
+  readonly patchInput: PatchPlan['patchInput'];
+  readonly macs: PatchPlan['macs'];
+  /** Patch-based over layer-wise MACs, minus 1. */
+  readonly overhead: { readonly stage: number; readonly stageUnclipped: number; readonly overall: number; readonly overallUnclipped: number };
+  /** MCUNetV2's metric: layer-wise; patched (the whole network's peak); the stage's own and the rest's. */
+  readonly paperPeakBytes: { readonly layerwise: number; readonly patched: number; readonly stage: number; readonly rest: number };
+  readonly arenaBytes: { readonly layerwise: number; readonly patched: number };
+}
+
+export function patchSummary(model: Model, given: { patches?: number | undefined; split?: number | undefined }): PatchSummary {
+  const options = defaultPatchOptions(model, given);
+  const pp = planPatches(model, options);
+  const m = pp.macs;
+  const totalUnclipped = m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped;
+  const overhead = (patched: number, layerwise: number) => patched / layerwise - 1;
+  return {
+    model: model.name,
+    schedule: 'patch',
+    patches: options.patches,
+    split: options.split,
+    stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
+    stageOutputShape: [...model.tensors[pp.stageOutput]!.shape],
+    patchInput: pp.patchInput,
+    macs: m,
+    overhead: {
+      stage: overhead(m.stagePatched, m.stageLayerwise),
+      stageUnclipped: overhead(m.stagePatchedUnclipped, m.stageLayerwise),
+      overall: overhead(m.totalPatched, m.totalLayerwise),
+      overallUnclipped: overhead(totalUnclipped, m.totalLayerwise),
+    },
+    paperPeakBytes: { layerwise: paperPeakBytes(model), patched: pp.paperPeakBytes, stage: pp.stagePaperPeakBytes, rest: pp.restPaperPeakBytes },
+    arenaBytes: { layerwise: planLayerwise(model).arenaBytes, patched: planPatchSchedule(model, options).arenaBytes },
+  };
+}
+
+/** A streaming plan against layer-wise and patch-based on the same stage and grid. */
+export interface StreamSummary {
+  readonly model: string;
+  readonly schedule: StreamSchedule;
+  readonly patches: number;
+  readonly split: number;
+  readonly stageOps: readonly string[];
+  readonly stageOutputShape: readonly number[];
+  readonly macs: {
+    readonly stageLayerwise: number;
+    readonly stagePatched: number;
+    readonly stageExecuted: number;
+    readonly totalLayerwise: number;
+    readonly totalPatched: number;
+    readonly totalExecuted: number;
+  };
+  readonly arenaBytes: { readonly layerwise: number; readonly patched: number; readonly streamed: number };
+  /** The stream buffers' bytes at the busiest step. */
+  readonly streamBufferBytes: number;
+}
+
+/** Stream buffers' bytes at the busiest step, and the stage's executed MACs. */
+function stageFigures(plan: Plan, stageOps: readonly number[]) {
+  const stage = new Set(stageOps);
+  return {
+    stageMacs: opSteps(plan).reduce((sum, st) => (stage.has(st.op) ? sum + st.macs : sum), 0),
+    streamBufferBytes: liveBytesBound(plan.buffers.filter((b) => b.role === 'stream')),
+  };
+}
+
+export function streamSummary(model: Model, schedule: StreamSchedule, given: { patches?: number | undefined; split?: number | undefined }): StreamSummary {
+  const options = defaultPatchOptions(model, given);
+  const pp = planPatches(model, options);
+  const plan = planStreamSchedule(model, schedule, options);
+  const patch = planPatchSchedule(model, options);
+  const { stageMacs, streamBufferBytes } = stageFigures(plan, pp.stageOps);
+  return {
+    model: model.name,
+    schedule,
+    patches: options.patches,
+    split: options.split,
+    stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
+    stageOutputShape: [...model.tensors[pp.stageOutput]!.shape],
+    macs: { stageLayerwise: pp.macs.stageLayerwise, stagePatched: pp.macs.stagePatched, stageExecuted: stageMacs, totalLayerwise: pp.macs.totalLayerwise, totalPatched: pp.macs.totalPatched, totalExecuted: plan.macs },
+    arenaBytes: { layerwise: planLayerwise(model).arenaBytes, patched: patch.arenaBytes, streamed: plan.arenaBytes },
+    streamBufferBytes,
+  };
+}
+
+export interface PlanRequest {
+  readonly model: string;
+  readonly seed: number;
+  readonly schedule: ScheduleName;
+  readonly patches?: number | undefined;
+  readonly split?: number | undefined;
+  /** Search within a budget instead of planning one schedule. */
+  readonly search?: SearchRequest | undefined;
+}
+
+export type PlanReport =
+  | { readonly kind: 'layer'; readonly figures: ModelFigures; readonly published: Published | null }
+  | { readonly kind: 'patch'; readonly summary: PatchSummary }
+  | { readonly kind: 'stream'; readonly summary: StreamSummary }
+  | { readonly kind: 'search'; readonly report: SearchReport };
+
+/** The model read and planned as asked; a tiled plan's impossible grid or split is a PlanRefusal. */
+export async function planModel(request: PlanRequest): Promise<PlanReport> {
+  const model = await loadModel(request.model, request.seed);
+  if (request.search !== undefined) return { kind: 'search', report: await searchPlans(model, request.search) };
+  const given = { patches: request.patches, split: request.split };
+  switch (request.schedule) {
+    case 'layer': {
+      const figures = analyze(planLayerwise(model));
+      return { kind: 'layer', figures, published: PUBLISHED.get(figures.model) ?? null };
+    }
+    case 'patch':
+      return { kind: 'patch', summary: patchSummary(model, given) };
+    case 'stream1d':
+    case 'stream2d':
+      return { kind: 'stream', summary: streamSummary(model, request.schedule, given) };
+  }
+}

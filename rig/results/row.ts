@@ -1,0 +1,64 @@
+// A result row: one benchmark case on one board, as `rig bench` measures it and every consumer
+// (the store, comparisons, the report, the command line) reads it. Expected outcomes of a case
+// are its status, never exceptions.
+import type { LatencyUnit } from '../util/units.js';
+
+export type { LatencyUnit };
+
+/** Where a row was measured: QEMU (latency in emulated instructions) or silicon (CPU cycles). */
+export const RUNNER_KINDS = ['qemu', 'hardware'] as const;
+export type RunnerKind = (typeof RUNNER_KINDS)[number];
+
+export const RESULT_STATUSES = [
+  'ok',
+  'mismatch',
+  'memory-mismatch',
+  'does-not-fit',
+  'build-error',
+  'timeout',
+  'telemetry-error',
+  'device-error',
+  'wrong-firmware',
+  'error',
+] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+
+export interface Latency {
+  unit: LatencyUnit;
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+export interface ResultRow {
+  runId: number;
+  model: string;
+  schedule: string;
+  /** What shaped the schedule: patch grid and split; empty for layer-wise. */
+  scheduleOptions: Record<string, number>;
+  board: string;
+  runner: RunnerKind;
+  status: ResultStatus;
+  detail: string | null;
+  latency: Latency | null;
+  samples: number[];
+  memory: {
+    plannedArenaBytes: number;
+    measuredArenaBytes: number | null;
+    stackBytes: number | null;
+    flashBytes: number | null;
+    staticRamBytes: number | null;
+    /** MCUNet / MCUNetV2's analytic metric for the schedule (null in rows stored before it was kept). */
+    paperPeakBytes: number | null;
+  };
+  /** MACs the schedule executes, recomputed halos included. */
+  macs: number;
+  /** MACs of the same model layer-wise (null in rows stored before it was kept). */
+  layerwiseMacs: number | null;
+  outputCrc32: string | null;
+  referenceCrc32: string;
+  kernelVariant: string | null;
+  firmwareId: string | null;
+  seed: number;
+}
