@@ -18,7 +18,9 @@ if (!KINDS.includes(kind)) {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sources = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
 const files = sources(join(root, 'rig'))
   .filter((f) => kind === 'all' || (kind === 'e2e') === f.endsWith('.e2e.test.ts'))
   .sort()

@@ -81,7 +81,9 @@ export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): stri
   if (arena === null) {
     const sram = plan.arenaBytes + target.stackBytes;
     if (sram > target.ramBytes) {
-      problems.push(`${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}`);
+      problems.push(
+        `${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}`,
+      );
     }
   } else if (plan.arenaBytes > arena.sizeBytes) {
     problems.push(
@@ -117,7 +119,14 @@ export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: numb
     runner,
     latency: null,
     samples: [],
-    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: null, stackBytes: null, flashBytes: null, staticRamBytes: null, paperPeakBytes: plan.paperPeakBytes },
+    memory: {
+      plannedArenaBytes: plan.arenaBytes,
+      measuredArenaBytes: null,
+      stackBytes: null,
+      flashBytes: null,
+      staticRamBytes: null,
+      paperPeakBytes: plan.paperPeakBytes,
+    },
     macs: plan.macs,
     layerwiseMacs: modelMacs(model),
     outputCrc32: null,
@@ -139,13 +148,19 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
 
   const problems = checkPlan(plan);
-  if (problems.length > 0) return { ...base, status: 'error', detail: `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}` };
+  if (problems.length > 0)
+    return { ...base, status: 'error', detail: `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}` };
   const tooBig = fitsProblem(plan, board, runner.target);
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
   const buildDir = buildDirFor(ctx.buildRoot, board, runner.target, ctx.kernels, plan);
-  const built = await buildFirmware(plan, board, runner.target, buildDir, { referenceCrc32, kernels: ctx.kernels, signal: ctx.signal, templatesDir: ctx.templatesDir });
+  const built = await buildFirmware(plan, board, runner.target, buildDir, {
+    referenceCrc32,
+    kernels: ctx.kernels,
+    signal: ctx.signal,
+    templatesDir: ctx.templatesDir,
+  });
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,
@@ -181,7 +196,13 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   // The firmware saturates a count its 32-bit timer cannot carry (PROTOCOL.md): never a latency.
   const saturated = samples.filter((s) => s.ticks === TICKS_SATURATED);
   if (saturated.length > 0) {
-    return { ...measured, samples: [], latency: null, status: 'telemetry-error', detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry` };
+    return {
+      ...measured,
+      samples: [],
+      latency: null,
+      status: 'telemetry-error',
+      detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry`,
+    };
   }
   const wrong = samples.filter((s) => s.crc32 !== referenceCrc32);
   let status: ResultStatus = 'ok';

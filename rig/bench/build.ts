@@ -56,9 +56,12 @@ export type BuildImageOutcome =
 
 export async function buildImage(request: BuildRequest): Promise<BuildImageOutcome> {
   const board = await loadBoard(request.board);
-  if (request.emulate && request.variant !== undefined) throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
+  if (request.emulate && request.variant !== undefined)
+    throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
   if (request.emulate && request.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
-  const target = request.emulate ? emulatedTarget(board) : hardwareTarget(board, request.variant ?? board.defaultVariant, request.arenaRam ?? board.defaultArenaRam);
+  const target = request.emulate
+    ? emulatedTarget(board)
+    : hardwareTarget(board, request.variant ?? board.defaultVariant, request.arenaRam ?? board.defaultArenaRam);
   const model = await loadModel(request.model, request.seed);
   const plan = planFor({ model, schedule: request.schedule, patches: request.patches, split: request.split });
   const label = `${model.name}/${scheduleLabel(plan.schedule, plan.options)}`;
@@ -84,7 +87,11 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
     stackReserveBytes: target.stackBytes,
     sramBudgetBytes: target.ramBytes + (target.arenaRegion?.sizeBytes ?? 0),
     arenaRam: target.arenaRam,
-    arenaRegion: target.arenaRegion ?? { name: target.arenaRam === null ? 'RAM' : board.arenaRams[target.arenaRam]!.name, origin: target.ramOrigin, sizeBytes: target.ramBytes },
+    arenaRegion: target.arenaRegion ?? {
+      name: target.arenaRam === null ? 'RAM' : board.arenaRams[target.arenaRam]!.name,
+      origin: target.ramOrigin,
+      sizeBytes: target.ramBytes,
+    },
   };
   return { ok: true, report, target, where, label };
 }

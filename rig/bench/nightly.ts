@@ -43,7 +43,9 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       const models = await Promise.all(expandModels(e.models).map((m) => loadModel(m, suite.seed))).catch(at('models'));
       let plans: Plan[];
       try {
-        plans = models.flatMap((model) => e.schedules.map((schedule) => planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: e.patches, split: e.split })));
+        plans = models.flatMap((model) =>
+          e.schedules.map((schedule) => planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: e.patches, split: e.split })),
+        );
       } catch (error) {
         return at(error instanceof PlanRefusal ? ENTRY_FIELD[error.field] : 'schedules')(error);
       }
@@ -101,17 +103,32 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
     if (request.baseline !== undefined) {
       const given = store.nightly(request.baseline);
       if (given === undefined || given.suite !== suite.name) {
-        throw new UserError(`--baseline ${request.baseline}: expected a nightly run of suite ${suite.name} in ${request.db}, found ${given === undefined ? 'none' : `one of suite ${given.suite}`}`, { exitCode: 2 });
+        throw new UserError(
+          `--baseline ${request.baseline}: expected a nightly run of suite ${suite.name} in ${request.db}, found ${given === undefined ? 'none' : `one of suite ${given.suite}`}`,
+          { exitCode: 2 },
+        );
       }
       baselineId = given.id;
     } else baselineId = store.nightlies({ suite: suite.name, status: 'passed', limit: 1 })[0]?.id ?? null;
     const nightlyId = store.startNightly(suite.name, baselineId);
-    progress(`Nightly ${nightlyId} of suite ${suite.name}: ${prepared.reduce((n, p) => n + p.plans.length, 0)} cases on ${prepared.length} board entries; ${baselineId === null ? 'no earlier good night to compare with' : `compared with nightly ${baselineId}`}`);
+    progress(
+      `Nightly ${nightlyId} of suite ${suite.name}: ${prepared.reduce((n, p) => n + p.plans.length, 0)} cases on ${prepared.length} board entries; ${baselineId === null ? 'no earlier good night to compare with' : `compared with nightly ${baselineId}`}`,
+    );
 
     const current: ResultRow[] = [];
     try {
       for (const [i, p] of prepared.entries()) {
-        const settings: SessionSettings = { seed: suite.seed, warmup: suite.warmup, runs: suite.runs, timeoutMs: suite.timeoutMs, kernels: DEFAULTS.kernels, buildDir: request.buildDir, wait: request.wait, args: { suite: suite.name, entry: suite.entries[i] }, nightlyId };
+        const settings: SessionSettings = {
+          seed: suite.seed,
+          warmup: suite.warmup,
+          runs: suite.runs,
+          timeoutMs: suite.timeoutMs,
+          kernels: DEFAULTS.kernels,
+          buildDir: request.buildDir,
+          wait: request.wait,
+          args: { suite: suite.name, entry: suite.entries[i] },
+          nightlyId,
+        };
         let rows: ResultRow[];
         try {
           rows = (await runSession(store, await openRunner(p.choice), p.plans, settings, signal)).rows;
@@ -141,14 +158,19 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
       suite: suite.name,
       status,
       baseline: baselineId,
-      runs: store.runs({ nightlyId }).map((r) => r.id).reverse(),
+      runs: store
+        .runs({ nightlyId })
+        .map((r) => r.id)
+        .reverse(),
       counts: tally(comparisons),
       rule: latencyRule(options),
       files,
       cases: comparisons,
     };
     // The store keeps what changed (for the report's at-a-glance table), not every unchanged case.
-    const changes = comparisons.filter((c) => c.verdict !== 'same').map(({ model, schedule, board, runner, verdict, reasons }) => ({ model, schedule, board, runner, verdict, reasons }));
+    const changes = comparisons
+      .filter((c) => c.verdict !== 'same')
+      .map(({ model, schedule, board, runner, verdict, reasons }) => ({ model, schedule, board, runner, verdict, reasons }));
     store.finishNightly(nightlyId, status, { ...summary, cases: undefined, changes }, endedAt);
     writeFileSync(files.junit, junitXml(suite.name, comparisons, endedAt));
     writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');

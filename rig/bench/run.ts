@@ -48,7 +48,16 @@ export async function openBoard(request: BoardRequest, command: string): Promise
     throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
   }
   if (emulate && request.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
-  const session = await openRunner({ board, entry, emulate, variant: request.variant, probe: request.probe, port: request.port, arenaRam: request.arenaRam, command });
+  const session = await openRunner({
+    board,
+    entry,
+    emulate,
+    variant: request.variant,
+    probe: request.probe,
+    port: request.port,
+    arenaRam: request.arenaRam,
+    command,
+  });
   return { board, emulate, session };
 }
 
@@ -56,8 +65,14 @@ export async function openBoard(request: BoardRequest, command: string): Promise
 function autoPlan(model: Model, setup: SearchSetup, where: { board: string; db: string }): Plan {
   const result = search(model, setup.objective, DEFAULTS.maxPatches, measuredInstructions(model, where));
   const pick = result.chosen ?? [...result.candidates].sort((a, b) => a.arenaBytes - b.arenaBytes)[0]!;
-  progress(`${model.name}: --schedule auto chose ${scheduleLabel(pick.schedule, pick.options)} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`);
-  return planFor(pick.schedule === 'layer' ? { model, schedule: 'layer' } : { model, schedule: pick.schedule, patches: pick.options['patches'], split: pick.options['split'] });
+  progress(
+    `${model.name}: --schedule auto chose ${scheduleLabel(pick.schedule, pick.options)} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`,
+  );
+  return planFor(
+    pick.schedule === 'layer'
+      ? { model, schedule: 'layer' }
+      : { model, schedule: pick.schedule, patches: pick.options['patches'], split: pick.options['split'] },
+  );
 }
 
 export interface BenchRequest {
@@ -102,7 +117,16 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
   const store = new Store(request.db);
   try {
     const args = request.describeRun({ emulate, arenaRam: session.runner.target.arenaRam });
-    const settings = { seed: request.seed, warmup: request.warmup, runs: request.runs, timeoutMs: request.timeoutMs, kernels: request.kernels, buildDir: request.buildDir, wait: request.wait, args };
+    const settings = {
+      seed: request.seed,
+      warmup: request.warmup,
+      runs: request.runs,
+      timeoutMs: request.timeoutMs,
+      kernels: request.kernels,
+      buildDir: request.buildDir,
+      wait: request.wait,
+      args,
+    };
     return await runSession(store, session, plans, settings, signal);
   } finally {
     store.close();

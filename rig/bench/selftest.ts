@@ -67,7 +67,9 @@ export async function selftestBoard(request: SelftestRequest, signal: AbortSigna
     progress(`${where}: building the selftest image`);
     const built = await buildSelftest(board, target, join(request.buildDir, targetDirName(board, target), 'selftest'), signal);
     if (!built.ok) throw new UserError(`The selftest image for ${where} did not build: ${built.reason}: ${built.detail}`);
-    progress(`${where}: ${runner.kind === 'hardware' ? `programming it (unless it runs already) and checking the board on ${probe!.port}` : 'checking the emulated board'}`);
+    progress(
+      `${where}: ${runner.kind === 'hardware' ? `programming it (unless it runs already) and checking the board on ${probe!.port}` : 'checking the emulated board'}`,
+    );
     const outcome = await runner.attach({ elfPath: built.elfPath, fw: built.buildId, timeoutMs: ATTACH_TIMEOUT_MS, signal }, (link) =>
       runSelftest(link, {
         expect: { fw: built.buildId, board: board.id, timer: runner.timer },
@@ -83,12 +85,24 @@ export async function selftestBoard(request: SelftestRequest, signal: AbortSigna
     );
     const base = { board: board.id, variant, runner: runner.kind, port: probe?.port ?? null, firmware: built.buildId };
     if (!outcome.ok) {
-      const check: Check = { name: outcome.phase === 'flash' ? 'flash' : 'start', result: 'fail', measured: outcome.status, expected: outcome.phase === 'flash' ? 'programmed and verified' : 'the image starts', note: outcome.detail };
+      const check: Check = {
+        name: outcome.phase === 'flash' ? 'flash' : 'start',
+        result: 'fail',
+        measured: outcome.status,
+        expected: outcome.phase === 'flash' ? 'programmed and verified' : 'the image starts',
+        note: outcome.detail,
+      };
       return { report: { ...base, started: null, checks: [check], passed: false }, where };
     }
     const checks = [...outcome.value.checks];
     if (outcome.exit !== null) {
-      checks.push({ name: 'emulator exit', result: outcome.exit.ok ? 'pass' : 'fail', measured: outcome.exit.detail, expected: 'QEMU exits with 0 after the end', note: null });
+      checks.push({
+        name: 'emulator exit',
+        result: outcome.exit.ok ? 'pass' : 'fail',
+        measured: outcome.exit.detail,
+        expected: 'QEMU exits with 0 after the end',
+        note: null,
+      });
     }
     return { report: { ...base, started: outcome.started, checks, passed: checks.every((c) => c.result !== 'fail') }, where };
   } finally {

@@ -52,7 +52,10 @@ export async function openRunner(choice: BoardChoice): Promise<SessionRunner> {
   const { board, entry } = choice;
   if (choice.emulate) return { runner: createQemuRunner(board), probe: null };
   const probe = await chooseProbe(board, { probe: choice.probe ?? entry?.probe, port: choice.port ?? entry?.port }, choice.command);
-  return { runner: createHardwareRunner(board, choice.variant ?? entry?.variant ?? board.defaultVariant, probe, choice.arenaRam ?? board.defaultArenaRam), probe };
+  return {
+    runner: createHardwareRunner(board, choice.variant ?? entry?.variant ?? board.defaultVariant, probe, choice.arenaRam ?? board.defaultArenaRam),
+    probe,
+  };
 }
 
 /** One rig process per physical board: the probe's lock (none for an emulated board). */
@@ -119,13 +122,24 @@ export async function runSession(
       const row = {
         runId,
         ...(await benchCase(
-          { runner, seed: settings.seed, warmup: settings.warmup, runs: settings.runs, inferenceTimeoutMs: settings.timeoutMs, kernels: settings.kernels, buildRoot: settings.buildDir, signal },
+          {
+            runner,
+            seed: settings.seed,
+            warmup: settings.warmup,
+            runs: settings.runs,
+            inferenceTimeoutMs: settings.timeoutMs,
+            kernels: settings.kernels,
+            buildRoot: settings.buildDir,
+            signal,
+          },
           plan,
         )),
       };
       store.addResult(row);
       rows.push(row);
-      progress(`${row.model}/${scheduleLabel(row.schedule, row.scheduleOptions)} on ${board.id}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`);
+      progress(
+        `${row.model}/${scheduleLabel(row.schedule, row.scheduleOptions)} on ${board.id}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`,
+      );
     }
     store.finishRun(runId, 'complete');
     return { runId, rows };

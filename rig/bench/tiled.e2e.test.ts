@@ -50,7 +50,15 @@ const oddShapes: ModelSpecInput = {
 
 test('patch, stream1d and stream2d schedules of odd shapes and random specs run bit-exact in QEMU, arena measured = planned', async () => {
   const board = await loadBoard('f746');
-  const ctx: BenchContext = { runner: createQemuRunner(board), seed: 1, warmup: 0, runs: 1, inferenceTimeoutMs: 60_000, kernels: DEFAULT_KERNELS, buildRoot: dir };
+  const ctx: BenchContext = {
+    runner: createQemuRunner(board),
+    seed: 1,
+    warmup: 0,
+    runs: 1,
+    inferenceTimeoutMs: 60_000,
+    kernels: DEFAULT_KERNELS,
+    buildRoot: dir,
+  };
   const cases = [
     { model: lowerModel(parseModelSpec(oddShapes, oddShapes.name), 1), patches: 3, split: 3 },
     ...[11, 12, 13, 14, 15, 16].map((seed) => unevenPatches(randomSpec(seed, { minSize: 12 }), seed)).filter((c) => c !== undefined),

@@ -160,7 +160,10 @@ test('a malformed model spec is rejected with its path before anything runs', as
 test('Ctrl-C stops the run, leaves no QEMU behind and marks the run interrupted', async () => {
   const db = join(dir, 'int.db');
   const buildDir = join(dir, 'build-int');
-  const child = spawn(process.execPath, [CLI, 'bench', '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1000', '--db', db, '--build-dir', buildDir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'bench', '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1000', '--db', db, '--build-dir', buildDir], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let sent = false;
   child.stderr.on('data', (d: Buffer) => {
@@ -197,14 +200,39 @@ test('rig doctor lists the toolchain with versions', async () => {
   const byName = new Map(tools.map((t) => [t.name, t]));
   assert.match(byName.get('arm-none-eabi-gcc')!.version, /arm-none-eabi-gcc/);
   assert.match(byName.get('qemu-system-arm')!.version, /QEMU emulator version 7/);
-  assert.ok(tools.every((t) => t.ok), JSON.stringify(tools));
+  assert.ok(
+    tools.every((t) => t.ok),
+    JSON.stringify(tools),
+  );
 });
 
 test('mcunet-vww1 runs bit-exact layer-wise and patch-based with measured arena equal to the plan; a network too big for the board is a does-not-fit row', async () => {
   const db = join(dir, 'zoo.db');
   const r = await rig([
-    'bench', '--emulate', '--board', 'f746', '--model', 'mcunet-vww1', '--model', 'mcunet-in4', '--schedule', 'layer', '--schedule', 'patch',
-    '--patches', '2', '--split', '3', '--runs', '1', '--warmup', '0', '--db', db, '--build-dir', join(dir, 'build'),
+    'bench',
+    '--emulate',
+    '--board',
+    'f746',
+    '--model',
+    'mcunet-vww1',
+    '--model',
+    'mcunet-in4',
+    '--schedule',
+    'layer',
+    '--schedule',
+    'patch',
+    '--patches',
+    '2',
+    '--split',
+    '3',
+    '--runs',
+    '1',
+    '--warmup',
+    '0',
+    '--db',
+    db,
+    '--build-dir',
+    join(dir, 'build'),
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /mcunet-vww1\s+layer\s+f746\s+qemu\s+ok/);
@@ -218,12 +246,15 @@ test('mcunet-vww1 runs bit-exact layer-wise and patch-based with measured arena 
   const store = new Store(db);
   try {
     const rows = store.results(1);
-    assert.deepEqual(rows.map((row) => [row.model, row.schedule, row.status]), [
-      ['mcunet-vww1', 'layer', 'ok'],
-      ['mcunet-vww1', 'patch', 'ok'],
-      ['mcunet-in4', 'layer', 'does-not-fit'],
-      ['mcunet-in4', 'patch', 'does-not-fit'],
-    ]);
+    assert.deepEqual(
+      rows.map((row) => [row.model, row.schedule, row.status]),
+      [
+        ['mcunet-vww1', 'layer', 'ok'],
+        ['mcunet-vww1', 'patch', 'ok'],
+        ['mcunet-in4', 'layer', 'does-not-fit'],
+        ['mcunet-in4', 'patch', 'does-not-fit'],
+      ],
+    );
     for (const row of rows.slice(0, 2)) assert.equal(row.outputCrc32, row.referenceCrc32);
     assert.equal(rows[0]!.macs, 11_578_816);
     assert.deepEqual(rows[1]!.scheduleOptions, { patches: 2, split: 3 });
@@ -250,7 +281,24 @@ test('impossible patch settings are refused before anything is built or stored',
 
 test('rig bench --schedule auto runs the plan the search chooses within the budget', async () => {
   const db = join(dir, 'auto.db');
-  const r = await rig(['bench', '--model', 'mcunet-vww1', '--schedule', 'auto', '--budget', '40KB', '--runs', '1', '--warmup', '0', '--json', '--db', db, '--build-dir', join(dir, 'build')]);
+  const r = await rig([
+    'bench',
+    '--model',
+    'mcunet-vww1',
+    '--schedule',
+    'auto',
+    '--budget',
+    '40KB',
+    '--runs',
+    '1',
+    '--warmup',
+    '0',
+    '--json',
+    '--db',
+    db,
+    '--build-dir',
+    join(dir, 'build'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const [row] = JSON.parse(r.stdout) as ResultRow[];
   assert.match(r.stderr, /mcunet-vww1: --schedule auto chose stream2d \d×\d split \d+ \(\d+ plans, arena ≤ 40,960 B \(--budget 40KB\)\)/);
@@ -270,5 +318,8 @@ test('rig boards lists the variants and says no probe is attached', async () => 
   assert.match(r.stdout, /No ST-LINK probe is attached \(looked for USB serial ports with ids 0483:3748, 0483:374b/);
   const json = JSON.parse((await rig(['boards', '--json'])).stdout) as { probes: unknown[]; boards: { id: string }[] };
   assert.deepEqual(json.probes, []);
-  assert.deepEqual(json.boards.map((b) => b.id), ['f412', 'f746']);
+  assert.deepEqual(
+    json.boards.map((b) => b.id),
+    ['f412', 'f746'],
+  );
 });

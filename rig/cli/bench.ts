@@ -15,7 +15,12 @@ import { comparisonTable, outputFormat, RESULT_HEADERS, resultCells, resultsTabl
 export const BENCH_OPTIONS = {
   ...BOARD_OPTIONS,
   'arena-ram': { type: 'string', describe: "silicon: the SRAM that holds the arena (f746: all, dtcm, sram1; default: the board file's)" },
-  model: { type: 'string', array: true, default: [DEFAULTS.benchModel], describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable` },
+  model: {
+    type: 'string',
+    array: true,
+    default: [DEFAULTS.benchModel],
+    describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable`,
+  },
   schedule: {
     choices: [...SCHEDULES, 'auto'],
     array: true,
@@ -60,17 +65,21 @@ export interface BenchArgs extends BoardArgs {
 
 function checkCounts(args: BenchArgs): void {
   const bad = (['warmup', 'runs', 'timeout', 'seed'] as const).filter((k) => !Number.isInteger(args[k]) || args[k] < (k === 'runs' || k === 'timeout' ? 1 : 0));
-  if (bad.length > 0) throw new UserError(`Expected whole numbers (--runs and --timeout at least 1): ${bad.map((k) => `--${k} ${args[k]}`).join(', ')}`, { exitCode: 2 });
-  if (args.runs > 1000 || args.warmup > 1000) throw new UserError(`--runs and --warmup are at most 1000, found ${args.runs} and ${args.warmup}`, { exitCode: 2 });
+  if (bad.length > 0)
+    throw new UserError(`Expected whole numbers (--runs and --timeout at least 1): ${bad.map((k) => `--${k} ${args[k]}`).join(', ')}`, { exitCode: 2 });
+  if (args.runs > 1000 || args.warmup > 1000)
+    throw new UserError(`--runs and --warmup are at most 1000, found ${args.runs} and ${args.warmup}`, { exitCode: 2 });
 }
 
 export async function benchCommand(args: BenchArgs): Promise<number> {
   checkCounts(args);
   const format = outputFormat(args);
   const schedules = [...new Set(args.schedule)];
-  if ((args.patches !== undefined || args.split !== undefined) && schedules.every((s) => s === 'layer')) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
+  if ((args.patches !== undefined || args.split !== undefined) && schedules.every((s) => s === 'layer'))
+    throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   if (args.budget !== undefined && !schedules.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
-  const budget = args.budget === undefined ? undefined : { kind: 'bytes' as const, bytes: parseBytes(args.budget, '--budget'), given: `--budget ${args.budget}` };
+  const budget =
+    args.budget === undefined ? undefined : { kind: 'bytes' as const, bytes: parseBytes(args.budget, '--budget'), given: `--budget ${args.budget}` };
 
   const { runId, rows } = await withInterrupt((signal) =>
     runBench(

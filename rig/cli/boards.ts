@@ -7,17 +7,42 @@ import { boardInventory } from '../deploy/inventory.js';
 import { renderTable } from './table.js';
 
 export function boardsOptions<T>(y: Argv<T>) {
-  return y.option('lab', { type: 'string', describe: `lab inventory (default ${shownPath(DEFAULTS.lab)}, if present)` }).option('json', { type: 'boolean', default: false });
+  return y
+    .option('lab', { type: 'string', describe: `lab inventory (default ${shownPath(DEFAULTS.lab)}, if present)` })
+    .option('json', { type: 'boolean', default: false });
 }
 
 export async function boardsCommand(args: { json: boolean; lab?: string | undefined }): Promise<number> {
   const { boards, lab: inventory, probes, listError } = await boardInventory(args.lab);
   if (args.json) {
-    process.stdout.write(JSON.stringify({ boards: boards.map((b) => ({ id: b.id, name: b.name, variants: Object.keys(b.variants), arenaRams: Object.keys(b.arenaRams), defaultArenaRam: b.defaultArenaRam, file: b.file })), lab: inventory, probes, listError }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        {
+          boards: boards.map((b) => ({
+            id: b.id,
+            name: b.name,
+            variants: Object.keys(b.variants),
+            arenaRams: Object.keys(b.arenaRams),
+            defaultArenaRam: b.defaultArenaRam,
+            file: b.file,
+          })),
+          lab: inventory,
+          probes,
+          listError,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
-  const arenaRams = (b: Board) => Object.keys(b.arenaRams).map((a) => (a === b.defaultArenaRam ? `${a} (default)` : a)).join(', ');
-  const rows = boards.flatMap((b) => Object.entries(b.variants).map(([v, d]) => [b.id, v, d.board, d.openocdConfig, `${d.uart.instance} ${d.uart.tx}/${d.uart.rx}`, arenaRams(b)]));
+  const arenaRams = (b: Board) =>
+    Object.keys(b.arenaRams)
+      .map((a) => (a === b.defaultArenaRam ? `${a} (default)` : a))
+      .join(', ');
+  const rows = boards.flatMap((b) =>
+    Object.entries(b.variants).map(([v, d]) => [b.id, v, d.board, d.openocdConfig, `${d.uart.instance} ${d.uart.tx}/${d.uart.rx}`, arenaRams(b)]),
+  );
   const lines = [renderTable(['board', 'variant', 'hardware', 'openocd config', 'telemetry UART', '--arena-ram'], rows), ''];
   if (inventory.length > 0) {
     const labRows = inventory.map((e) => [e.name, e.board, e.variant ?? '(default)', e.probe ?? '-', e.port ?? '-', e.attached ? 'attached' : 'not found']);

@@ -24,11 +24,16 @@ test('every zoo network that fits links for the F746 and F412, NUCLEO and Discov
     for (const name of BUILTIN_MODELS.keys()) {
       const model = await loadModel(name, 1);
       // Layer-wise where it fits, else patch-based (2×2, the smallest arena), else nothing fits.
-      const schedule = (['layer', 'patch'] as const).find((s) => fitsProblem(planFor({ model, schedule: s }), board, hardwareTarget(board, board.defaultVariant, board.defaultArenaRam)) === null);
+      const schedule = (['layer', 'patch'] as const).find(
+        (s) => fitsProblem(planFor({ model, schedule: s }), board, hardwareTarget(board, board.defaultVariant, board.defaultArenaRam)) === null,
+      );
       if (schedule === undefined) continue;
       for (const variant of Object.keys(board.variants))
         jobs.push(async () => {
-          const r = await rigCli(['build', '--board', id, '--variant', variant, '--model', name, '--schedule', schedule, '--json', '--build-dir', join(dir, 'build')], dir);
+          const r = await rigCli(
+            ['build', '--board', id, '--variant', variant, '--model', name, '--schedule', schedule, '--json', '--build-dir', join(dir, 'build')],
+            dir,
+          );
           assert.equal(r.code, 0, `${id} ${variant} ${name}: ${r.stderr}`);
           const report = JSON.parse(r.stdout) as { runner: string; flashBytes: number; flashBudgetBytes: number; arenaBytes: number; elf: string };
           assert.equal(report.runner, 'hardware');
@@ -41,9 +46,11 @@ test('every zoo network that fits links for the F746 and F412, NUCLEO and Discov
   }
   // Two compilers at a time.
   const queue = [...jobs];
-  await Promise.all([0, 1].map(async () => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) await job();
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) await job();
+    }),
+  );
   assert.ok(linked >= 40, `only ${linked} images`);
 });
 
@@ -60,7 +67,12 @@ test('rig build says what does not fit, and refuses an unknown variant', async (
 async function symbols(elf: string): Promise<Map<string, number>> {
   const r = await runTool('arm-none-eabi-nm', [elf], { timeoutMs: 30_000 });
   assert.equal(r.exitCode, 0, r.stderr);
-  return new Map(r.stdout.split('\n').filter((l) => l !== '').map((l) => [l.split(' ')[2]!, Number.parseInt(l.split(' ')[0]!, 16)]));
+  return new Map(
+    r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => [l.split(' ')[2]!, Number.parseInt(l.split(' ')[0]!, 16)]),
+  );
 }
 
 test('--arena-ram links the arena into the SRAM it names and the stack at the top of the rest; each placement builds apart under its own id', async () => {
@@ -100,7 +112,10 @@ test('--arena-ram links the arena into the SRAM it names and the stack at the to
   assert.equal(fitsProblem(in1, f746, hardwareTarget(f746, 'nucleo', 'sram1')), null);
   const big = await rigCli(['build', '--board', 'f746', '--arena-ram', 'dtcm', '--model', 'mcunet-in1', '--build-dir', join(dir, 'build')], dir);
   assert.equal(big.code, 1);
-  assert.match(big.stderr, /mcunet-in1\/layer for f746 nucleo \(NUCLEO-F746ZG\): does-not-fit: ARENA overflowed by 26624 bytes \(f746: arena RAM dtcm \(DTCM\) 65536 B, RAM for data and stack 262144 B, 1048576 B flash\)/);
+  assert.match(
+    big.stderr,
+    /mcunet-in1\/layer for f746 nucleo \(NUCLEO-F746ZG\): does-not-fit: ARENA overflowed by 26624 bytes \(f746: arena RAM dtcm \(DTCM\) 65536 B, RAM for data and stack 262144 B, 1048576 B flash\)/,
+  );
 
   const unknown = await rigCli(['build', '--board', 'f412', '--arena-ram', 'dtcm', '--build-dir', join(dir, 'build')], dir);
   assert.equal(unknown.code, 2);

@@ -63,7 +63,9 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
   const at = (origin: number) => `0x${origin.toString(16).padStart(8, '0')}`;
   const sramLines =
     target.arenaRegion === null
-      ? [`SRAM   ${formatInt(sram)} B of ${formatInt(report.sramBudgetBytes)} B (${pct(sram, report.sramBudgetBytes)}): arena ${formatInt(report.arenaBytes)} B + stack ${formatInt(report.stackReserveBytes)} B + .data/.bss ${formatInt(report.staticRamBytes)} B${report.arenaRam === null ? '' : ` in ${region.name} at ${at(region.origin)} (--arena-ram ${report.arenaRam})`}`]
+      ? [
+          `SRAM   ${formatInt(sram)} B of ${formatInt(report.sramBudgetBytes)} B (${pct(sram, report.sramBudgetBytes)}): arena ${formatInt(report.arenaBytes)} B + stack ${formatInt(report.stackReserveBytes)} B + .data/.bss ${formatInt(report.staticRamBytes)} B${report.arenaRam === null ? '' : ` in ${region.name} at ${at(region.origin)} (--arena-ram ${report.arenaRam})`}`,
+        ]
       : [
           `arena  ${formatInt(report.arenaBytes)} B of ${formatInt(region.sizeBytes)} B (${pct(report.arenaBytes, region.sizeBytes)}) in ${region.name} at ${at(region.origin)} (--arena-ram ${report.arenaRam})`,
           `RAM    ${formatInt(report.stackReserveBytes + report.staticRamBytes)} B of ${formatInt(target.ramBytes)} B (${pct(report.stackReserveBytes + report.staticRamBytes, target.ramBytes)}) at ${at(target.ramOrigin)}: stack ${formatInt(report.stackReserveBytes)} B at its top + .data/.bss ${formatInt(report.staticRamBytes)} B`,

@@ -56,15 +56,30 @@ async function main(argv: string[]): Promise<number> {
     .command('models', 'the built-in models with MACs, params, peak memory and flash', modelsOptions, async (args) => {
       exitCode = await modelsCommand(args);
     })
-    .command('tables [name]', "the papers' tables (mcunet-zoo, mcunetv2-table1, msf-cnn, streamnet): published figures beside the rig's", tablesOptions, async (args) => {
-      exitCode = await tablesCommand(args);
-    })
-    .command('results', 'stored result rows (or runs, with --runs), newest last, filtered by run, board, model, schedule, runner, status', resultsOptions, (args) => {
-      exitCode = resultsCommand(args);
-    })
-    .command('compare <baseline> <current>', 'two runs case by case: latency, arena, flash and MACs before and now, status changes; exit 1 on a regression', compareOptions, (args) => {
-      exitCode = compareCommand(args);
-    })
+    .command(
+      'tables [name]',
+      "the papers' tables (mcunet-zoo, mcunetv2-table1, msf-cnn, streamnet): published figures beside the rig's",
+      tablesOptions,
+      async (args) => {
+        exitCode = await tablesCommand(args);
+      },
+    )
+    .command(
+      'results',
+      'stored result rows (or runs, with --runs), newest last, filtered by run, board, model, schedule, runner, status',
+      resultsOptions,
+      (args) => {
+        exitCode = resultsCommand(args);
+      },
+    )
+    .command(
+      'compare <baseline> <current>',
+      'two runs case by case: latency, arena, flash and MACs before and now, status changes; exit 1 on a regression',
+      compareOptions,
+      (args) => {
+        exitCode = compareCommand(args);
+      },
+    )
     .command(
       'nightly',
       'run a suite (boards/suites/NAME.json), compare with its last good night, write report, JUnit and summary; exit 1 on any regression or failure',
@@ -105,7 +120,10 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await reportCommand(args as unknown as ReportArgs);
       },
     )
-    .demandCommand(1, 'Name a command: rig bench, plan, build, models, tables, results, compare, nightly, report, boards, selftest, doctor (rig --help says what each does)')
+    .demandCommand(
+      1,
+      'Name a command: rig bench, plan, build, models, tables, results, compare, nightly, report, boards, selftest, doctor (rig --help says what each does)',
+    )
     .strict()
     .fail((message, error) => {
       if (error) throw error;
@@ -125,18 +143,22 @@ process.once('beforeExit', () => {
   process.exitCode = 70;
 });
 
-main(hideBin(process.argv)).finally(() => (settled = true)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (thrown: unknown) => {
-    const error = asCommandLineError(thrown);
-    if (error instanceof UserError) {
-      process.stderr.write(`rig: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    } else {
-      process.stderr.write(`rig: internal error (a bug; please report it with the command you ran):\n${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exitCode = 70;
-    }
-  },
-);
+main(hideBin(process.argv))
+  .finally(() => (settled = true))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (thrown: unknown) => {
+      const error = asCommandLineError(thrown);
+      if (error instanceof UserError) {
+        process.stderr.write(`rig: ${error.message}\n`);
+        process.exitCode = error.exitCode;
+      } else {
+        process.stderr.write(
+          `rig: internal error (a bug; please report it with the command you ran):\n${error instanceof Error ? error.stack : String(error)}\n`,
+        );
+        process.exitCode = 70;
+      }
+    },
+  );

@@ -8,7 +8,10 @@ import { pct } from '../util/format.js';
 import { outputFormat, printListing, type Cell } from './table.js';
 
 export function modelsOptions<T>(y: Argv<T>) {
-  return y.option('seed', { type: 'number', default: DEFAULTS.seed }).option('json', { type: 'boolean', default: false }).option('csv', { type: 'boolean', default: false });
+  return y
+    .option('seed', { type: 'number', default: DEFAULTS.seed })
+    .option('json', { type: 'boolean', default: false })
+    .option('csv', { type: 'boolean', default: false });
 }
 
 const HEADERS = [
@@ -38,7 +41,9 @@ function notes(off: readonly string[]): string[] {
     "peak B (MCUNetV2 metric): MCUNet / MCUNetV2's analytic peak, the largest input + output of one layer in int8 bytes, depthwise counted in place; not an arena.",
     'real peak B: the arena the firmware allocates, to the byte (lifetimes, residuals, in-place ops, scratch).',
     'published: as the source prints it, rounded (MCUNet zoo: MACs to 0.1M, params to 0.01M; MCUNetV2: MACs to 1M) or exact (msf-CNN);',
-    off.length === 0 ? "every exact count here rounds to its published figure." : `every exact count here rounds to its published figure but ${off.join(', ')}.`,
+    off.length === 0
+      ? 'every exact count here rounds to its published figure.'
+      : `every exact count here rounds to its published figure but ${off.join(', ')}.`,
   ];
 }
 

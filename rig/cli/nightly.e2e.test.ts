@@ -14,7 +14,8 @@ import { rigCli } from './testing.js';
 const dir = mkdtempSync(join(tmpdir(), 'rig-nightly-'));
 const db = join(dir, 'rig.db');
 const out = join(dir, 'out');
-const nightly = (suite: string, ...more: string[]) => rigCli(['nightly', '--suite', suite, '--db', db, '--out-dir', out, '--build-dir', join(dir, 'build'), '--json', ...more], dir);
+const nightly = (suite: string, ...more: string[]) =>
+  rigCli(['nightly', '--suite', suite, '--db', db, '--out-dir', out, '--build-dir', join(dir, 'build'), '--json', ...more], dir);
 
 function suiteFile(name: string, body: unknown): string {
   const path = join(dir, `${name}.json`);
@@ -52,11 +53,17 @@ test('a suite file with a bad entry is refused before anything runs, naming the 
   assert.match(model.stderr, /model\.json: entries\[0\]\.models: Unknown model "no-such-net"/);
   const arena = await nightly(suiteFile('arena', { entries: [{ board: 'f746', models: ['tiny-cnn'], arenaRam: 'flash' }] }));
   assert.equal(arena.code, 2);
-  assert.match(arena.stderr, /arena\.json: entries\[0\]\.arenaRam: expected one of all \(.*\), dtcm \(.*\), sram1 \(.*\) \(.*f746\.json, memory\.arenaRam\), found "flash"/);
+  assert.match(
+    arena.stderr,
+    /arena\.json: entries\[0\]\.arenaRam: expected one of all \(.*\), dtcm \(.*\), sram1 \(.*\) \(.*f746\.json, memory\.arenaRam\), found "flash"/,
+  );
   // A planner refusal names the entry's field in the suite file, not a command-line option.
   const split = await nightly(suiteFile('split', { entries: [emulated, { ...emulated, schedules: ['patch'], split: 9 }] }));
   assert.equal(split.code, 2);
-  assert.match(split.stderr, /split\.json: entries\[1\]\.split: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)/);
+  assert.match(
+    split.stderr,
+    /split\.json: entries\[1\]\.split: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)/,
+  );
   assert.doesNotMatch(split.stderr, /--split/);
   const unknown = await nightly('no-such-suite');
   assert.equal(unknown.code, 2);
@@ -81,7 +88,11 @@ test('nightly: passes with no baseline and against an equal one; a regressed row
 
   // The stored baseline (night two) was one instruction faster: tonight regressed.
   const raw = new Database(db);
-  raw.prepare('UPDATE results SET latency_min = latency_min - 1, latency_median = latency_median - 1, latency_max = latency_max - 1 WHERE run_id IN (SELECT id FROM runs WHERE nightly_id = ?)').run(two.nightly);
+  raw
+    .prepare(
+      'UPDATE results SET latency_min = latency_min - 1, latency_median = latency_median - 1, latency_max = latency_max - 1 WHERE run_id IN (SELECT id FROM runs WHERE nightly_id = ?)',
+    )
+    .run(two.nightly);
   raw.close();
   const third = await nightly(night);
   assert.equal(third.code, 1, third.stderr);
@@ -90,7 +101,10 @@ test('nightly: passes with no baseline and against an equal one; a regressed row
   assert.match(three.cases[0]!.reasons[0]!, /^median instructions [\d,]+ → [\d,]+ \(\+0\.\d+%\)$/);
   assert.deepEqual(readJunit(three.files.junit), ['1', '1', ['regressed']]);
   // The night's report leads with what changed.
-  assert.match(readFileSync(three.files.report, 'utf8'), new RegExp(`<h2>What changed against nightly #${two.nightly}</h2>[^]*class="verdict verdict-regressed">regressed<`));
+  assert.match(
+    readFileSync(three.files.report, 'utf8'),
+    new RegExp(`<h2>What changed against nightly #${two.nightly}</h2>[^]*class="verdict verdict-regressed">regressed<`),
+  );
 
   // Against night one, which nobody touched, nothing regressed; a regressed night is never a baseline.
   const fourth = await nightly(night, '--baseline', String(one.nightly));
@@ -103,24 +117,43 @@ test('nightly: passes with no baseline and against an equal one; a regressed row
   assert.match(wrong.stderr, /--baseline 999: expected a nightly run of suite night/);
 
   const store = new Store(db);
-  assert.deepEqual(store.nightlies({ suite: 'night' }).map((n) => n.status), ['passed', 'passed', 'regressed', 'passed', 'passed']);
+  assert.deepEqual(
+    store.nightlies({ suite: 'night' }).map((n) => n.status),
+    ['passed', 'passed', 'regressed', 'passed', 'passed'],
+  );
   store.close();
 });
 
 test('a board that is not attached fails its own rows; the emulated board of the same night still runs and is stored', async () => {
-  const lab = suiteFile('lab', { runs: 2, entries: [{ board: 'f746', probe: 'NO-SUCH-PROBE', models: ['tiny-cnn'], schedules: ['layer', 'patch'] }, emulated] });
+  const lab = suiteFile('lab', {
+    runs: 2,
+    entries: [{ board: 'f746', probe: 'NO-SUCH-PROBE', models: ['tiny-cnn'], schedules: ['layer', 'patch'] }, emulated],
+  });
   const r = await nightly(lab);
   assert.equal(r.code, 1, r.stderr);
   const summary = JSON.parse(r.stdout) as Summary;
   assert.deepEqual([summary.status, summary.counts.failed, summary.counts.new], ['failed', 2, 1]);
-  assert.match(summary.cases[0]!.reasons[0]!, /^status device-error: the board could not be used: No ST-LINK probe found for f746 .* with serial NO-SUCH-PROBE/);
+  assert.match(
+    summary.cases[0]!.reasons[0]!,
+    /^status device-error: the board could not be used: No ST-LINK probe found for f746 .* with serial NO-SUCH-PROBE/,
+  );
   assert.deepEqual(readJunit(summary.files.junit), ['3', '2', ['failed', 'failed']]);
 
   const store = new Store(db);
   const runs = store.runs({ nightlyId: summary.nightly });
-  assert.deepEqual(runs.map((x) => [x.board, x.runner, x.status]).reverse(), [['f746', 'hardware', 'failed'], ['f746', 'qemu', 'complete']]);
+  assert.deepEqual(runs.map((x) => [x.board, x.runner, x.status]).reverse(), [
+    ['f746', 'hardware', 'failed'],
+    ['f746', 'qemu', 'complete'],
+  ]);
   const rows = store.rows({ runIds: runs.map((x) => x.id) });
-  assert.deepEqual(rows.map((x) => [x.runner, x.schedule, x.status]), [['hardware', 'layer', 'device-error'], ['hardware', 'patch', 'device-error'], ['qemu', 'layer', 'ok']]);
+  assert.deepEqual(
+    rows.map((x) => [x.runner, x.schedule, x.status]),
+    [
+      ['hardware', 'layer', 'device-error'],
+      ['hardware', 'patch', 'device-error'],
+      ['qemu', 'layer', 'ok'],
+    ],
+  );
   assert.equal(store.nightly(summary.nightly)!.status, 'failed');
   store.close();
 });
@@ -128,7 +161,11 @@ test('a board that is not attached fails its own rows; the emulated board of the
 test('a board that hangs fails its own row after a reset and a retry; the night goes on to the next board', async () => {
   const fakes = await startFakes(join(dir, 'silent'), 'silent');
   try {
-    const suite = suiteFile('hang', { runs: 2, timeoutMs: 3000, entries: [{ board: 'f746', port: fakes.port, probe: 'FAKE0001', models: ['tiny-cnn'], schedules: ['layer'] }, emulated] });
+    const suite = suiteFile('hang', {
+      runs: 2,
+      timeoutMs: 3000,
+      entries: [{ board: 'f746', port: fakes.port, probe: 'FAKE0001', models: ['tiny-cnn'], schedules: ['layer'] }, emulated],
+    });
     const r = await rigCli(['nightly', '--suite', suite, '--db', db, '--out-dir', out, '--build-dir', join(dir, 'build'), '--json'], dir, fakes.env('ok'));
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout) as Summary;
@@ -143,8 +180,17 @@ test('a board that hangs fails its own row after a reset and a retry; the night 
     assert.ok(fakes.openocdCalls()[2]!.includes('reset run'));
     const store = new Store(db);
     const runs = store.runs({ nightlyId: summary.nightly });
-    assert.deepEqual(runs.map((x) => [x.runner, x.status]).reverse(), [['hardware', 'complete'], ['qemu', 'complete']]);
-    assert.deepEqual(store.rows({ runIds: runs.map((x) => x.id) }).map((x) => [x.runner, x.status]), [['hardware', 'timeout'], ['qemu', 'ok']]);
+    assert.deepEqual(runs.map((x) => [x.runner, x.status]).reverse(), [
+      ['hardware', 'complete'],
+      ['qemu', 'complete'],
+    ]);
+    assert.deepEqual(
+      store.rows({ runIds: runs.map((x) => x.id) }).map((x) => [x.runner, x.status]),
+      [
+        ['hardware', 'timeout'],
+        ['qemu', 'ok'],
+      ],
+    );
     store.close();
   } finally {
     await fakes.stop();

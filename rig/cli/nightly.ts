@@ -36,11 +36,16 @@ export interface NightlyArgs {
 export async function nightlyCommand(args: NightlyArgs): Promise<number> {
   const format = outputFormat(args);
   const summary = await withInterrupt((signal) =>
-    runNightly({ suite: args.suite, db: args.db, outDir: args.outDir, baseline: args.baseline, lab: args.lab, buildDir: args.buildDir, wait: args.wait }, signal),
+    runNightly(
+      { suite: args.suite, db: args.db, outDir: args.outDir, baseline: args.baseline, lab: args.lab, buildDir: args.buildDir, wait: args.wait },
+      signal,
+    ),
   );
   const comparisons = summary.cases;
   printComparison(format, comparisons, summary, summary.rule);
   const failing = comparisons.filter((c) => FAILING_VERDICTS.has(c.verdict)).length;
-  progress(`Nightly ${summary.nightly} ${summary.status}${failing > 0 ? ` (${failing} of ${comparisons.length} cases)` : ''}: ${Object.values(summary.files).join(', ')}`);
+  progress(
+    `Nightly ${summary.nightly} ${summary.status}${failing > 0 ? ` (${failing} of ${comparisons.length} cases)` : ''}: ${Object.values(summary.files).join(', ')}`,
+  );
   return summary.status === 'passed' ? 0 : 1;
 }

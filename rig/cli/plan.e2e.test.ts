@@ -14,7 +14,10 @@ test('rig plan --json gives MobileNetV2 its 1,404,928 B paper-metric peak and ~3
   const plan = JSON.parse(r.stdout) as { paperPeakBytes: number; arenaPeakBytes: number; macs: number; layers: { name: string; macs: number }[] };
   assert.equal(plan.paperPeakBytes, 1_404_928);
   assert.equal(plan.macs, 300_774_272);
-  assert.equal(plan.layers.reduce((s, l) => s + l.macs, 0), plan.macs);
+  assert.equal(
+    plan.layers.reduce((s, l) => s + l.macs, 0),
+    plan.macs,
+  );
   assert.ok(plan.arenaPeakBytes >= plan.paperPeakBytes);
 });
 
@@ -61,11 +64,17 @@ test('rig models lists the zoo with MACs, params, peaks and flash', async () => 
   assert.match(table.stdout, /msf-mcunet-320kb-r176\s+176×176×3\s+81,625,520\s+81,625,520\s+0\.00%/);
   assert.match(table.stdout, /mcunet-in0\s+48×48×3\s+6,364,224\s+6\.4M\s+-0\.56%\s+749,840\s+0\.75M\s+-0\.02%\s+46,080/);
   assert.match(table.stdout, /mcunet-vww0\s+64×64×3\s+5,958,400\s+6\.0M\s/);
-  assert.match(table.stdout, /^model\s+input\s+MACs\s+MACs published\s+MACs vs published\s+params\s+params published\s+params vs published\s+peak B \(MCUNetV2 metric\)\s+real peak B/m);
+  assert.match(
+    table.stdout,
+    /^model\s+input\s+MACs\s+MACs published\s+MACs vs published\s+params\s+params published\s+params vs published\s+peak B \(MCUNetV2 metric\)\s+real peak B/m,
+  );
   assert.match(table.stdout, /^peak B \(MCUNetV2 metric\): .*largest input \+ output of one layer in int8 bytes, depthwise counted in place/m);
   assert.match(table.stdout, /but mbv2-w1\.0-r224's MACs\.$/m);
   const csv = await rig(['models', '--csv']);
-  assert.equal(csv.stdout.split('\r\n')[0], 'model,input,MACs,MACs published,MACs vs published,params,params published,params vs published,peak B (MCUNetV2 metric),real peak B,flash weights B');
+  assert.equal(
+    csv.stdout.split('\r\n')[0],
+    'model,input,MACs,MACs published,MACs vs published,params,params published,params vs published,peak B (MCUNetV2 metric),real peak B,flash weights B',
+  );
   assert.doesNotMatch(csv.stdout, /within|rounds/, 'the notes are for the terminal only');
 });
 
@@ -100,7 +109,10 @@ test("rig plan --objective memory finds plans at least as good as msf-CNN's publ
     assert.equal(s.front[0]!.arenaBytes, Math.min(...s.front.map((f) => f.arenaBytes)));
   }
   const text = await rig(['plan', '--model', 'msf-vww-5fps-r80', '--objective', 'memory', '--mac-budget', '1.1']);
-  assert.match(text.stdout, /MACs ≤ 1\.1× layer-wise\s+msf-CNN 32,792 B at 12,024,576 MACs; rig [\d,]+ B at [\d,]+ MACs \(stream2d \d×\d split \d+\): as good or better/);
+  assert.match(
+    text.stdout,
+    /MACs ≤ 1\.1× layer-wise\s+msf-CNN 32,792 B at 12,024,576 MACs; rig [\d,]+ B at [\d,]+ MACs \(stream2d \d×\d split \d+\): as good or better/,
+  );
   assert.match(text.stdout, /minimum RAM\s+msf-CNN 12,000 B .*: not reached/);
   assert.match(text.stdout, /Not reached where msf-CNN's RAM is below [\d,]+ B, the smallest arena of any plan here/);
 });
@@ -124,8 +136,14 @@ test('rig plan --budget chooses the fewest MACs that fit; impossible budgets and
     [['--budget', '64KB', '--split', '3'], /--patches and --split fix one plan; the search/],
     [['--budget', '64KB', '--max-patches', '99'], /--max-patches 99: expected a whole number from 2 to 32/],
     // The planner refuses a split as a value; the command line names the option it came from.
-    [['--schedule', 'patch', '--split', '9'], /^rig: --split 9: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)\n$/],
-    [['--schedule', 'stream1d', '--patches', '40', '--split', '1'], /^rig: --patches 40: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at split 1 is 16×16\)\n$/],
+    [
+      ['--schedule', 'patch', '--split', '9'],
+      /^rig: --split 9: expected a whole number of blocks from 1 to 4 \(the rest of tiny-cnn must keep at least one block\)\n$/,
+    ],
+    [
+      ['--schedule', 'stream1d', '--patches', '40', '--split', '1'],
+      /^rig: --patches 40: expected a whole number from 1 to 16 \(the stage output of tiny-cnn at split 1 is 16×16\)\n$/,
+    ],
   ];
   for (const [args, pattern] of refusals) {
     const bad = await rig(['plan', '--model', 'tiny-cnn', ...args]);
@@ -137,7 +155,11 @@ test('rig plan --budget chooses the fewest MACs that fit; impossible budgets and
 test('rig plan --schedule stream2d executes the layer-wise MACs and says what its stream buffers cost', async () => {
   const r = await rig(['plan', '--model', 'mcunet-vww1', '--schedule', 'stream2d', '--patches', '4', '--split', '5', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { macs: { totalExecuted: number; totalLayerwise: number; stageExecuted: number; stagePatched: number }; arenaBytes: { layerwise: number; patched: number; streamed: number }; streamBufferBytes: number };
+  const s = JSON.parse(r.stdout) as {
+    macs: { totalExecuted: number; totalLayerwise: number; stageExecuted: number; stagePatched: number };
+    arenaBytes: { layerwise: number; patched: number; streamed: number };
+    streamBufferBytes: number;
+  };
   assert.equal(s.macs.totalExecuted, s.macs.totalLayerwise);
   assert.ok(s.macs.stagePatched > s.macs.stageExecuted);
   assert.ok(s.streamBufferBytes > 0 && s.arenaBytes.streamed < s.arenaBytes.layerwise);

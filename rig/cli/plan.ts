@@ -18,7 +18,10 @@ export function planOptions<T>(y: Argv<T>) {
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks (default: the smallest arena)' })
     .option('budget', { type: 'string', describe: 'search: the least-MAC plan whose arena fits this size (e.g. 256KB; KB = 1024 B)' })
-    .option('objective', { choices: ['macs', 'memory'] as const, describe: 'search: minimize MACs within --budget (default), or the arena within --mac-budget' })
+    .option('objective', {
+      choices: ['macs', 'memory'] as const,
+      describe: 'search: minimize MACs within --budget (default), or the arena within --mac-budget',
+    })
     .option('mac-budget', { type: 'number', describe: 'search with --objective memory: at most this × the layer-wise MACs' })
     .option('max-patches', { type: 'number', describe: `search: the largest grid tried (default ${DEFAULTS.maxPatches})` })
     .option('board', { type: 'string', describe: `search: the board whose SRAM is the budget when --budget is omitted (default ${DEFAULTS.board})` })
@@ -45,9 +48,11 @@ export interface PlanArgs {
 /** The search's budget from the options: a MAC ratio, a size, or (neither given) the board's SRAM. */
 function budgetRequest(args: PlanArgs): BudgetRequest {
   if ((args.objective ?? 'macs') === 'memory') {
-    if (args.macBudget === undefined) throw new UserError('--objective memory needs --mac-budget R: the plan may execute at most R × the layer-wise MACs (e.g. 1.2)', { exitCode: 2 });
+    if (args.macBudget === undefined)
+      throw new UserError('--objective memory needs --mac-budget R: the plan may execute at most R × the layer-wise MACs (e.g. 1.2)', { exitCode: 2 });
     if (!(args.macBudget >= 1)) throw new UserError(`--mac-budget ${args.macBudget}: expected a ratio of at least 1 (× the layer-wise MACs)`, { exitCode: 2 });
-    if (args.budget !== undefined) throw new UserError('--budget goes with --objective macs (the default); --objective memory takes --mac-budget', { exitCode: 2 });
+    if (args.budget !== undefined)
+      throw new UserError('--budget goes with --objective macs (the default); --objective memory takes --mac-budget', { exitCode: 2 });
     return { kind: 'macs', macBudget: args.macBudget };
   }
   if (args.macBudget !== undefined) throw new UserError('--mac-budget goes with --objective memory', { exitCode: 2 });
@@ -63,8 +68,10 @@ function checkMaxPatches(value: number | undefined): number {
 
 export async function planCommand(args: PlanArgs): Promise<number> {
   const searching = args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined;
-  if (searching && (args.patches !== undefined || args.split !== undefined)) throw new UserError('--patches and --split fix one plan; the search (--budget, --objective) chooses them', { exitCode: 2 });
-  if (!searching && args.schedule === 'layer' && (args.patches !== undefined || args.split !== undefined)) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
+  if (searching && (args.patches !== undefined || args.split !== undefined))
+    throw new UserError('--patches and --split fix one plan; the search (--budget, --objective) chooses them', { exitCode: 2 });
+  if (!searching && args.schedule === 'layer' && (args.patches !== undefined || args.split !== undefined))
+    throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   const search = searching ? { budget: budgetRequest(args), maxPatches: checkMaxPatches(args.maxPatches), board: args.board, db: args.db } : undefined;
   const report = await planModel({ model: args.model, seed: args.seed, schedule: args.schedule, patches: args.patches, split: args.split, search });
   switch (report.kind) {
@@ -85,7 +92,9 @@ function comparisons(f: ModelFigures, p: Published | null): string[] {
   if (p.macs !== undefined) lines.push(`MACs ${formatInt(f.macs)} vs ${formatInt(p.macs)} published (${p.source}): ${pct(f.macs, p.macs)}`);
   if (p.params !== undefined) lines.push(`params ${formatInt(f.params)} vs ${formatInt(p.params)} published: ${pct(f.params, p.params)}`);
   if (p.tinyEngineLayerwisePeakBytes !== undefined) {
-    lines.push(`real arena peak ${formatInt(f.arenaPeakBytes)} B vs TinyEngine's layer-wise plan ${formatInt(p.tinyEngineLayerwisePeakBytes)} B: ${pct(f.arenaPeakBytes, p.tinyEngineLayerwisePeakBytes)}`);
+    lines.push(
+      `real arena peak ${formatInt(f.arenaPeakBytes)} B vs TinyEngine's layer-wise plan ${formatInt(p.tinyEngineLayerwisePeakBytes)} B: ${pct(f.arenaPeakBytes, p.tinyEngineLayerwisePeakBytes)}`,
+    );
   }
   if (p.msfLayerwisePeakBytes !== undefined) lines.push(`msf-CNN's layer-wise peak (their metric): ${formatInt(p.msfLayerwisePeakBytes)} B`);
   return lines;
@@ -168,11 +177,28 @@ function printStream(s: StreamSummary, json: boolean): number {
 function printSearch(r: SearchReport, json: boolean): number {
   const status = r.chosen === null ? 1 : 0;
   if (json) {
-    const out = { model: r.model, objective: r.objective, budget: r.budgetSource, costBasis: r.costBasis, candidates: r.candidates, chosen: r.chosen, front: r.front, msf: r.msf };
+    const out = {
+      model: r.model,
+      objective: r.objective,
+      budget: r.budgetSource,
+      costBasis: r.costBasis,
+      candidates: r.candidates,
+      chosen: r.chosen,
+      front: r.front,
+      msf: r.msf,
+    };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return status;
   }
-  const rows = r.front.map((c) => [c.label === r.chosen?.label ? '*' : '', c.label, formatInt(c.arenaBytes), formatInt(c.macs), `${c.macsRatio.toFixed(3)}×`, formatInt(c.paperPeakBytes), formatInt(c.instructions)]);
+  const rows = r.front.map((c) => [
+    c.label === r.chosen?.label ? '*' : '',
+    c.label,
+    formatInt(c.arenaBytes),
+    formatInt(c.macs),
+    `${c.macsRatio.toFixed(3)}×`,
+    formatInt(c.paperPeakBytes),
+    formatInt(c.instructions),
+  ]);
   const lines = [
     `${r.model}: ${r.candidates} plans (layer-wise; patch, stream1d and stream2d at every split and grid up to ${r.maxPatches}×${r.maxPatches})`,
     `Pareto front of real arena peak vs executed MACs (layer-wise ${formatInt(r.layerwiseMacs)}):`,
@@ -192,16 +218,21 @@ function printSearch(r: SearchReport, json: boolean): number {
     );
   }
   if (r.msf.length > 0) {
-    lines.push('', "msf-CNN's published plans (their RAM metric: layer input + output, input image excluded, no arena layout) vs the smallest real arena here at no more MACs:");
+    lines.push(
+      '',
+      "msf-CNN's published plans (their RAM metric: layer input + output, input image excluded, no arena layout) vs the smallest real arena here at no more MACs:",
+    );
     for (const m of r.msf) {
       const ours = m.best === null ? 'no plan at that MAC count' : `${formatInt(m.best.arenaBytes)} B at ${formatInt(m.best.macs)} MACs (${m.best.label})`;
-      lines.push(`  ${m.label.padEnd(24)} msf-CNN ${formatInt(m.ramBytes)} B at ${formatInt(m.macs)} MACs; rig ${ours}: ${m.asGood ? 'as good or better' : 'not reached'}`);
+      lines.push(
+        `  ${m.label.padEnd(24)} msf-CNN ${formatInt(m.ramBytes)} B at ${formatInt(m.macs)} MACs; rig ${ours}: ${m.asGood ? 'as good or better' : 'not reached'}`,
+      );
     }
     if (r.msf.some((m) => !m.asGood)) {
       lines.push(
         `Not reached where msf-CNN's RAM is below ${formatInt(r.front[0]!.arenaBytes)} B, the smallest arena of any plan here at any MAC count: rig cuts the network once`,
         '(the stage output is held whole and the rest runs layer-wise) and its arena holds the input patch and every live buffer, to the byte;',
-        "msf-CNN fuses across the network down to one output pixel per tile with a column cache, and its metric leaves out the input image.",
+        'msf-CNN fuses across the network down to one output pixel per tile with a column cache, and its metric leaves out the input image.',
       );
     }
   }

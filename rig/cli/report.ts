@@ -25,7 +25,10 @@ export interface ReportArgs {
 const isId = (n: number) => Number.isSafeInteger(n) && n > 0;
 
 export async function reportCommand(args: ReportArgs): Promise<number> {
-  const bad = [...(args.run ?? []).filter((n) => !isId(n)).map((n) => `--run ${n}`), ...(args.nightly !== undefined && !isId(args.nightly) ? [`--nightly ${args.nightly}`] : [])];
+  const bad = [
+    ...(args.run ?? []).filter((n) => !isId(n)).map((n) => `--run ${n}`),
+    ...(args.nightly !== undefined && !isId(args.nightly) ? [`--nightly ${args.nightly}`] : []),
+  ];
   if (bad.length > 0) throw new UserError(`Expected run and nightly ids (whole numbers from 1), found ${bad.join(', ')}`, { exitCode: 2 });
   const written = await reportRuns({ db: args.db, selection: { runIds: args.run, nightlyId: args.nightly }, out: args.out });
   progress(`Wrote ${written.path} (runs ${written.runIds.join(', ')})`);

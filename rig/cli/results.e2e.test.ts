@@ -46,23 +46,42 @@ test('rig results lists rows, filters them, and exports CSV and JSON that carry 
 
   const filtered = await rig(['results', '--model', 'mcunet-in0', '--schedule', 'patch', '--json']);
   const rows = JSON.parse(filtered.stdout) as (ResultRow & { id: number })[];
-  assert.deepEqual(rows.map((r) => [r.runId, r.status, r.latency?.median ?? null]), [[runs[0], 'ok', 2000], [runs[1], 'ok', 2000], [runs[2], 'mismatch', 1000]]);
+  assert.deepEqual(
+    rows.map((r) => [r.runId, r.status, r.latency?.median ?? null]),
+    [
+      [runs[0], 'ok', 2000],
+      [runs[1], 'ok', 2000],
+      [runs[2], 'mismatch', 1000],
+    ],
+  );
 
   const board = JSON.parse((await rig(['results', '--board', 'f412', '--json'])).stdout) as ResultRow[];
-  assert.deepEqual(board.map((r) => r.model), ['mcunet-vww0']);
+  assert.deepEqual(
+    board.map((r) => r.model),
+    ['mcunet-vww0'],
+  );
   const limited = JSON.parse((await rig(['results', '--limit', '2', '--json'])).stdout) as { id: number }[];
-  assert.deepEqual(limited.map((r) => r.id), [6, 7]);
+  assert.deepEqual(
+    limited.map((r) => r.id),
+    [6, 7],
+  );
 
   const csv = await rig(['results', '--run', String(runs[2]), '--csv']);
   assert.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.split('\r\n').filter((l) => l !== '');
   assert.equal(lines.length, 4);
-  assert.match(lines[0]!, /^id,created,run,model,schedule,board,runner,status,latency unit,median,min,max,arena planned B,arena measured B,flash B,MACs,detail$/);
+  assert.match(
+    lines[0]!,
+    /^id,created,run,model,schedule,board,runner,status,latency unit,median,min,max,arena planned B,arena measured B,flash B,MACs,detail$/,
+  );
   assert.match(lines[1]!, /,mcunet-in0,layer,f746,qemu,ok,instructions \(emulated\),1001,1001,1001,46080,46080,800000,6364224,$/);
   assert.match(lines[2]!, /,mismatch,.*,"output CRC, ""quoted"", differs"$/);
 
   const listed = await rig(['results', '--runs', '--json']);
-  assert.deepEqual((JSON.parse(listed.stdout) as { id: number }[]).map((r) => r.id), [...runs].reverse());
+  assert.deepEqual(
+    (JSON.parse(listed.stdout) as { id: number }[]).map((r) => r.id),
+    [...runs].reverse(),
+  );
 });
 
 test('rig results refuses what it cannot answer: an unknown run, --json with --csv, a bad limit', async () => {
@@ -82,7 +101,10 @@ test('rig compare: the same numbers exit 0; one more instruction and a mismatch 
 
   const worse = await rig(['compare', String(runs[1]), String(runs[2]), '--json']);
   assert.equal(worse.code, 1, worse.stderr);
-  const report = JSON.parse(worse.stdout) as { counts: Record<string, number>; cases: { model: string; schedule: string; verdict: string; reasons: string[] }[] };
+  const report = JSON.parse(worse.stdout) as {
+    counts: Record<string, number>;
+    cases: { model: string; schedule: string; verdict: string; reasons: string[] }[];
+  };
   assert.deepEqual(report.counts, { same: 0, improved: 0, regressed: 1, failed: 1, new: 1, missing: 0 });
   assert.deepEqual(
     report.cases.map((c) => [c.model, c.schedule, c.verdict, c.reasons]),

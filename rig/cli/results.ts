@@ -47,16 +47,47 @@ export interface ResultsArgs extends Exports {
 
 export function resultsCommand(args: ResultsArgs): number {
   const format = outputFormat(args);
-  if (!Number.isInteger(args.limit) || args.limit < 1) throw new UserError(`--limit: expected a whole number of at least 1, found ${args.limit}`, { exitCode: 2 });
+  if (!Number.isInteger(args.limit) || args.limit < 1)
+    throw new UserError(`--limit: expected a whole number of at least 1, found ${args.limit}`, { exitCode: 2 });
   if (args.runs) {
     const runs = listRuns(args.db, { board: args.board, runner: args.runner, limit: args.limit });
-    const cells = runs.map(({ run: r, okRows, rows, suite }) => [r.id, r.startedAt, r.endedAt, r.status, r.board, r.runner, okRows, rows, suite, r.gitRevision, r.host]);
-    printListing(format, ['run', 'started', 'ended', 'status', 'board', 'runner', 'ok rows', 'rows', 'nightly suite', 'git revision', 'host'], cells, runs.map((r) => r.run));
+    const cells = runs.map(({ run: r, okRows, rows, suite }) => [
+      r.id,
+      r.startedAt,
+      r.endedAt,
+      r.status,
+      r.board,
+      r.runner,
+      okRows,
+      rows,
+      suite,
+      r.gitRevision,
+      r.host,
+    ]);
+    printListing(
+      format,
+      ['run', 'started', 'ended', 'status', 'board', 'runner', 'ok rows', 'rows', 'nightly suite', 'git revision', 'host'],
+      cells,
+      runs.map((r) => r.run),
+    );
     return 0;
   }
-  const rows = listResults(args.db, { runIds: args.run, board: args.board, model: args.model, schedule: args.schedule, runner: args.runner, status: args.status, limit: args.limit });
+  const rows = listResults(args.db, {
+    runIds: args.run,
+    board: args.board,
+    model: args.model,
+    schedule: args.schedule,
+    runner: args.runner,
+    status: args.status,
+    limit: args.limit,
+  });
   if (rows.length === 0 && format === 'text') progress(`No result rows in ${args.db} match; rig bench stores some`);
-  printListing(format, ['id', 'created', ...RESULT_HEADERS], rows.map((r) => [r.id, r.createdAt, ...resultCells(r)]), rows);
+  printListing(
+    format,
+    ['id', 'created', ...RESULT_HEADERS],
+    rows.map((r) => [r.id, r.createdAt, ...resultCells(r)]),
+    rows,
+  );
   return 0;
 }
 
@@ -65,7 +96,11 @@ export function compareOptions<T>(y: Argv<T>) {
     .positional('baseline', { type: 'number', demandOption: true, describe: 'run id before' })
     .positional('current', { type: 'number', demandOption: true, describe: 'run id now' })
     .option('db', { type: 'string', default: DEFAULTS.db, describe: 'SQLite results database' })
-    .option('threshold', { type: 'number', default: DEFAULTS.compareThresholdPercent, describe: 'silicon cycles: the least change of the median, percent, that counts (emulated instructions: any)' })
+    .option('threshold', {
+      type: 'number',
+      default: DEFAULTS.compareThresholdPercent,
+      describe: 'silicon cycles: the least change of the median, percent, that counts (emulated instructions: any)',
+    })
     .option('json', { type: 'boolean', default: false })
     .option('csv', { type: 'boolean', default: false });
 }
@@ -80,7 +115,8 @@ export interface CompareArgs extends Exports {
 /** Exit status 1 when a case regressed, failed or went missing, like diff's "differences found". */
 export function compareCommand(args: CompareArgs): number {
   const format = outputFormat(args);
-  if (!(args.threshold >= 0 && args.threshold <= 100)) throw new UserError(`--threshold: expected a percentage from 0 to 100, found ${args.threshold}`, { exitCode: 2 });
+  if (!(args.threshold >= 0 && args.threshold <= 100))
+    throw new UserError(`--threshold: expected a percentage from 0 to 100, found ${args.threshold}`, { exitCode: 2 });
   const comparison = compareRuns(args.db, args.baseline, args.current, args.threshold / 100);
   printComparison(format, comparison.cases, comparison, comparison.rule);
   return comparison.cases.some((c) => FAILING_VERDICTS.has(c.verdict)) ? 1 : 0;

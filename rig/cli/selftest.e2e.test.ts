@@ -23,7 +23,10 @@ async function selftestOnFake(board: FakeBoardMode, extra: string[] = [], runs =
   const fakes = await startFakes(caseDir, board);
   try {
     const results = [];
-    for (let i = 0; i < runs; i++) results.push(await rigCli(['selftest', '--board', 'f746', '--port', fakes.port, '--probe', 'SELF0001', '--build-dir', build, ...extra], caseDir, fakes.env('ok')));
+    for (let i = 0; i < runs; i++)
+      results.push(
+        await rigCli(['selftest', '--board', 'f746', '--port', fakes.port, '--probe', 'SELF0001', '--build-dir', build, ...extra], caseDir, fakes.env('ok')),
+      );
     return { results, calls: fakes.openocdCalls() };
   } finally {
     await fakes.stop();
@@ -59,7 +62,10 @@ test('rig selftest --emulate checks the UART round trip in QEMU for real and rep
   assert.equal(checks['start']!.measured, `selftest ${report.firmware} on f746, timer systick`);
   assert.match(checks['ping 256 B']!.measured, /^5 of 5 echoed, round trip median [\d.]+ ms, max [\d.]+ ms$/);
   assert.equal(checks['commands counted']!.measured, '20 pings, 2 marks');
-  assert.equal(checks['core clock']!.note, 'QEMU runs with -icount shift=0: emulated time counts instructions, not seconds, so it has no clock rate to measure');
+  assert.equal(
+    checks['core clock']!.note,
+    'QEMU runs with -icount shift=0: emulated time counts instructions, not seconds, so it has no clock rate to measure',
+  );
   assert.equal(checks['emulator exit']!.measured, 'QEMU exited with 0');
 
   // The emulated F412 too, in the human form.
@@ -71,7 +77,10 @@ test('rig selftest --emulate checks the UART round trip in QEMU for real and rep
 });
 
 test('rig selftest --board f746 flashes the selftest image and passes on a board whose clock is right; a board running it is not flashed again', async () => {
-  const { results: [first, second], calls } = await selftestOnFake('ok', ['--json'], 2);
+  const {
+    results: [first, second],
+    calls,
+  } = await selftestOnFake('ok', ['--json'], 2);
   assert.equal(first!.code, 0, first!.stderr);
   const report = JSON.parse(first!.stdout) as SelftestReport;
   assert.deepEqual(results(report.checks), [
@@ -103,7 +112,10 @@ test('rig selftest fails a core clock 10% slow and a board that drops long pongs
   const measured = /\ncore clock +fail +(\d+\.\d\d) MHz ±\d+\.\d\d% \([\d,]+ cycles in [\d.]+ ms\) +216 MHz ±2% \(\+ the host's latency\)\n/.exec(slow.stdout);
   assert.ok(measured !== null, slow.stdout);
   assert.ok(Number(measured[1]) > 190 && Number(measured[1]) < 199, measured[1]);
-  assert.match(slow.stdout, /\ncore clock: fail: the core runs -(9|10)\.\d% off 216 MHz: is the HSE frequency in the board file \(variants\.\*\.hse\.hz\) the one on OSC_IN\?\n/);
+  assert.match(
+    slow.stdout,
+    /\ncore clock: fail: the core runs -(9|10)\.\d% off 216 MHz: is the HSE frequency in the board file \(variants\.\*\.hse\.hz\) the one on OSC_IN\?\n/,
+  );
   assert.match(slow.stdout, /\nping 256 B +pass /);
   assert.match(slow.stdout, /\n9 passed, 1 failed, 0 not applicable: the board is not ready\n$/);
 
@@ -144,5 +156,8 @@ test('rig selftest on a board whose HSE never starts names the likely cause; wit
   assert.match(emulatedVariant.stderr, /--variant, --probe and --port choose a physical board; they do not go with --emulate/);
   const none = await rigCli(['selftest', '--board', 'f746', '--probe', 'NOSUCHPROBE', '--build-dir', build], dir);
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /No ST-LINK probe found for f746 .*with serial NOSUCHPROBE.*\nTo run on the emulated f746 instead: rig selftest --board f746 --emulate/s);
+  assert.match(
+    none.stderr,
+    /No ST-LINK probe found for f746 .*with serial NOSUCHPROBE.*\nTo run on the emulated f746 instead: rig selftest --board f746 --emulate/s,
+  );
 });

@@ -25,7 +25,26 @@ export function latencyLabel(row: Pick<ResultRow, 'latency'>): string {
 }
 
 export function resultsTable(rows: readonly ResultRow[]): string {
-  const headers = ['model', 'schedule', 'board', 'runner', 'status', 'latency unit', 'n', 'min', 'median', 'max', 'arena planned', 'arena measured', 'stack', 'flash', 'static RAM', 'MACs', 'CRC device', 'CRC reference'];
+  const headers = [
+    'model',
+    'schedule',
+    'board',
+    'runner',
+    'status',
+    'latency unit',
+    'n',
+    'min',
+    'median',
+    'max',
+    'arena planned',
+    'arena measured',
+    'stack',
+    'flash',
+    'static RAM',
+    'MACs',
+    'CRC device',
+    'CRC reference',
+  ];
   const body = rows.map((r) => [
     r.model,
     scheduleLabel(r.schedule, r.scheduleOptions),
@@ -59,7 +78,9 @@ function tinyEngineNotes(rows: readonly ResultRow[]): string[] {
       notes.push(`${r.model}: ${arena}; TinyEngine's layer-wise plan: ${formatInt(p.tinyEngineLayerwisePeakBytes)} B`);
     }
     if (p?.tinyEnginePatch !== undefined && r.schedule === 'patch') {
-      notes.push(`${r.model} ${scheduleLabel(r.schedule, r.scheduleOptions)}: ${arena}; TinyEngine's patch-based plan: ${formatInt(p.tinyEnginePatch.peakBytes)} B (${p.tinyEnginePatch.plan})`);
+      notes.push(
+        `${r.model} ${scheduleLabel(r.schedule, r.scheduleOptions)}: ${arena}; TinyEngine's patch-based plan: ${formatInt(p.tinyEnginePatch.peakBytes)} B (${p.tinyEnginePatch.plan})`,
+      );
     }
   }
   return notes;
@@ -75,7 +96,18 @@ const ratio = (value: number | null | undefined, base: number | null | undefined
  */
 export function comparisonTable(rows: readonly ResultRow[]): string {
   const unit = rows.find((r) => r.latency !== null);
-  const headers = ['model', 'schedule', 'status', 'real peak B', 'measured', 'paper peak B', 'MACs', 'MACs / layer-wise', `median ${unit === undefined ? 'latency' : latencyLabel(unit)}`, 'latency / layer-wise'];
+  const headers = [
+    'model',
+    'schedule',
+    'status',
+    'real peak B',
+    'measured',
+    'paper peak B',
+    'MACs',
+    'MACs / layer-wise',
+    `median ${unit === undefined ? 'latency' : latencyLabel(unit)}`,
+    'latency / layer-wise',
+  ];
   const body = rows.map((r) => {
     const layer = rows.find((l) => l.model === r.model && l.schedule === 'layer' && l.runner === r.runner && l.board === r.board);
     const measured = r.memory.measuredArenaBytes;
@@ -94,7 +126,6 @@ export function comparisonTable(rows: readonly ResultRow[]): string {
   });
   return renderTable(headers, body, new Set([3, 4, 5, 6, 7, 8, 9])) + '\n' + streamVsPatch(rows);
 }
-
 
 /**
  * StreamNet's comparison, per model with ok patch and stream2d rows: the network MACs stream2d
@@ -115,11 +146,17 @@ function streamVsPatch(rows: readonly ResultRow[]): string {
     `${((1 - p.macRatio) * 100).toFixed(1)}%`,
     `${p.speedup.toFixed(3)}×`,
   ]);
-  body.push(['geometric mean', '', '', `${((1 - geomean(pairs.map((p) => p.macRatio))) * 100).toFixed(1)}%`, `${geomean(pairs.map((p) => p.speedup)).toFixed(3)}×`]);
+  body.push([
+    'geometric mean',
+    '',
+    '',
+    `${((1 - geomean(pairs.map((p) => p.macRatio))) * 100).toFixed(1)}%`,
+    `${geomean(pairs.map((p) => p.speedup)).toFixed(3)}×`,
+  ]);
   return (
     '\n' +
     renderTable(['model', 'patch', 'stream2d', 'MACs saved by stream2d', 'patch / stream2d latency'], body, new Set([3, 4])) +
-    "\n(StreamNet reports 81% of MACs saved and 7.3× faster as geometric means over ten MCUNet-zoo networks on an STM32F767; the saving grows with the halo recomputation of the patch plan: more patches, deeper stages.)\n"
+    '\n(StreamNet reports 81% of MACs saved and 7.3× faster as geometric means over ten MCUNet-zoo networks on an STM32F767; the saving grows with the halo recomputation of the patch plan: more patches, deeper stages.)\n'
   );
 }
 
@@ -136,18 +173,44 @@ export function outputFormat(args: { json?: boolean | undefined; csv?: boolean |
 /** Cells for the terminal: integers grouped, null as "-". */
 export function textTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const numeric = new Set(headers.map((_, i) => i).filter((i) => rows.some((r) => typeof r[i] === 'number') && rows.every((r) => typeof r[i] !== 'string')));
-  return renderTable(headers, rows.map((r) => r.map((c) => (typeof c === 'number' ? formatInt(c) : (c ?? '-')))), numeric);
+  return renderTable(
+    headers,
+    rows.map((r) => r.map((c) => (typeof c === 'number' ? formatInt(c) : (c ?? '-')))),
+    numeric,
+  );
 }
 
 /** A listing on stdout: the table (with `notes` under it), its CSV, or `json` as JSON. */
-export function printListing(format: OutputFormat, headers: readonly string[], rows: readonly (readonly Cell[])[], json: unknown, notes: readonly string[] = []): void {
+export function printListing(
+  format: OutputFormat,
+  headers: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  json: unknown,
+  notes: readonly string[] = [],
+): void {
   if (format === 'json') process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else if (format === 'csv') process.stdout.write(csvTable(headers, rows));
   else process.stdout.write([textTable(headers, rows), ...notes].join('\n') + '\n');
 }
 
 /** A result row's columns, for `rig results` and `rig bench --csv`. */
-export const RESULT_HEADERS = ['run', 'model', 'schedule', 'board', 'runner', 'status', 'latency unit', 'median', 'min', 'max', 'arena planned B', 'arena measured B', 'flash B', 'MACs', 'detail'];
+export const RESULT_HEADERS = [
+  'run',
+  'model',
+  'schedule',
+  'board',
+  'runner',
+  'status',
+  'latency unit',
+  'median',
+  'min',
+  'max',
+  'arena planned B',
+  'arena measured B',
+  'flash B',
+  'MACs',
+  'detail',
+];
 
 export function resultCells(r: ResultRow): Cell[] {
   return [
@@ -169,7 +232,25 @@ export function resultCells(r: ResultRow): Cell[] {
   ];
 }
 
-const COMPARE_HEADERS = ['model', 'schedule', 'board', 'runner', 'status before', 'status now', 'latency unit', 'median before', 'median now', 'median change', 'arena before B', 'arena now B', 'arena change B', 'flash change B', 'MACs change', 'verdict', 'why'];
+const COMPARE_HEADERS = [
+  'model',
+  'schedule',
+  'board',
+  'runner',
+  'status before',
+  'status now',
+  'latency unit',
+  'median before',
+  'median now',
+  'median change',
+  'arena before B',
+  'arena now B',
+  'arena change B',
+  'flash change B',
+  'MACs change',
+  'verdict',
+  'why',
+];
 
 const delta = (c: Change) => (c.baseline === null || c.current === null ? null : c.current - c.baseline);
 
@@ -200,6 +281,13 @@ export function printComparison(format: OutputFormat, comparisons: readonly RowC
   printListing(format, COMPARE_HEADERS, comparisons.map(comparisonCells), json);
   if (format === 'text') {
     const counts = tally(comparisons);
-    process.stdout.write(`${Object.entries(counts).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ') || 'no cases'}\n(${rule}; arena is the measured one, else the planned)\n`);
+    process.stdout.write(
+      `${
+        Object.entries(counts)
+          .filter(([, n]) => n > 0)
+          .map(([v, n]) => `${n} ${v}`)
+          .join(', ') || 'no cases'
+      }\n(${rule}; arena is the measured one, else the planned)\n`,
+    );
   }
 }

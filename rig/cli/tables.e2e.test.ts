@@ -25,15 +25,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') record.push(field), (field = '');
-    else if (ch === '\r' && text[i + 1] === '\n') {
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
       record.push(field);
       records.push(record);
-      (field = ''), (record = []), i++;
+      field = '';
+      record = [];
+      i++;
     } else field += ch;
   }
   assert.equal(field + record.join(''), '', 'the last record ends with CRLF');
@@ -43,7 +49,11 @@ function parseCsv(text: string): string[][] {
 /** The cells of a markdown table by header, one map per body row, for the rows whose first cell is `first`. */
 function mdRow(md: string, first: string): Map<string, string> {
   const lines = md.split('\n').filter((l) => l.startsWith('|'));
-  const cells = (l: string) => l.slice(1, -1).split(' | ').map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
   const headers = cells(lines[0]!);
   const line = lines.find((l) => cells(l)[0] === first);
   assert.ok(line !== undefined, `no row ${first} in\n${md}`);
@@ -60,7 +70,10 @@ test("mcunetv2-table1 puts MCUNetV2's 1372 kB → 172 kB beside the rig's 1372.0
   assert.match(md.stdout, /kB = 1024 B/);
   // MCUNetV2's per-patch peak is the whole network's; the stage's own peak stands beside it.
   assert.match(md.stdout, /\| peak memory of the whole network, per-layer → with the 4×4 patch stage \(MCUNetV2 metric, kB = 1024 B\)\s+\| 1372 kB → 172 kB/);
-  assert.match(md.stdout, /\| the patch stage's own peak: [^|]+\| -\s+\| 158\.5 kB \(162,288 B\); the rest, layer-wise: 175,616 B, the network's peak\s+\| -\s+\|/);
+  assert.match(
+    md.stdout,
+    /\| the patch stage's own peak: [^|]+\| -\s+\| 158\.5 kB \(162,288 B\); the rest, layer-wise: 175,616 B, the network's peak\s+\| -\s+\|/,
+  );
   assert.match(md.stdout, /Here the rest sets it; MCUNetV2's Table 1 gives no figure for the stage alone\./);
 
   const json = await rig(['mcunetv2-table1', '--format', 'json', '--db', absent]);
@@ -93,12 +106,17 @@ test("msf-cnn prints msf-CNN's exact MAC counts beside the rig's and its points 
     const n = name.replace(/\./g, '\\.');
     assert.match(r.stdout, new RegExp(`\\| ${n}\\s+\\| MACs, layer-wise\\s+\\|\\s+${macs} \\|\\s+${macs} \\|\\s+0 \\(0\\.00%\\) \\|`));
     assert.match(r.stdout, new RegExp(`\\| ${n}\\s+\\| layer-wise peak B, msf-CNN's metric\\s+\\|\\s+${peak} \\|\\s+${peak} \\|`));
-    assert.match(r.stdout, new RegExp(`\\| ${n}\\s+\\| MACs ≤ 1\\.1× layer-wise: .*\\|\\s+[\\d,]+ B at [\\d,]+ MACs \\(stream2d \\d×\\d split \\d+\\) \\|\\s+-[\\d.]+%: as good or better \\|`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\| ${n}\\s+\\| MACs ≤ 1\\.1× layer-wise: .*\\|\\s+[\\d,]+ B at [\\d,]+ MACs \\(stream2d \\d×\\d split \\d+\\) \\|\\s+-[\\d.]+%: as good or better \\|`,
+      ),
+    );
   }
   assert.match(r.stdout, /\|\s+7,887 B at 31,758,160 MACs \|\s+24,948 B at 18,909,490 MACs \(stream2d 5×5 split 13\) \|\s+\+216\.3%: not reached \|/);
 });
 
-test('csv is RFC 4180: every record has the header row\'s fields, numbers with commas quoted', async () => {
+test("csv is RFC 4180: every record has the header row's fields, numbers with commas quoted", async () => {
   const zoo = await rig(['mcunet-zoo', '--format', 'csv', '--db', absent]);
   assert.equal(zoo.code, 0, zoo.stderr);
   const records = parseCsv(zoo.stdout);
@@ -121,7 +139,14 @@ test('csv is RFC 4180: every record has the header row\'s fields, numbers with c
 const RUN_INFO = { gitRevision: null, host: 'lab', toolchain: { gcc: 'arm-none-eabi-gcc 12.2.1' }, args: {} };
 
 /** A stored row as rig bench writes it for this plan, with the given latency. */
-async function storedRow(runId: number, model: string, schedule: ScheduleName, runner: RunnerKind, median: number, extra: { patches?: number; status?: ResultRow['status']; flashBytes?: number } = {}): Promise<ResultRow> {
+async function storedRow(
+  runId: number,
+  model: string,
+  schedule: ScheduleName,
+  runner: RunnerKind,
+  median: number,
+  extra: { patches?: number; status?: ResultRow['status']; flashBytes?: number } = {},
+): Promise<ResultRow> {
   const m = await loadModel(model, 1);
   const plan = planFor(schedule === 'layer' ? { model: m, schedule } : { model: m, schedule, patches: extra.patches });
   const unit = runner === 'qemu' ? 'instructions' : 'cycles';
@@ -136,7 +161,14 @@ async function storedRow(runId: number, model: string, schedule: ScheduleName, r
     detail: null,
     latency: { unit, n: 3, min: median, median, max: median },
     samples: [median, median, median],
-    memory: { plannedArenaBytes: plan.arenaBytes, measuredArenaBytes: plan.arenaBytes, stackBytes: 264, flashBytes: extra.flashBytes ?? 1_000_000, staticRamBytes: 1_296, paperPeakBytes: plan.paperPeakBytes },
+    memory: {
+      plannedArenaBytes: plan.arenaBytes,
+      measuredArenaBytes: plan.arenaBytes,
+      stackBytes: 264,
+      flashBytes: extra.flashBytes ?? 1_000_000,
+      staticRamBytes: 1_296,
+      paperPeakBytes: plan.paperPeakBytes,
+    },
     macs: plan.macs,
     layerwiseMacs: modelMacs(m),
     outputCrc32: '5be0a1c3',

@@ -9,7 +9,12 @@ export const CLI = join(ROOT, 'dist', 'rig', 'cli', 'main.js');
 
 export async function rigCli(args: string[], cwd: string, env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [CLI, ...args], { cwd, timeout: 300_000, maxBuffer: 16 << 20, ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
+    const r = await run(process.execPath, [CLI, ...args], {
+      cwd,
+      timeout: 300_000,
+      maxBuffer: 16 << 20,
+      ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

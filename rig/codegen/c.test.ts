@@ -20,7 +20,10 @@ test("model.c starts with a table of the arena's buffers: offset, size, live ste
   for (const b of plan.buffers) {
     const steps = b.last >= plan.steps.length ? `${b.first}-end` : b.first === b.last ? `${b.first}` : `${b.first}-${b.last}`;
     const row = new RegExp(`^ \\*\\s+${b.offset}\\s+${b.sizeBytes}\\s+${steps}\\s+${b.role}\\s+${b.name.replace(/[#@+,]/g, '\\$&')}$`);
-    assert.ok(rows.some((r) => row.test(r)), `${b.name} at ${b.offset}, ${b.sizeBytes} B, steps ${steps}`);
+    assert.ok(
+      rows.some((r) => row.test(r)),
+      `${b.name} at ${b.offset}, ${b.sizeBytes} B, steps ${steps}`,
+    );
   }
   assert.ok(plan.buffers.some((b) => b.role === 'stream') && plan.buffers.some((b) => b.role === 'scratch'));
 });
@@ -30,9 +33,16 @@ test('windows and parameter structs use named fields; every call is numbered by 
   const c = generateModelC(plan);
   const windows = c.split('\n').filter((l) => l.startsWith('static const rig_window'));
   assert.ok(windows.length > 0);
-  for (const w of windows) assert.match(w, /= \{ \.in = \{ \.y0 = \d+, \.x0 = \d+, \.h = \d+, \.w = \d+ \}, (\.in2 = \{[^}]+\}, )?\.out = \{[^}]+\}, \.y0 = \d+, \.y1 = \d+, \.x0 = \d+, \.x1 = \d+ \};$/);
+  for (const w of windows)
+    assert.match(
+      w,
+      /= \{ \.in = \{ \.y0 = \d+, \.x0 = \d+, \.h = \d+, \.w = \d+ \}, (\.in2 = \{[^}]+\}, )?\.out = \{[^}]+\}, \.y0 = \d+, \.y1 = \d+, \.x0 = \d+, \.x1 = \d+ \};$/,
+    );
   assert.match(c, /static const rig_conv_params L0_b0_conv2d_p = \{\n {4}\.in_h = 32, \.in_w = 32, \.in_c = 3,\n/);
-  const calls = c.slice(c.indexOf('void rig_model_invoke')).split('\n').filter((l) => l.startsWith('    rig_'));
+  const calls = c
+    .slice(c.indexOf('void rig_model_invoke'))
+    .split('\n')
+    .filter((l) => l.startsWith('    rig_'));
   assert.equal(calls.length, plan.steps.length);
   calls.forEach((l, n) => assert.match(l, new RegExp(`/\\* ${n}: ${plan.steps[n]!.name.replace(/[@,]/g, '\\$&')}`)));
 });

@@ -84,7 +84,9 @@ export function hardwareTarget(board: Board, variantName: string, arenaRamChoice
   }
   const arena = board.arenaRams[arenaRamChoice];
   if (arena === undefined) {
-    throw new UserError(`--arena-ram ${arenaRamChoice}: ${board.id} can hold the arena in ${describeArenaRams(board)} (${board.file}, memory.arenaRam)`, { exitCode: 2 });
+    throw new UserError(`--arena-ram ${arenaRamChoice}: ${board.id} can hold the arena in ${describeArenaRams(board)} (${board.file}, memory.arenaRam)`, {
+      exitCode: 2,
+    });
   }
   // The rest of the SRAM holds .data, .bss and the stack; with no rest, the arena shares all of it.
   const ram = arena.rest ?? arena;
@@ -128,7 +130,10 @@ export type BuildOutcome =
   | { ok: false; reason: 'does-not-fit' | 'build-error'; detail: string };
 
 async function templateSources(root: string, dir: string): Promise<string[]> {
-  return (await readdir(join(root, dir))).filter((f) => f.endsWith('.c')).sort().map((f) => join(root, dir, f));
+  return (await readdir(join(root, dir)))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(root, dir, f));
 }
 
 function hexAddr(n: number): string {
@@ -175,15 +180,27 @@ interface ImageParts {
 
 export type CompiledImage = { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes } | Extract<BuildOutcome, { ok: false }>;
 
-async function compileImage(board: Board, target: BuildTarget, buildDir: string, parts: ImageParts, signal: AbortSignal | undefined, root: string): Promise<CompiledImage> {
+async function compileImage(
+  board: Board,
+  target: BuildTarget,
+  buildDir: string,
+  parts: ImageParts,
+  signal: AbortSignal | undefined,
+  root: string,
+): Promise<CompiledImage> {
   await mkdir(buildDir, { recursive: true });
   const ld = linkerScript(await readFile(join(root, 'link', 'rig.ld.in'), 'utf8'), target);
   // A kernel variant compiles as one translation unit with the shared kernel code (kernelUnit), so
   // that a call between them costs what it would in one file: the compiler then knows which
   // registers the callee leaves alone.
-  const kernelSources = parts.kernels === null ? [] : (await Promise.all([join('kernels', COMMON_KERNELS), join('kernels', parts.kernels)].map((d) => templateSources(root, d)))).flat();
+  const kernelSources =
+    parts.kernels === null
+      ? []
+      : (await Promise.all([join('kernels', COMMON_KERNELS), join('kernels', parts.kernels)].map((d) => templateSources(root, d)))).flat();
   const generated = parts.kernels === null ? parts.generated : { ...parts.generated, 'rig_kernels_unit.c': kernelUnit(parts.kernels, root, kernelSources) };
-  const includeDirs = [...new Set([...parts.templateDirs, ...(parts.kernels === null ? [] : ['kernels', join('kernels', COMMON_KERNELS)]), 'harness', 'board'])];
+  const includeDirs = [
+    ...new Set([...parts.templateDirs, ...(parts.kernels === null ? [] : ['kernels', join('kernels', COMMON_KERNELS)]), 'harness', 'board']),
+  ];
   const sources = [
     ...(await templateSources(root, 'startup')),
     ...(await Promise.all(parts.templateDirs.map((d) => templateSources(root, d)))).flat(),
@@ -208,7 +225,12 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
 
   // The build id covers everything that goes into the image, so equal ids mean equal firmware
   // (the kernel variant through its -D flag and its sources).
-  const hash = createHash('sha256').update(ld).update(flags.join(' ')).update(target.runner).update(target.arenaRam ?? '').update(board.id);
+  const hash = createHash('sha256')
+    .update(ld)
+    .update(flags.join(' '))
+    .update(target.runner)
+    .update(target.arenaRam ?? '')
+    .update(board.id);
   for (const [name, text] of Object.entries(generated)) hash.update(name).update(text);
   for (const file of [...sources, ...kernelSources]) hash.update(await readFile(file));
   for (const dir of includeDirs) {
@@ -236,7 +258,9 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
     '-o',
     elfPath,
     ...sources,
-    ...Object.keys(generated).filter((n) => n.endsWith('.c')).map((n) => join(buildDir, n)),
+    ...Object.keys(generated)
+      .filter((n) => n.endsWith('.c'))
+      .map((n) => join(buildDir, n)),
   ];
   const r = await runTool(GCC, args, { timeoutMs: COMPILE_TIMEOUT_MS, signal, installHint: GCC_HINT });
   const logPath = join(buildDir, 'build.log');
@@ -251,7 +275,8 @@ async function compileImage(board: Board, target: BuildTarget, buildDir: string,
     // A variant without a kernel the model calls: said in plain words, never filled in from another.
     const kernels = parts.kernels === null || r.timedOut ? new Map<string, string>() : variantKernels(root);
     const missing = missingKernels(r.stderr, kernels);
-    if (missing.length > 0 && parts.kernels !== null) return { ok: false, reason: 'build-error', detail: `${missingKernelsDetail(parts.kernels, missing, kernels, root)} (log: ${logPath})` };
+    if (missing.length > 0 && parts.kernels !== null)
+      return { ok: false, reason: 'build-error', detail: `${missingKernelsDetail(parts.kernels, missing, kernels, root)} (log: ${logPath})` };
     return { ok: false, reason: 'build-error', detail: `${failureMessage(r)}\n(log: ${logPath})` };
   }
   const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];

@@ -25,7 +25,16 @@ rmSync(join(templates, 'kernels', 'partial', 'add.c'));
 
 async function context(kernels: string): Promise<BenchContext> {
   const board = await loadBoard('f746');
-  return { runner: createQemuRunner(board), seed: 1, warmup: 0, runs: 1, inferenceTimeoutMs: 60_000, kernels, buildRoot: join(dir, 'build'), templatesDir: templates };
+  return {
+    runner: createQemuRunner(board),
+    seed: 1,
+    warmup: 0,
+    runs: 1,
+    inferenceTimeoutMs: 60_000,
+    kernels,
+    buildRoot: join(dir, 'build'),
+    templatesDir: templates,
+  };
 }
 
 test('the variant compiled is the one named on the row and in the store, built apart from the others', async () => {
@@ -48,7 +57,15 @@ test('the variant compiled is the one named on the row and in the store, built a
 
   const store = new Store(join(dir, 'rig.db'));
   try {
-    const runId = store.startRun({ startedAt: new Date().toISOString(), gitRevision: null, host: 'test', toolchain: {}, board: 'f746', runner: 'qemu', args: {} });
+    const runId = store.startRun({
+      startedAt: new Date().toISOString(),
+      gitRevision: null,
+      host: 'test',
+      toolchain: {},
+      board: 'f746',
+      runner: 'qemu',
+      args: {},
+    });
     store.addResult({ runId, ...mirror });
     assert.equal(store.results(runId)[0]!.kernelVariant, 'mirror');
   } finally {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,22 +57,22 @@ test("the linker's undefined references name the missing kernels; other symbols 
     missingKernelsDetail('fast', ['rig_fc_s8'], kernels, '/t'),
     'the kernel variant fast lacks a kernel the model calls: rig_fc_s8 (/t/kernels/fast/fc.c); a variant defines every kernel of rig_kernels.h, none is taken from another variant',
   );
-  assert.match(missingKernelsDetail('fast', ['rig_add_s8', 'rig_fc_s8'], kernels, '/t'), /^the kernel variant fast lacks 2 kernels the model calls: rig_add_s8 \(\/t\/kernels\/fast\/add\.c\), rig_fc_s8 /);
+  assert.match(
+    missingKernelsDetail('fast', ['rig_add_s8', 'rig_fc_s8'], kernels, '/t'),
+    /^the kernel variant fast lacks 2 kernels the model calls: rig_add_s8 \(\/t\/kernels\/fast\/add\.c\), rig_fc_s8 /,
+  );
 });
 
 test('every kernel of rig_kernels.h is in common/ or in the file of reference/ named after its operator kind', () => {
   const kernels = variantKernels();
-  assert.deepEqual(
-    [...kernels].sort(),
-    [
-      ['rig_add_s8', 'add.c'],
-      ['rig_avgpool_global_s8', 'avgpool.c'],
-      ['rig_conv2d_s8', 'conv2d.c'],
-      ['rig_dwconv2d_s8', 'dwconv2d.c'],
-      ['rig_dwconv2d_s8_inplace', 'dwconv2d.c'],
-      ['rig_fc_s8', 'fc.c'],
-    ],
-  );
+  assert.deepEqual([...kernels].sort(), [
+    ['rig_add_s8', 'add.c'],
+    ['rig_avgpool_global_s8', 'avgpool.c'],
+    ['rig_conv2d_s8', 'conv2d.c'],
+    ['rig_dwconv2d_s8', 'dwconv2d.c'],
+    ['rig_dwconv2d_s8_inplace', 'dwconv2d.c'],
+    ['rig_fc_s8', 'fc.c'],
+  ]);
   // One file per operator kind, nothing else.
   assert.deepEqual(readdirSync(join(kernelsDir, 'reference')).sort(), OP_KINDS.map((k) => `${k}.c`).sort());
 });

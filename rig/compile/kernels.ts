@@ -17,8 +17,12 @@ export const COMMON_KERNELS = 'common';
  */
 export function variantKernels(templatesDir: string = TEMPLATES_DIR): Map<string, string> {
   const dir = join(templatesDir, 'kernels');
-  const cFiles = (sub: string) => readdirSync(join(dir, sub)).filter((f) => f.endsWith('.c')).sort();
-  const defined = (sub: string, file: string) => [...readFileSync(join(dir, sub, file), 'utf8').matchAll(/^(?:__attribute__\(\([^)]*\)\) )?\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
+  const cFiles = (sub: string) =>
+    readdirSync(join(dir, sub))
+      .filter((f) => f.endsWith('.c'))
+      .sort();
+  const defined = (sub: string, file: string) =>
+    [...readFileSync(join(dir, sub, file), 'utf8').matchAll(/^(?:__attribute__\(\([^)]*\)\) )?\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
   const common = new Set(cFiles(COMMON_KERNELS).flatMap((f) => defined(COMMON_KERNELS, f)));
   const home = new Map(cFiles(DEFAULT_KERNELS).flatMap((f) => defined(DEFAULT_KERNELS, f).map((name) => [name, f] as const)));
   const declared = [...readFileSync(join(dir, 'rig_kernels.h'), 'utf8').matchAll(/^\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
@@ -37,7 +41,10 @@ export function kernelVariants(templatesDir: string = TEMPLATES_DIR): string[] {
 export function checkKernels(name: string, templatesDir: string = TEMPLATES_DIR): string {
   const variants = kernelVariants(templatesDir);
   if (variants.includes(name)) return name;
-  throw new UserError(`unknown kernel variant ${JSON.stringify(name)}: the variants are ${variants.join(', ')} (the folders of ${join(templatesDir, 'kernels')} but ${COMMON_KERNELS})`, { exitCode: 2 });
+  throw new UserError(
+    `unknown kernel variant ${JSON.stringify(name)}: the variants are ${variants.join(', ')} (the folders of ${join(templatesDir, 'kernels')} but ${COMMON_KERNELS})`,
+    { exitCode: 2 },
+  );
 }
 
 /** Reads the kernels the linker found no definition for ("undefined reference to `rig_fc_s8'"). */
@@ -47,7 +54,12 @@ export function missingKernels(stderr: string, kernels: ReadonlyMap<string, stri
 }
 
 /** Why a variant did not link, in plain words: which kernels it lacks and where they belong. */
-export function missingKernelsDetail(variant: string, missing: readonly string[], kernels: ReadonlyMap<string, string>, templatesDir: string = TEMPLATES_DIR): string {
+export function missingKernelsDetail(
+  variant: string,
+  missing: readonly string[],
+  kernels: ReadonlyMap<string, string>,
+  templatesDir: string = TEMPLATES_DIR,
+): string {
   const where = missing.map((n) => `${n} (${join(templatesDir, 'kernels', variant, kernels.get(n)!)})`).join(', ');
   return `the kernel variant ${variant} lacks ${missing.length === 1 ? 'a kernel' : `${missing.length} kernels`} the model calls: ${where}; a variant defines every kernel of rig_kernels.h, none is taken from another variant`;
 }

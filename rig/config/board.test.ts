@@ -14,7 +14,11 @@ test('a variant whose UART the silicon board support does not drive is refused w
   f746.variants.disco.uart = { instance: 'USART6', tx: 'PC6', rx: 'PC7' };
   assert.throws(
     () => resolveBoard(f746, 'my-f746.json'),
-    (e: unknown) => e instanceof ValidationError && /my-f746\.json: variants\.disco\.uart: expected one of USART1 on PA9\/PB7, USART2 on PA2\/PA3, USART3 on PD8\/PD9 \(TX\/RX\), found USART6 on PC6\/PC7/.test(e.message),
+    (e: unknown) =>
+      e instanceof ValidationError &&
+      /my-f746\.json: variants\.disco\.uart: expected one of USART1 on PA9\/PB7, USART2 on PA2\/PA3, USART3 on PD8\/PD9 \(TX\/RX\), found USART6 on PC6\/PC7/.test(
+        e.message,
+      ),
   );
 });
 
@@ -33,10 +37,19 @@ test("the silicon target links at the board's flash and SRAM, with the variant's
 test('memory.arenaRam resolves each choice to its SRAM and the rest; the silicon target links data and stack into the rest', async () => {
   const f746 = await loadBoard('f746');
   assert.equal(f746.defaultArenaRam, 'all');
-  assert.deepEqual(f746.arenaRams['dtcm'], { choice: 'dtcm', name: 'DTCM', origin: 0x20000000, sizeBytes: 65536, rest: { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 } });
+  assert.deepEqual(f746.arenaRams['dtcm'], {
+    choice: 'dtcm',
+    name: 'DTCM',
+    origin: 0x20000000,
+    sizeBytes: 65536,
+    rest: { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 },
+  });
   assert.deepEqual(f746.arenaRams['all'], { choice: 'all', name: 'DTCM+SRAM1+SRAM2', origin: 0x20000000, sizeBytes: 327680, rest: null });
   const sram1 = hardwareTarget(f746, 'nucleo', 'sram1');
-  assert.deepEqual([sram1.ramOrigin, sram1.ramBytes, sram1.arenaRam, sram1.arenaRegion], [0x20000000, 65536, 'sram1', { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 }]);
+  assert.deepEqual(
+    [sram1.ramOrigin, sram1.ramBytes, sram1.arenaRam, sram1.arenaRegion],
+    [0x20000000, 65536, 'sram1', { name: 'SRAM1+SRAM2', origin: 0x20010000, sizeBytes: 262144 }],
+  );
   const all = hardwareTarget(f746, 'nucleo', 'all');
   assert.deepEqual([all.ramOrigin, all.ramBytes, all.arenaRam, all.arenaRegion], [0x20000000, 327680, 'all', null]);
   const f412 = await loadBoard('f412');

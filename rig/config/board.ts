@@ -107,13 +107,21 @@ function arenaRamIssues(data: BoardData): Issue[] {
   const { sram, arenaRam: arena } = data.memory;
   const names = sram.map((r) => r.name);
   if (!(arena.default in arena.choices)) {
-    issues.push({ path: 'memory.arenaRam.default', message: `expected one of ${Object.keys(arena.choices).map((c) => `"${c}"`).join(', ')}, found "${arena.default}"` });
+    issues.push({
+      path: 'memory.arenaRam.default',
+      message: `expected one of ${Object.keys(arena.choices)
+        .map((c) => `"${c}"`)
+        .join(', ')}, found "${arena.default}"`,
+    });
   }
   for (const [choice, regions] of Object.entries(arena.choices)) {
     const path = `memory.arenaRam.choices.${choice}`;
     const unknown = regions.findIndex((r) => !names.includes(r));
     if (unknown >= 0) {
-      issues.push({ path: `${path}[${unknown}]`, message: `expected one of ${names.map((n) => `"${n}"`).join(', ')} (memory.sram), found "${regions[unknown]}"` });
+      issues.push({
+        path: `${path}[${unknown}]`,
+        message: `expected one of ${names.map((n) => `"${n}"`).join(', ')} (memory.sram), found "${regions[unknown]}"`,
+      });
       continue;
     }
     const first = names.indexOf(regions[0]!);
@@ -127,7 +135,10 @@ function arenaRamIssues(data: BoardData): Issue[] {
     }
     const { rest } = arenaRam(sram, choice, regions);
     if (rest !== null && rest.sizeBytes <= data.stackBytes) {
-      issues.push({ path, message: `expected the rest of the SRAM (${rest.name}, ${rest.sizeBytes} B) to hold the ${data.stackBytes} B stack and static data` });
+      issues.push({
+        path,
+        message: `expected the rest of the SRAM (${rest.name}, ${rest.sizeBytes} B) to hold the ${data.stackBytes} B stack and static data`,
+      });
     }
   }
   return issues;
@@ -138,7 +149,9 @@ function rules(data: BoardData): Issue[] {
   if (!(data.defaultVariant in data.variants)) {
     issues.push({
       path: 'defaultVariant',
-      message: `expected one of ${Object.keys(data.variants).map((v) => `"${v}"`).join(', ')}, found "${data.defaultVariant}"`,
+      message: `expected one of ${Object.keys(data.variants)
+        .map((v) => `"${v}"`)
+        .join(', ')}, found "${data.defaultVariant}"`,
     });
   }
   const sram = data.memory.sram;
@@ -159,7 +172,9 @@ function rules(data: BoardData): Issue[] {
     if (uarts[v.uart.instance] !== pins) {
       issues.push({
         path: `variants.${name}.uart`,
-        message: `expected one of ${Object.entries(uarts).map(([u, p]) => `${u} on ${p}`).join(', ')} (TX/RX), found ${v.uart.instance} on ${pins}`,
+        message: `expected one of ${Object.entries(uarts)
+          .map(([u, p]) => `${u} on ${p}`)
+          .join(', ')} (TX/RX), found ${v.uart.instance} on ${pins}`,
       });
     }
   }
@@ -190,7 +205,10 @@ export function resolveBoard(value: unknown, file: string): Board {
 
 export async function listBoardIds(dir = BOARDS_DIR): Promise<string[]> {
   const files = await readdir(dir);
-  return files.filter((f) => f.endsWith('.json') && !f.startsWith('lab')).map((f) => f.slice(0, -5)).sort();
+  return files
+    .filter((f) => f.endsWith('.json') && !f.startsWith('lab'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 /** A board by id (boards/<id>.json) or by path to a JSON file. */

@@ -40,7 +40,9 @@ export async function resolveLabBoard(nameOrId: string, labFile?: string): Promi
   const board = await loadBoard(found.board);
   if (found.variant !== undefined && !(found.variant in board.variants)) {
     const i = lab.indexOf(found);
-    throw new ValidationError(labFile ?? DEFAULTS.lab, [{ path: `boards[${i}].variant`, message: `expected one of ${Object.keys(board.variants).join(', ')} (${board.file}), found "${found.variant}"` }]);
+    throw new ValidationError(labFile ?? DEFAULTS.lab, [
+      { path: `boards[${i}].variant`, message: `expected one of ${Object.keys(board.variants).join(', ')} (${board.file}), found "${found.variant}"` },
+    ]);
   }
   return { board, entry: found };
 }

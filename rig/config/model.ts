@@ -10,9 +10,7 @@ export async function loadModel(nameOrPath: string, seed: number): Promise<Model
   const builtin = BUILTIN_MODELS.get(nameOrPath);
   if (builtin !== undefined) return lowerModel(parseModelSpec(builtin, `built-in model ${nameOrPath}`), seed);
   if (!nameOrPath.endsWith('.json')) {
-    throw new UserError(
-      `Unknown model "${nameOrPath}": expected a built-in name (${[...BUILTIN_MODELS.keys()].join(', ')}) or a path to a .json model spec`,
-    );
+    throw new UserError(`Unknown model "${nameOrPath}": expected a built-in name (${[...BUILTIN_MODELS.keys()].join(', ')}) or a path to a .json model spec`);
   }
   const spec = parseModelSpec(await readJsonFile(nameOrPath), nameOrPath);
   return lowerModel(spec, seed, nameOrPath);

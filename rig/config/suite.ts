@@ -22,7 +22,10 @@ const entry = z.strictObject({
   port: z.string().min(1).optional(),
   arenaRam: z.string().min(1).optional(),
   models: z.array(z.string().min(1)).min(1),
-  schedules: z.array(z.enum(SCHEDULES)).min(1).default([...SCHEDULES]),
+  schedules: z
+    .array(z.enum(SCHEDULES))
+    .min(1)
+    .default([...SCHEDULES]),
   patches: count.optional(),
   split: count.optional(),
 });
@@ -33,7 +36,11 @@ const suiteSchema = z.strictObject({
   runs: count.max(1000).default(DEFAULTS.runs),
   timeoutMs: count.default(DEFAULTS.inferenceTimeoutMs),
   /** Silicon cycles: the least relative change that counts as a regression. */
-  cyclesThreshold: z.number().min(0).max(1).default(DEFAULTS.compareThresholdPercent / 100),
+  cyclesThreshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(DEFAULTS.compareThresholdPercent / 100),
   entries: z.array(entry).min(1),
 });
 
@@ -41,7 +48,11 @@ export type SuiteEntry = z.output<typeof entry>;
 export type Suite = z.output<typeof suiteSchema> & { name: string; file: string };
 
 function available(): string {
-  const names = existsSync(SUITES_DIR) ? readdirSync(SUITES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)) : [];
+  const names = existsSync(SUITES_DIR)
+    ? readdirSync(SUITES_DIR)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -'.json'.length))
+    : [];
   return names.length === 0 ? `none in ${SUITES_DIR}` : names.join(', ');
 }
 
@@ -49,12 +60,15 @@ function available(): string {
 export async function loadSuite(nameOrPath: string): Promise<Suite> {
   const isPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/');
   const file = isPath ? nameOrPath : join(SUITES_DIR, `${nameOrPath}.json`);
-  if (!isPath && !existsSync(file)) throw new UserError(`Unknown suite "${nameOrPath}": expected a name of boards/suites/*.json (${available()}) or a path to a suite file`, { exitCode: 2 });
+  if (!isPath && !existsSync(file))
+    throw new UserError(`Unknown suite "${nameOrPath}": expected a name of boards/suites/*.json (${available()}) or a path to a suite file`, { exitCode: 2 });
   const value = await readJsonFile(file);
   const parsed = suiteSchema.safeParse(value);
   if (!parsed.success) throw new ValidationError(file, schemaIssues(parsed.error, value));
   const problems = parsed.data.entries.flatMap((e, i) =>
-    e.emulate && (e.variant ?? e.probe ?? e.port ?? e.arenaRam) !== undefined ? [{ path: `entries[${i}]`, message: 'expected no variant, probe, port or arenaRam with "emulate": true (they choose a physical board)' }] : [],
+    e.emulate && (e.variant ?? e.probe ?? e.port ?? e.arenaRam) !== undefined
+      ? [{ path: `entries[${i}]`, message: 'expected no variant, probe, port or arenaRam with "emulate": true (they choose a physical board)' }]
+      : [],
   );
   if (problems.length > 0) throw new ValidationError(file, problems);
   return { ...parsed.data, name: basename(file, '.json'), file };

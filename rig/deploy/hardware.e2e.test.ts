@@ -34,7 +34,30 @@ async function withFakes<T>(board: FakeBoardMode, use: (fakes: Fakes, caseDir: s
 function benchOnFakes(board: FakeBoardMode, openocd: FakeOpenocdMode, models = ['tiny-cnn'], extra: string[] = []) {
   return withFakes(board, async (fakes, caseDir) => {
     const db = join(caseDir, 'rig.db');
-    const args = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'FAKE0001', ...models.flatMap((m) => ['--model', m]), '--schedule', 'layer', '--runs', '3', '--warmup', '1', '--timeout', '3000', '--json', '--db', db, '--build-dir', join(dir, 'build'), ...extra];
+    const args = [
+      'bench',
+      '--board',
+      'f746',
+      '--port',
+      fakes.port,
+      '--probe',
+      'FAKE0001',
+      ...models.flatMap((m) => ['--model', m]),
+      '--schedule',
+      'layer',
+      '--runs',
+      '3',
+      '--warmup',
+      '1',
+      '--timeout',
+      '3000',
+      '--json',
+      '--db',
+      db,
+      '--build-dir',
+      join(dir, 'build'),
+      ...extra,
+    ];
     const r = await rigCli(args, caseDir, fakes.env(openocd));
     const store = new Store(db);
     try {
@@ -67,13 +90,25 @@ test('rig bench --board f746 runs the full silicon path to stored rows, timed in
 test('a board that hangs is reset and tried again; one that stays silent fails its row, and the next model still runs', async () => {
   const once = await benchOnFakes('hang-once', 'ok', ['tiny-cnn', 'mcunet-vww0']);
   assert.equal(once.r.code, 0, once.r.stderr);
-  assert.deepEqual(once.rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'ok'], ['mcunet-vww0', 'ok']]);
+  assert.deepEqual(
+    once.rows.map((x) => [x.model, x.status]),
+    [
+      ['tiny-cnn', 'ok'],
+      ['mcunet-vww0', 'ok'],
+    ],
+  );
   assert.match(once.rows[0]!.detail ?? '', /the first attempt failed \(boot: .*\); after a reset the second succeeded/);
   assert.ok(once.calls.some((c) => c.includes('reset run')));
 
   const silent = await benchOnFakes('silent', 'ok', ['tiny-cnn', 'mcunet-vww0']);
   assert.equal(silent.r.code, 1);
-  assert.deepEqual(silent.rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'timeout'], ['mcunet-vww0', 'timeout']]);
+  assert.deepEqual(
+    silent.rows.map((x) => [x.model, x.status]),
+    [
+      ['tiny-cnn', 'timeout'],
+      ['mcunet-vww0', 'timeout'],
+    ],
+  );
   assert.match(silent.rows[0]!.detail ?? '', /^boot: .*\(also before a reset: boot: /);
   assert.equal(silent.run?.status, 'complete');
 });
@@ -119,8 +154,26 @@ test('the real openocd parses every board configuration, and says it found no pr
 test('two rig processes never drive one board: the second waits, or fails at once with --no-wait', async () => {
   // The first run holds the board until its boot times out.
   await withFakes('silent', async (fakes, caseDir) => {
-    const common = ['bench', '--board', 'f746', '--port', fakes.port, '--probe', 'LOCKED01', '--model', 'tiny-cnn', '--schedule', 'layer', '--build-dir', join(dir, 'build')];
-    const first = spawn(process.execPath, [CLI, ...common, '--db', join(caseDir, 'first.db')], { cwd: caseDir, env: { ...process.env, ...fakes.env('ok') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const common = [
+      'bench',
+      '--board',
+      'f746',
+      '--port',
+      fakes.port,
+      '--probe',
+      'LOCKED01',
+      '--model',
+      'tiny-cnn',
+      '--schedule',
+      'layer',
+      '--build-dir',
+      join(dir, 'build'),
+    ];
+    const first = spawn(process.execPath, [CLI, ...common, '--db', join(caseDir, 'first.db')], {
+      cwd: caseDir,
+      env: { ...process.env, ...fakes.env('ok') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstErr = '';
     first.stderr.on('data', (d: Buffer) => (firstErr += d.toString()));
     const firstExit = once(first, 'exit');
@@ -132,7 +185,10 @@ test('two rig processes never drive one board: the second waits, or fails at onc
     assert.equal(code, 1, firstErr);
     const store = new Store(join(caseDir, 'first.db'));
     try {
-      assert.deepEqual(store.results(1).map((r) => r.status), ['timeout']);
+      assert.deepEqual(
+        store.results(1).map((r) => r.status),
+        ['timeout'],
+      );
       assert.equal(store.run(1)?.status, 'complete');
     } finally {
       store.close();
@@ -145,7 +201,28 @@ test('a lab inventory names a board: its variant, probe and port come from the f
     const lab = join(caseDir, 'lab.json');
     writeFileSync(lab, JSON.stringify({ boards: [{ name: 'bench-a', board: 'f746', variant: 'disco', probe: 'LABPROBE', port: fakes.port }] }));
     const db = join(caseDir, 'rig.db');
-    const r = await rigCli(['bench', '--board', 'bench-a', '--lab', lab, '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1', '--json', '--db', db, '--build-dir', join(dir, 'build')], caseDir, fakes.env('ok'));
+    const r = await rigCli(
+      [
+        'bench',
+        '--board',
+        'bench-a',
+        '--lab',
+        lab,
+        '--model',
+        'tiny-cnn',
+        '--schedule',
+        'layer',
+        '--runs',
+        '1',
+        '--json',
+        '--db',
+        db,
+        '--build-dir',
+        join(dir, 'build'),
+      ],
+      caseDir,
+      fakes.env('ok'),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as ResultRow[])[0]!.status, 'ok');
     const program = fakes.openocdCalls().find((c) => c.some((a) => a.startsWith('program ')))!;
@@ -163,7 +240,23 @@ test('a lab inventory names a board: its variant, probe and port come from the f
 
 test('a board that already runs the image is not flashed again', async () => {
   await withFakes('ok', async (fakes, caseDir) => {
-    const args = (db: string) => ['bench', '--board', 'f746', '--port', fakes.port, '--model', 'tiny-cnn', '--schedule', 'layer', '--runs', '1', '--db', join(caseDir, db), '--build-dir', join(dir, 'build')];
+    const args = (db: string) => [
+      'bench',
+      '--board',
+      'f746',
+      '--port',
+      fakes.port,
+      '--model',
+      'tiny-cnn',
+      '--schedule',
+      'layer',
+      '--runs',
+      '1',
+      '--db',
+      join(caseDir, db),
+      '--build-dir',
+      join(dir, 'build'),
+    ];
     const first = await rigCli(args('first.db'), caseDir, fakes.env('ok'));
     assert.equal(first.code, 0, first.stderr);
     const programs = () => fakes.openocdCalls().filter((c) => c.some((a) => a.startsWith('program '))).length;
@@ -196,7 +289,13 @@ test('a board whose HSE never starts fails its row with the likely cause and the
 test('--arena-ram places the arena for silicon: its own build, the fit check against its size, stored with the run', async () => {
   const { r, rows, run, calls } = await benchOnFakes('ok', 'ok', ['tiny-cnn', 'mcunet-in1'], ['--arena-ram', 'dtcm']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(rows.map((x) => [x.model, x.status]), [['tiny-cnn', 'ok'], ['mcunet-in1', 'does-not-fit']]);
+  assert.deepEqual(
+    rows.map((x) => [x.model, x.status]),
+    [
+      ['tiny-cnn', 'ok'],
+      ['mcunet-in1', 'does-not-fit'],
+    ],
+  );
   assert.equal(
     rows[1]!.detail,
     "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB))",
@@ -211,8 +310,14 @@ test('--arena-ram places the arena for silicon: its own build, the fit check aga
 
   const bad = await benchOnFakes('ok', 'ok', ['tiny-cnn'], ['--arena-ram', 'itcm']);
   assert.equal(bad.r.code, 2);
-  assert.match(bad.r.stderr, /--arena-ram itcm: f746 can hold the arena in all \(DTCM\+SRAM1\+SRAM2, 320 KB\), dtcm \(DTCM, 64 KB\), sram1 \(SRAM1\+SRAM2, 256 KB\) \(.*boards\/f746\.json, memory\.arenaRam\)/);
+  assert.match(
+    bad.r.stderr,
+    /--arena-ram itcm: f746 can hold the arena in all \(DTCM\+SRAM1\+SRAM2, 320 KB\), dtcm \(DTCM, 64 KB\), sram1 \(SRAM1\+SRAM2, 256 KB\) \(.*boards\/f746\.json, memory\.arenaRam\)/,
+  );
   const emulated = await rigCli(['bench', '--emulate', '--arena-ram', 'dtcm', '--db', join(dir, 'refused.db')], dir);
   assert.equal(emulated.code, 2);
-  assert.match(emulated.stderr, /--arena-ram chooses which SRAM of a physical board holds the arena; it does not go with --emulate \(the emulated f746 links everything into one RAM of 320 KB\)/);
+  assert.match(
+    emulated.stderr,
+    /--arena-ram chooses which SRAM of a physical board holds the arena; it does not go with --emulate \(the emulated f746 links everything into one RAM of 320 KB\)/,
+  );
 });

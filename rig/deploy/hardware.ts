@@ -58,16 +58,26 @@ export async function chooseProbe(board: Board, given: { port?: string | undefin
   if (given.port !== undefined) return { port: given.port, probeSerial: given.probe ?? null };
   const { ports, listError } = await findProbePorts(board);
   const ids = board.probe.productIds.map((p) => `${board.probe.vendorId}:${p}`).join(', ');
-  const boards = Object.values(board.variants).map((v) => v.board).join(' or ');
+  const boards = Object.values(board.variants)
+    .map((v) => v.board)
+    .join(' or ');
   const emulate = `To run on the emulated ${board.id} instead: rig ${command} --board ${board.id} --emulate`;
   const matching = given.probe === undefined ? ports : ports.filter((p) => p.serialNumber === given.probe);
   if (matching.length === 1) return { port: matching[0]!.path, probeSerial: matching[0]!.serialNumber };
   if (matching.length === 0) {
-    const why = listError !== null ? `listing serial ports failed: ${listError}` : ports.length === 0 ? 'none is attached' : `found only ${ports.map(describePort).join(', ')}`;
+    const why =
+      listError !== null
+        ? `listing serial ports failed: ${listError}`
+        : ports.length === 0
+          ? 'none is attached'
+          : `found only ${ports.map(describePort).join(', ')}`;
     const wanted = given.probe === undefined ? '' : ` with serial ${given.probe}`;
     throw new UserError(`No ST-LINK probe found for ${board.id} (${boards})${wanted}: looked for USB serial ports with ids ${ids}; ${why}.\n${emulate}`);
   }
-  throw new UserError(`Several ST-LINK probes are attached: ${matching.map(describePort).join(', ')}. Choose one with --probe SERIAL (rig boards lists them).`, { exitCode: 2 });
+  throw new UserError(
+    `Several ST-LINK probes are attached: ${matching.map(describePort).join(', ')}. Choose one with --probe SERIAL (rig boards lists them).`,
+    { exitCode: 2 },
+  );
 }
 
 /**
@@ -152,7 +162,9 @@ export function createHardwareRunner(board: Board, variant: string, probe: Probe
         return { ok: false, phase: 'boot', status: 'device-error', detail: `cannot open ${probe.port}: ${(error as Error).message}` };
       }
       try {
-        const started = flashed ? `programmed through openocd (${board.variants[variant]!.openocdConfig})` : `already running firmware ${request.fw}: not flashed`;
+        const started = flashed
+          ? `programmed through openocd (${board.variants[variant]!.openocdConfig})`
+          : `already running firmware ${request.fw}: not flashed`;
         return { ok: true, value: await talk(link), started, exit: null };
       } finally {
         await link.close();

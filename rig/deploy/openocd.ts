@@ -28,7 +28,14 @@ export function classifyOpenocd(log: string): OpenocdFailure {
   return 'error';
 }
 
-async function session(board: Board, variant: string, probeSerial: string | null, commands: string[], timeoutMs: number, signal?: AbortSignal): Promise<OpenocdOutcome> {
+async function session(
+  board: Board,
+  variant: string,
+  probeSerial: string | null,
+  commands: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<OpenocdOutcome> {
   const r = await runTool(OPENOCD, openocdArgs(board, variant, probeSerial, commands), { timeoutMs, signal, installHint: OPENOCD_HINT });
   const log = `$ ${r.command}\n${r.stdout}${r.stderr}`;
   if (r.canceled) throw signal?.reason ?? new Error('openocd canceled');

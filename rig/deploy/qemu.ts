@@ -21,14 +21,22 @@ const PTY_ANNOUNCEMENT = /char device redirected to (\/dev\/pts\/\d+)/;
 export function qemuArgs(board: Board, elfPath: string): string[] {
   const e = board.emulation;
   return [
-    '-M', e.qemuMachine,
-    '-cpu', e.qemuCpu,
-    '-display', 'none',
-    '-monitor', 'none',
-    '-serial', 'pty',
-    '-semihosting-config', 'enable=on,target=native',
-    '-icount', `shift=${e.icountShift}`,
-    '-kernel', elfPath,
+    '-M',
+    e.qemuMachine,
+    '-cpu',
+    e.qemuCpu,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'pty',
+    '-semihosting-config',
+    'enable=on,target=native',
+    '-icount',
+    `shift=${e.icountShift}`,
+    '-kernel',
+    elfPath,
   ];
 }
 
@@ -46,7 +54,13 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
  * Boots an image in QEMU, opens the serial pseudo-terminal it announces and hands both to `use`;
  * afterwards the link is closed and QEMU killed, however `use` ended.
  */
-async function withQemu<R>(board: Board, elfPath: string, timeoutMs: number, signal: AbortSignal | undefined, use: (link: SerialLink, qemu: LongRunning, ptyPath: string) => Promise<R>): Promise<R> {
+async function withQemu<R>(
+  board: Board,
+  elfPath: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  use: (link: SerialLink, qemu: LongRunning, ptyPath: string) => Promise<R>,
+): Promise<R> {
   const qemu = startTool(QEMU, qemuArgs(board, elfPath), { timeoutMs, signal, installHint: QEMU_HINT });
   let link: SerialLink | undefined;
   try {
@@ -86,7 +100,13 @@ export function createQemuRunner(board: Board): Runner {
         // The firmware ends with a semihosting exit after its done line.
         const exit = await within(qemu.done, EXIT_TIMEOUT_MS);
         if (exit === undefined) {
-          return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the run`, telemetry: outcome.telemetry };
+          return {
+            ok: false,
+            status: 'device-error',
+            phase: 'done',
+            detail: `QEMU did not exit within ${EXIT_TIMEOUT_MS} ms after the run`,
+            telemetry: outcome.telemetry,
+          };
         }
         if (exit.exitCode !== 0) {
           return { ok: false, status: 'device-error', phase: 'done', detail: `QEMU failed: ${failureMessage(exit)}`, telemetry: outcome.telemetry };

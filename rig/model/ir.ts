@@ -56,7 +56,12 @@ export function checkModel(model: Model): string[] {
     const where = `ops[${i}] (${op.name})`;
     const missing = op.inputs.filter((t) => !computed.has(t));
     if (missing.length > 0) problems.push(`${where}: reads tensor ${missing.join(', ')} before it is computed`);
-    else problems.push(...opModule(op).check(op, model.tensors).map((p) => `${where}: ${p}`));
+    else
+      problems.push(
+        ...opModule(op)
+          .check(op, model.tensors)
+          .map((p) => `${where}: ${p}`),
+      );
     computed.add(op.output);
   });
   if (!computed.has(model.output)) problems.push(`output: tensor ${model.output} is never computed`);

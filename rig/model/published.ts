@@ -61,11 +61,14 @@ export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Publish
   ['mcunet-in3', zoo(81.8, 0.74, 293, 897)],
   ['mcunet-in4', zoo(125.9, 1.73, 456, 1876)],
   ['mcunet-vww0', zoo(6.0, 0.37, 146, 617)],
-  ['mcunet-vww1', {
+  [
+    'mcunet-vww1',
+    {
       ...zoo(11.6, 0.43, 162, 689),
       tinyEngineLayerwisePeakBytes: 93_992,
       tinyEnginePatch: { peakBytes: 62_352, plan: '2×2 patches, stage = first 5 layers ending at 20×20×48 (before a projection), patch input 47×47' },
-    },],
+    },
+  ],
   ['mcunet-vww2', zoo(55.8, 0.64, 311, 897)],
   [
     'mbv2-w1.0-r224',
@@ -88,15 +91,30 @@ export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Publish
   ],
   [
     'msf-mbv2-w0.35-r144',
-    { source: 'msf-CNN', macs: 18_909_490, msfLayerwisePeakBytes: 194_400, msfPoints: msfPoints([7_887, 31_758_160], [67_905, 20_751_538], [15_340, 26_132_080]) },
+    {
+      source: 'msf-CNN',
+      macs: 18_909_490,
+      msfLayerwisePeakBytes: 194_400,
+      msfPoints: msfPoints([7_887, 31_758_160], [67_905, 20_751_538], [15_340, 26_132_080]),
+    },
   ],
   [
     'msf-vww-5fps-r80',
-    { source: 'msf-CNN', macs: 11_578_496, msfLayerwisePeakBytes: 96_000, msfPoints: msfPoints([12_000, 22_655_616], [32_792, 12_024_576], [13_376, 15_576_576]) },
+    {
+      source: 'msf-CNN',
+      macs: 11_578_496,
+      msfLayerwisePeakBytes: 96_000,
+      msfPoints: msfPoints([12_000, 22_655_616], [32_792, 12_024_576], [13_376, 15_576_576]),
+    },
   ],
   [
     'msf-mcunet-320kb-r176',
-    { source: 'msf-CNN', macs: 81_625_520, msfLayerwisePeakBytes: 309_760, msfPoints: msfPoints([42_643, 219_971_376], [190_096, 84_987_824], [156_672, 111_725_744]) },
+    {
+      source: 'msf-CNN',
+      macs: 81_625_520,
+      msfLayerwisePeakBytes: 309_760,
+      msfPoints: msfPoints([42_643, 219_971_376], [190_096, 84_987_824], [156_672, 111_725_744]),
+    },
   ],
 ]);
 

@@ -27,7 +27,20 @@ test('depthwise stride 2, relu clamp, average pool rounding and fully connected 
     ],
     ops: [
       // k=2 stride 2, no padding: per channel the sum of its four values; relu floors at 0.
-      { kind: 'dwconv2d', name: 'd', block: 0, inputs: [0], output: 1, kh: 2, kw: 2, stride: 2, padTop: 0, padLeft: 0, weights: new Int8Array(8).fill(1), requant: unit(2, [0, 0], 1, 0, 127) },
+      {
+        kind: 'dwconv2d',
+        name: 'd',
+        block: 0,
+        inputs: [0],
+        output: 1,
+        kh: 2,
+        kw: 2,
+        stride: 2,
+        padTop: 0,
+        padLeft: 0,
+        weights: new Int8Array(8).fill(1),
+        requant: unit(2, [0, 0], 1, 0, 127),
+      },
       { kind: 'avgpool', name: 'p', block: 1, inputs: [1], output: 2, actMin: -128, actMax: 127 },
       // Output = 0.5 × (bias + 2·a - 1·b) + 5
       { kind: 'fc', name: 'f', block: 2, inputs: [2], output: 3, outChannels: 1, weights: Int8Array.from([2, -1]), requant: unit(1, [1], 0) },
@@ -63,5 +76,8 @@ test('tiny-cnn output is spread, not saturated', () => {
   const out = referenceOutput(lowerModel(parseModelSpec(TINY_CNN, 't'), 1));
   assert.equal(out.length, 10);
   assert.ok(new Set(out).size >= 6, `output ${[...out]}`);
-  assert.ok(out.every((v) => v > -128 && v < 127), `output ${[...out]}`);
+  assert.ok(
+    out.every((v) => v > -128 && v < 127),
+    `output ${[...out]}`,
+  );
 });

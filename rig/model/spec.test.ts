@@ -17,9 +17,18 @@ function problems(value: unknown): string[] {
 
 test('schema errors name the file, the path, what was expected and what was found', () => {
   const lines = problems({ name: 'n', input: [8, 8], blocks: [{ type: 'conv2d', out: -1, k: 3 }, { type: 'pool' }] });
-  assert.ok(lines.some((l) => /^net\.json: input: .*found an array of 2/.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => /^net\.json: blocks\[0\]\.out: .*found -1/.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => /^net\.json: blocks\[1\]\.type: .*found "pool"/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^net\.json: input: .*found an array of 2/.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => /^net\.json: blocks\[0\]\.out: .*found -1/.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => /^net\.json: blocks\[1\]\.type: .*found "pool"/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('unknown keys and shape rules are reported with their paths', () => {

@@ -10,7 +10,22 @@ import { BUILTIN_MODELS } from './zoo.js';
 const figures = new Map([...BUILTIN_MODELS].map(([name, spec]) => [name, analyze(planLayerwise(lowerModel(parseModelSpec(spec, name), 1)))]));
 
 test('every zoo network is built in', () => {
-  for (const name of ['mcunet-in0', 'mcunet-in1', 'mcunet-in2', 'mcunet-in3', 'mcunet-in4', 'mcunet-vww0', 'mcunet-vww1', 'mcunet-vww2', 'mbv2-w0.35', 'proxyless-w0.3', 'mbv2-w1.0-r224', 'msf-mbv2-w0.35-r144', 'msf-vww-5fps-r80', 'msf-mcunet-320kb-r176']) {
+  for (const name of [
+    'mcunet-in0',
+    'mcunet-in1',
+    'mcunet-in2',
+    'mcunet-in3',
+    'mcunet-in4',
+    'mcunet-vww0',
+    'mcunet-vww1',
+    'mcunet-vww2',
+    'mbv2-w0.35',
+    'proxyless-w0.3',
+    'mbv2-w1.0-r224',
+    'msf-mbv2-w0.35-r144',
+    'msf-vww-5fps-r80',
+    'msf-mcunet-320kb-r176',
+  ]) {
     assert.ok(figures.has(name), name);
   }
 });

@@ -7,8 +7,17 @@ import { tensorsOf } from './testing.js';
 // Scales 1/2 for both inputs and ×2 (shift 2 of 2^30 = ×2) back: the sum of the offsets.
 const half = quantizeMultiplier(0.5);
 const op: AddOp = {
-  kind: 'add', name: 'a', block: 0, inputs: [0, 1], output: 2, leftShift: 0,
-  scale1: half, scale2: half, outScale: quantizeMultiplier(2), actMin: -128, actMax: 100,
+  kind: 'add',
+  name: 'a',
+  block: 0,
+  inputs: [0, 1],
+  output: 2,
+  leftShift: 0,
+  scale1: half,
+  scale2: half,
+  outScale: quantizeMultiplier(2),
+  actMin: -128,
+  actMax: 100,
 };
 const tensors = tensorsOf([[1, 2, 2], 3], [[1, 2, 2], -1], [[1, 2, 2], 5]);
 
@@ -29,7 +38,9 @@ test('add reads exactly the region it writes, may write over either input, the s
 
 test("add's checks name the mismatch", () => {
   assert.deepEqual(add.check(op, tensors), []);
-  assert.deepEqual(add.check(op, tensorsOf([[1, 2, 2], 0], [[2, 1, 2], 0], [[1, 2, 2], 0])), ['inputs: expected two tensors of one shape, found 1×2×2 and 2×1×2']);
+  assert.deepEqual(add.check(op, tensorsOf([[1, 2, 2], 0], [[2, 1, 2], 0], [[1, 2, 2], 0])), [
+    'inputs: expected two tensors of one shape, found 1×2×2 and 2×1×2',
+  ]);
   assert.deepEqual(add.check({ ...op, inputs: [0] }, tensors), ['inputs: expected 2 tensors, found 1']);
   assert.deepEqual(add.check({ ...op, actMin: 10, actMax: 5 }, tensors), ['activation range: expected -128 <= min <= max <= 127, found [10, 5]']);
 });

@@ -12,7 +12,11 @@ export function requantize(acc: number, rq: Requant, channel: number, outZp: num
 /** Problems with a per-channel requantization of `channels` outputs. */
 export function checkRequant(rq: Requant, channels: number): string[] {
   const problems: string[] = [];
-  for (const [name, a] of [['bias', rq.bias], ['multiplier', rq.multiplier], ['shift', rq.shift]] as const) {
+  for (const [name, a] of [
+    ['bias', rq.bias],
+    ['multiplier', rq.multiplier],
+    ['shift', rq.shift],
+  ] as const) {
     if (a.length !== channels) problems.push(`${name}: expected ${channels} values (one per output channel), found ${a.length}`);
   }
   problems.push(...checkActivationRange(rq.actMin, rq.actMax));

@@ -31,7 +31,13 @@ export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: numb
 export function checkConv(op: ConvFields, tensors: readonly Tensor[], outputShape: Shape, weightCount: number): string[] {
   const problems: string[] = [];
   if (op.inputs.length !== 1) problems.push(`inputs: expected 1 tensor, found ${op.inputs.length}`);
-  for (const [name, v, min] of [['kh', op.kh, 1], ['kw', op.kw, 1], ['stride', op.stride, 1], ['padTop', op.padTop, 0], ['padLeft', op.padLeft, 0]] as const) {
+  for (const [name, v, min] of [
+    ['kh', op.kh, 1],
+    ['kw', op.kw, 1],
+    ['stride', op.stride, 1],
+    ['padTop', op.padTop, 0],
+    ['padLeft', op.padLeft, 0],
+  ] as const) {
     if (!Number.isInteger(v) || v < min || v > 255) problems.push(`${name}: expected a whole number from ${min} to 255, found ${v}`);
   }
   if (op.padTop >= op.kh || op.padLeft >= op.kw) problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}`);
@@ -49,11 +55,35 @@ export function convData(op: ConvFields, tensors: readonly Tensor[], prefix: str
     cArray('int8_t', `${prefix}_w`, op.weights) +
     requantArrays(prefix, op.requant) +
     cStruct('rig_conv_params', `${prefix}_p`, [
-      [['in_h', inT.shape[0]], ['in_w', inT.shape[1]], ['in_c', inT.shape[2]]],
-      [['out_h', outT.shape[0]], ['out_w', outT.shape[1]], ['out_c', outT.shape[2]]],
-      [['kh', op.kh], ['kw', op.kw], ['stride', op.stride], ['pad_top', op.padTop], ['pad_left', op.padLeft]],
-      [['in_zp', inT.zeroPoint], ['out_zp', outT.zeroPoint], ['act_min', op.requant.actMin], ['act_max', op.requant.actMax]],
-      [['weights', `${prefix}_w`], ['bias', `${prefix}_bias`], ['multiplier', `${prefix}_mult`], ['shift', `${prefix}_shift`]],
+      [
+        ['in_h', inT.shape[0]],
+        ['in_w', inT.shape[1]],
+        ['in_c', inT.shape[2]],
+      ],
+      [
+        ['out_h', outT.shape[0]],
+        ['out_w', outT.shape[1]],
+        ['out_c', outT.shape[2]],
+      ],
+      [
+        ['kh', op.kh],
+        ['kw', op.kw],
+        ['stride', op.stride],
+        ['pad_top', op.padTop],
+        ['pad_left', op.padLeft],
+      ],
+      [
+        ['in_zp', inT.zeroPoint],
+        ['out_zp', outT.zeroPoint],
+        ['act_min', op.requant.actMin],
+        ['act_max', op.requant.actMax],
+      ],
+      [
+        ['weights', `${prefix}_w`],
+        ['bias', `${prefix}_bias`],
+        ['multiplier', `${prefix}_mult`],
+        ['shift', `${prefix}_shift`],
+      ],
     ])
   );
 }

@@ -5,8 +5,20 @@ import { dwconv2d, type DwConv2dOp } from './dwconv2d.js';
 import { tensorsOf, unitRequant } from './testing.js';
 
 const conv = (fields: Partial<Conv2dOp> = {}): Conv2dOp => ({
-  kind: 'conv2d', name: 'c', block: 0, inputs: [0], output: 1, outChannels: 1,
-  kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, weights: new Int8Array(9).fill(1), requant: unitRequant(1, [10]), ...fields,
+  kind: 'conv2d',
+  name: 'c',
+  block: 0,
+  inputs: [0],
+  output: 1,
+  outChannels: 1,
+  kh: 3,
+  kw: 3,
+  stride: 1,
+  padTop: 1,
+  padLeft: 1,
+  weights: new Int8Array(9).fill(1),
+  requant: unitRequant(1, [10]),
+  ...fields,
 });
 
 test('a 3×3 convolution with padding, by hand', () => {
@@ -17,7 +29,16 @@ test('a 3×3 convolution with padding, by hand', () => {
 });
 
 test('output shape, MACs and the receptive field of a stride-2 convolution', () => {
-  const op = conv({ kh: 5, kw: 3, stride: 2, padTop: 2, padLeft: 0, outChannels: 4, weights: new Int8Array(4 * 5 * 3 * 6), requant: unitRequant(4, [0, 0, 0, 0]) });
+  const op = conv({
+    kh: 5,
+    kw: 3,
+    stride: 2,
+    padTop: 2,
+    padLeft: 0,
+    outChannels: 4,
+    weights: new Int8Array(4 * 5 * 3 * 6),
+    requant: unitRequant(4, [0, 0, 0, 0]),
+  });
   assert.deepEqual(conv2d.outputShape(op, [[13, 9, 6]]), [7, 4, 4]);
   assert.equal(conv2d.macsPerOutputPixel(op, tensorsOf([[13, 9, 6], 0], [[7, 4, 4], 0])), 4 * 5 * 3 * 6);
   // Output rows [0, 2) read rows -2 … 4: clipped to [0, 5), or [-2, 5) as if padding were data.
@@ -31,7 +52,20 @@ test('output shape, MACs and the receptive field of a stride-2 convolution', () 
 
 test('a depthwise convolution writes over its input with one channel plane of scratch; MCUNetV2 counts it in place', () => {
   const { kh, kw, stride, padTop, padLeft } = conv();
-  const op: DwConv2dOp = { kind: 'dwconv2d', name: 'd', block: 0, inputs: [0], output: 1, kh, kw, stride, padTop, padLeft, weights: new Int8Array(9 * 8), requant: unitRequant(8, new Array<number>(8).fill(0)) };
+  const op: DwConv2dOp = {
+    kind: 'dwconv2d',
+    name: 'd',
+    block: 0,
+    inputs: [0],
+    output: 1,
+    kh,
+    kw,
+    stride,
+    padTop,
+    padLeft,
+    weights: new Int8Array(9 * 8),
+    requant: unitRequant(8, new Array<number>(8).fill(0)),
+  };
   const tensors = tensorsOf([[6, 5, 8], 0], [[6, 5, 8], 0]);
   assert.deepEqual(dwconv2d.check(op, tensors), []);
   assert.deepEqual(dwconv2d.overwrites, [0]);

@@ -58,9 +58,22 @@ export const fc: OpModule<FcOp> = {
         cArray('int8_t', `${prefix}_w`, op.weights) +
         requantArrays(prefix, op.requant) +
         cStruct('rig_fc_params', `${prefix}_p`, [
-          [['in_n', tensorBytes(inT)], ['out_n', op.outChannels]],
-          [['in_zp', inT.zeroPoint], ['out_zp', outT.zeroPoint], ['act_min', op.requant.actMin], ['act_max', op.requant.actMax]],
-          [['weights', `${prefix}_w`], ['bias', `${prefix}_bias`], ['multiplier', `${prefix}_mult`], ['shift', `${prefix}_shift`]],
+          [
+            ['in_n', tensorBytes(inT)],
+            ['out_n', op.outChannels],
+          ],
+          [
+            ['in_zp', inT.zeroPoint],
+            ['out_zp', outT.zeroPoint],
+            ['act_min', op.requant.actMin],
+            ['act_max', op.requant.actMax],
+          ],
+          [
+            ['weights', `${prefix}_w`],
+            ['bias', `${prefix}_bias`],
+            ['multiplier', `${prefix}_mult`],
+            ['shift', `${prefix}_shift`],
+          ],
         ]),
       call: (s) => `rig_fc_s8(&${prefix}_p, ${s.inputs[0]}, ${s.output});`,
     };

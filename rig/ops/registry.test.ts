@@ -58,19 +58,25 @@ test("an op's own checks name the op and what was expected and found", () => {
   const [conv, dw, pw, pool, fc] = model.ops as [Conv2dOp, DwConv2dOp, Conv2dOp, AvgPoolOp, FcOp];
   const broken: Model = {
     ...model,
-    ops: [
-      { ...conv, weights: conv.weights.subarray(1) },
-      { ...dw, padTop: 3 },
-      pw,
-      { ...pool, inputs: [pw.output, pw.output] },
-      { ...fc, outChannels: 11 },
-    ],
+    ops: [{ ...conv, weights: conv.weights.subarray(1) }, { ...dw, padTop: 3 }, pw, { ...pool, inputs: [pw.output, pw.output] }, { ...fc, outChannels: 11 }],
   };
   const problems = checkModel(broken);
-  assert.ok(problems.some((p) => /^ops\[0\] \(b0_conv2d\): weights: expected 216 values, found 215$/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /^ops\[1\] \(b1_dwconv2d\): padding: expected less than the kernel \(3×3\), found 3, 1$/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /^ops\[3\] \(b3_avgpool\): inputs: expected 1 tensor, found 2$/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /^ops\[4\] \(b4_fc\): output shape: expected 1×1×11, found 1×1×10$/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => /^ops\[0\] \(b0_conv2d\): weights: expected 216 values, found 215$/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /^ops\[1\] \(b1_dwconv2d\): padding: expected less than the kernel \(3×3\), found 3, 1$/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /^ops\[3\] \(b3_avgpool\): inputs: expected 1 tensor, found 2$/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /^ops\[4\] \(b4_fc\): output shape: expected 1×1×11, found 1×1×10$/.test(p)),
+    problems.join('\n'),
+  );
   const unordered: Model = { ...model, ops: [model.ops[1]!, model.ops[0]!, ...model.ops.slice(2)] };
   assert.ok(checkModel(unordered).some((p) => /^ops\[0\] \(b1_dwconv2d\): reads tensor 1 before it is computed$/.test(p)));
 });

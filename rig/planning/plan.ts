@@ -97,7 +97,14 @@ export function streamSummary(model: Model, schedule: StreamSchedule, given: { p
     split: options.split,
     stageOps: pp.stageOps.map((i) => model.ops[i]!.name),
     stageOutputShape: [...model.tensors[pp.stageOutput]!.shape],
-    macs: { stageLayerwise: pp.macs.stageLayerwise, stagePatched: pp.macs.stagePatched, stageExecuted: stageMacs, totalLayerwise: pp.macs.totalLayerwise, totalPatched: pp.macs.totalPatched, totalExecuted: plan.macs },
+    macs: {
+      stageLayerwise: pp.macs.stageLayerwise,
+      stagePatched: pp.macs.stagePatched,
+      stageExecuted: stageMacs,
+      totalLayerwise: pp.macs.totalLayerwise,
+      totalPatched: pp.macs.totalPatched,
+      totalExecuted: plan.macs,
+    },
     arenaBytes: { layerwise: planLayerwise(model).arenaBytes, patched: patch.arenaBytes, streamed: plan.arenaBytes },
     streamBufferBytes,
   };

@@ -47,12 +47,18 @@ export async function searchSetup(budget: BudgetRequest, loaded?: Board, target?
       return { objective: { kind: 'cost', budgetBytes: budget.bytes }, budgetSource: `arena ≤ ${formatInt(budget.bytes)} B (${budget.given})` };
     case 'board': {
       const board = loaded ?? (await loadBoard(budget.board ?? DEFAULTS.board));
-      if (target?.arenaRegion != null) {
+      if (target !== undefined && target.arenaRegion !== null) {
         const bytes = arenaBudgetBytes(target);
-        return { objective: { kind: 'cost', budgetBytes: bytes }, budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: arena RAM ${target.arenaRam}, ${target.arenaRegion.name})` };
+        return {
+          objective: { kind: 'cost', budgetBytes: bytes },
+          budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: arena RAM ${target.arenaRam}, ${target.arenaRegion.name})`,
+        };
       }
       const bytes = board.sramBytes - board.stackBytes;
-      return { objective: { kind: 'cost', budgetBytes: bytes }, budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: ${formatInt(board.sramBytes)} B SRAM less ${formatInt(board.stackBytes)} B stack)` };
+      return {
+        objective: { kind: 'cost', budgetBytes: bytes },
+        budgetSource: `arena ≤ ${formatInt(bytes)} B (${board.id}: ${formatInt(board.sramBytes)} B SRAM less ${formatInt(board.stackBytes)} B stack)`,
+      };
     }
   }
 }

@@ -42,7 +42,10 @@ test('a tool that is not installed stops the command: it could not start, with t
   await assert.rejects(runTool('rig-no-such-tool', ['--version'], { timeoutMs: 10_000, installHint: 'install it with ./scripts/setup.sh' }), (e: unknown) => {
     assert.ok(e instanceof UserError);
     assert.equal(e.exitCode, 127);
-    assert.equal(e.message, 'could not start (rig-no-such-tool is not installed or not on PATH): rig-no-such-tool --version (install it with ./scripts/setup.sh)');
+    assert.equal(
+      e.message,
+      'could not start (rig-no-such-tool is not installed or not on PATH): rig-no-such-tool --version (install it with ./scripts/setup.sh)',
+    );
     return true;
   });
 });

@@ -61,7 +61,10 @@ export function failureMessage(r: ToolResult): string {
               ? `killed by ${r.signal}`
               : 'ended without an exit code';
   if (r.notStarted !== null) return `${cause}: ${r.command}${r.installHint === undefined ? '' : ` (${r.installHint})`}`;
-  const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const lines = r.stderr
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
   const tail = lines.length === 0 ? '(it printed nothing on stderr)' : lines.slice(-STDERR_TAIL_LINES).join('\n');
   const cut = lines.length > STDERR_TAIL_LINES ? `(the last ${STDERR_TAIL_LINES} of ${lines.length} lines on stderr)\n` : '';
   return `${cause}: ${r.command}\n${cut}${tail}`;
@@ -84,7 +87,12 @@ function spawn(file: string, args: readonly string[], options: ToolOptions): Res
 function toResult(file: string, args: readonly string[], r: Awaited<ResultPromise<{ reject: false }>>, options: ToolOptions): ToolResult {
   const code = (r as { code?: string }).code;
   // execa reports a process that never started as failed with an error code and no exit code.
-  const notStarted = !r.failed || r.exitCode !== undefined || r.signal !== undefined || r.timedOut || r.isCanceled ? null : code === 'ENOENT' ? `${file} is not installed or not on PATH` : `spawn ${code ?? 'failed'}`;
+  const notStarted =
+    !r.failed || r.exitCode !== undefined || r.signal !== undefined || r.timedOut || r.isCanceled
+      ? null
+      : code === 'ENOENT'
+        ? `${file} is not installed or not on PATH`
+        : `spawn ${code ?? 'failed'}`;
   const result: ToolResult = {
     command: commandLine(file, args),
     exitCode: r.exitCode,

@@ -21,7 +21,13 @@ async function toolVersion(file: string, args: string[]): Promise<string> {
 }
 
 const TOOLS: Tool[] = [
-  { name: 'arm-none-eabi-gcc', purpose: 'compiles the firmware', required: true, install: `${APT} gcc-arm-none-eabi libnewlib-arm-none-eabi`, probe: () => toolVersion('arm-none-eabi-gcc', ['--version']) },
+  {
+    name: 'arm-none-eabi-gcc',
+    purpose: 'compiles the firmware',
+    required: true,
+    install: `${APT} gcc-arm-none-eabi libnewlib-arm-none-eabi`,
+    probe: () => toolVersion('arm-none-eabi-gcc', ['--version']),
+  },
   {
     name: 'newlib (nano)',
     purpose: 'C library for the firmware',
@@ -34,7 +40,13 @@ const TOOLS: Tool[] = [
       return path;
     },
   },
-  { name: 'qemu-system-arm', purpose: 'runs the emulated boards', required: true, install: `${APT} qemu-system-arm`, probe: () => toolVersion('qemu-system-arm', ['--version']) },
+  {
+    name: 'qemu-system-arm',
+    purpose: 'runs the emulated boards',
+    required: true,
+    install: `${APT} qemu-system-arm`,
+    probe: () => toolVersion('qemu-system-arm', ['--version']),
+  },
   { name: 'openocd', purpose: 'flashes physical boards', required: false, install: `${APT} openocd`, probe: () => toolVersion('openocd', ['--version']) },
   { name: 'udevadm', purpose: 'lets serialport list USB probes', required: false, install: `${APT} udev`, probe: () => toolVersion('udevadm', ['--version']) },
   {

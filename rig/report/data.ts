@@ -21,9 +21,7 @@ export interface ReportRow extends StoredResult {
 }
 
 /** A board's SRAM budget for the arena charts, or why there is none. */
-export type BoardBudget =
-  | { id: string; loaded: true; name: string; sramBytes: number; label: string }
-  | { id: string; loaded: false; problem: string };
+export type BoardBudget = { id: string; loaded: true; name: string; sramBytes: number; label: string } | { id: string; loaded: false; problem: string };
 
 export interface TrendPoint {
   /** Run id, or nightly id when the trend follows a suite's nightlies. */
@@ -75,7 +73,11 @@ export interface ReportData {
 const isChange = (c: unknown): c is NightlyChange => {
   if (c === null || typeof c !== 'object') return false;
   const o = c as Record<string, unknown>;
-  return ['model', 'schedule', 'board', 'runner', 'verdict'].every((k) => typeof o[k] === 'string') && Array.isArray(o['reasons']) && o['reasons'].every((r) => typeof r === 'string');
+  return (
+    ['model', 'schedule', 'board', 'runner', 'verdict'].every((k) => typeof o[k] === 'string') &&
+    Array.isArray(o['reasons']) &&
+    o['reasons'].every((r) => typeof r === 'string')
+  );
 };
 
 /** The changes a finished nightly stored in its summary; null when it stored none (running, interrupted, or older). */
@@ -86,7 +88,6 @@ function nightlyChanges(nightly: Nightly | null): ReportData['changes'] {
   if (!Array.isArray(changes) || !changes.every(isChange)) return null;
   return { baselineId: nightly.baselineId, cases: changes };
 }
-
 
 const sameOptions = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {
   const keys = Object.keys(a);

@@ -47,7 +47,14 @@ function data(): ReportData {
     trends: {
       axis: 'run',
       cases: [
-        { board: 'f746', runner: 'qemu', model: 'tiny-cnn', scheduleLabel: 'layer', unit: 'instructions', points: [{ x: 1, date: 'd1', resultId: 1, status: 'ok', latencyMedian: 1_234_560, measuredArenaBytes: 6144 }] },
+        {
+          board: 'f746',
+          runner: 'qemu',
+          model: 'tiny-cnn',
+          scheduleLabel: 'layer',
+          unit: 'instructions',
+          points: [{ x: 1, date: 'd1', resultId: 1, status: 'ok', latencyMedian: 1_234_560, measuredArenaBytes: 6144 }],
+        },
         { board: 'f746', runner: 'qemu', model: HOSTILE_NAME, scheduleLabel: 'layer', unit: 'instructions', points: [] },
       ],
     },
@@ -100,7 +107,10 @@ test('the page shows database strings only escaped: no markup of theirs, the fou
 
 test('numbers come from the rows, in cells that name their field and value', () => {
   const html = renderReport(data(), UPLOT);
-  assert.match(html, /<tr data-result-id="1"><td class="num" data-field="run" data-value="1">1<\/td>.*<td class="num" data-field="latency-median" data-value="1234560">1,234,560<\/td><td data-field="latency-unit">instructions \(emulated\)<\/td><td class="num" data-field="planned-arena" data-value="6144">6,144<\/td>/);
+  assert.match(
+    html,
+    /<tr data-result-id="1"><td class="num" data-field="run" data-value="1">1<\/td>.*<td class="num" data-field="latency-median" data-value="1234560">1,234,560<\/td><td data-field="latency-unit">instructions \(emulated\)<\/td><td class="num" data-field="planned-arena" data-value="6144">6,144<\/td>/,
+  );
   assert.match(html, /data-sram-bytes="327680">Dashed line: F746 SRAM 320 KB/);
 });
 
@@ -108,13 +118,22 @@ test('charts: one set per network and board, emulated latency in instructions, S
   const d = data();
   const specs = JSON.parse(jsonBlock(renderReport(d, UPLOT), 'report-charts')) as ChartSpec[];
   // tiny-cnn has a trend; the other network has no history, so no trend charts.
-  assert.deepEqual(specs.map((s) => s.kind), ['sram', 'latency', 'macs', 'trend-latency', 'trend-arena', 'sram', 'latency', 'macs']);
+  assert.deepEqual(
+    specs.map((s) => s.kind),
+    ['sram', 'latency', 'macs', 'trend-latency', 'trend-arena', 'sram', 'latency', 'macs'],
+  );
   assert.deepEqual(new Set(specs.map((s) => s.id)).size, specs.length);
   const [sram, latency] = specs;
   assert.deepEqual(sram!.limit, { value: 327_680, label: 'F746 SRAM 320 KB', color: sram!.limit!.color });
-  assert.deepEqual(sram!.series.map((s) => s.values), [[6144], [6144]]);
+  assert.deepEqual(
+    sram!.series.map((s) => s.values),
+    [[6144], [6144]],
+  );
   assert.equal(latency!.yLabel, 'instructions (emulated)');
-  assert.deepEqual(latency!.series.map((s) => s.values), [[1_234_560], [1_000_000], [1_300_000]]);
+  assert.deepEqual(
+    latency!.series.map((s) => s.values),
+    [[1_234_560], [1_000_000], [1_300_000]],
+  );
   for (const s of specs) assert.doesNotMatch(`${s.yLabel} ${s.series.map((x) => x.label).join(' ')}`, /\bms\b|cycles/);
 });
 
@@ -132,7 +151,13 @@ test('silicon rows are charted in cycles, apart from emulated rows of the same n
   const html = renderReport(d, UPLOT);
   const specs = JSON.parse(jsonBlock(html, 'report-charts')) as ChartSpec[];
   const latencies = specs.filter((s) => s.kind === 'latency');
-  assert.deepEqual(latencies.map((s) => [s.yLabel, s.series[0]!.values]), [['instructions (emulated)', [1_234_560]], ['cycles', [6]]]);
+  assert.deepEqual(
+    latencies.map((s) => [s.yLabel, s.series[0]!.values]),
+    [
+      ['instructions (emulated)', [1_234_560]],
+      ['cycles', [6]],
+    ],
+  );
 });
 
 test('a library source that would close its element is refused', () => {

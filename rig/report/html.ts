@@ -22,7 +22,6 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-
 const h = escapeHtml;
 
 function formatInt(n: number | null | undefined): string {
@@ -114,11 +113,18 @@ function categories(rows: readonly ReportRow[]): string[] {
   return rows.map((r) => (count.get(r.scheduleLabel)! > 1 ? `${r.scheduleLabel} (run ${r.runId})` : r.scheduleLabel));
 }
 
-function groupCharts(g: Group, board: BoardBudget | undefined, trends: readonly Trend[], axis: 'run' | 'nightly', nextId: () => string): { sram: ChartSpec; latency: ChartSpec; macs: ChartSpec; trendLatency: ChartSpec | null; trendArena: ChartSpec | null } {
+function groupCharts(
+  g: Group,
+  board: BoardBudget | undefined,
+  trends: readonly Trend[],
+  axis: 'run' | 'nightly',
+  nextId: () => string,
+): { sram: ChartSpec; latency: ChartSpec; macs: ChartSpec; trendLatency: ChartSpec | null; trendArena: ChartSpec | null } {
   const x = g.rows.map((_, i) => i);
   const cats = categories(g.rows);
   const unit = unitLabel(g.unit);
-  const latency = (pick: (l: NonNullable<ReportRow['latency']>) => number) => g.rows.map((r) => (r.latency !== null && r.latency.unit === g.unit ? pick(r.latency) : null));
+  const latency = (pick: (l: NonNullable<ReportRow['latency']>) => number) =>
+    g.rows.map((r) => (r.latency !== null && r.latency.unit === g.unit ? pick(r.latency) : null));
   const bars = { x, categories: cats, dates: null, fromZero: true, xLabel: 'schedule' };
   const sram: ChartSpec = {
     ...bars,
@@ -162,18 +168,31 @@ function groupCharts(g: Group, board: BoardBudget | undefined, trends: readonly 
   // One x axis for every case: the union of their runs (or nightlies); a case absent there is a gap.
   const xs = [...new Set(mine.flatMap((t) => t.points.map((p) => p.x)))].sort((a, b) => a - b);
   const dates = xs.map((v) => mine.flatMap((t) => t.points).find((p) => p.x === v)?.date ?? null);
-  const aligned = (t: Trend, pick: (p: Trend['points'][number]) => number | null) => xs.map((v) => {
-    const p = t.points.find((q) => q.x === v);
-    return p === undefined ? null : pick(p);
-  });
+  const aligned = (t: Trend, pick: (p: Trend['points'][number]) => number | null) =>
+    xs.map((v) => {
+      const p = t.points.find((q) => q.x === v);
+      return p === undefined ? null : pick(p);
+    });
   const trend = { x: xs, categories: null, dates, fromZero: false, xLabel: axis === 'nightly' ? 'nightly' : 'run', whiskers: null, limit: null };
   const color = (i: number) => TREND_COLORS[i % TREND_COLORS.length]!;
   return {
     sram,
     latency: lat,
     macs,
-    trendLatency: { ...trend, id: nextId(), kind: 'trend-latency', yLabel: `median ${unit}`, series: mine.map((t, i) => ({ label: t.scheduleLabel, color: color(i), values: aligned(t, (p) => p.latencyMedian) })) },
-    trendArena: { ...trend, id: nextId(), kind: 'trend-arena', yLabel: 'measured arena (bytes)', series: mine.map((t, i) => ({ label: t.scheduleLabel, color: color(i), values: aligned(t, (p) => p.measuredArenaBytes) })) },
+    trendLatency: {
+      ...trend,
+      id: nextId(),
+      kind: 'trend-latency',
+      yLabel: `median ${unit}`,
+      series: mine.map((t, i) => ({ label: t.scheduleLabel, color: color(i), values: aligned(t, (p) => p.latencyMedian) })),
+    },
+    trendArena: {
+      ...trend,
+      id: nextId(),
+      kind: 'trend-arena',
+      yLabel: 'measured arena (bytes)',
+      series: mine.map((t, i) => ({ label: t.scheduleLabel, color: color(i), values: aligned(t, (p) => p.measuredArenaBytes) })),
+    },
   };
 }
 
@@ -194,14 +213,21 @@ function statusTable(g: Group): string {
 function groupSection(net: Network, g: Group, data: ReportData, nextId: () => string, specs: ChartSpec[]): string {
   const board = data.boards.find((b) => b.id === g.board);
   const charts = groupCharts(g, board, data.trends.cases, data.trends.axis, nextId);
-  specs.push(charts.sram, charts.latency, charts.macs, ...(charts.trendLatency === null ? [] : [charts.trendLatency]), ...(charts.trendArena === null ? [] : [charts.trendArena]));
+  specs.push(
+    charts.sram,
+    charts.latency,
+    charts.macs,
+    ...(charts.trendLatency === null ? [] : [charts.trendLatency]),
+    ...(charts.trendArena === null ? [] : [charts.trendArena]),
+  );
   const unit = unitLabel(g.unit);
   const sramCaption =
     board?.loaded === true
       ? `<span class="limit-note" data-sram-bytes="${board.sramBytes}">Dashed line: ${h(board.label)} (${formatInt(board.sramBytes)} B, ${h(board.name)} board file).</span>`
       : `<span class="limit-note missing">No SRAM line: the board file of ${h(g.board)} could not be loaded${board?.loaded === false ? ` (${h(board.problem)})` : ''}.</span>`;
   const nightly = data.selection.nightly;
-  const trendWhat = nightly !== null ? `the nightlies of suite <q>${h(nightly.suite)}</q> up to #${nightly.id}` : 'the stored rows of each case up to the newest selected run';
+  const trendWhat =
+    nightly !== null ? `the nightlies of suite <q>${h(nightly.suite)}</q> up to #${nightly.id}` : 'the stored rows of each case up to the newest selected run';
   const trends =
     charts.trendLatency === null || charts.trendArena === null
       ? '<p class="note">No history for these cases.</p>'
@@ -242,12 +268,40 @@ function header(data: ReportData): string {
         : `Runs ${ids}`;
   const toolchains = distinct(runs.flatMap((r) => Object.entries(r.toolchain).map(([k, v]) => `${k}: ${v}`)));
   const facts: [string, string][] = [
-    ['boards', distinct(runs.map((r) => r.board)).map(h).join(', ')],
-    ['runners', distinct(runs.map((r) => r.runner)).map(h).join(', ')],
-    ['git revision', distinct(runs.map((r) => r.gitRevision ?? 'unknown')).map(h).join(', ')],
-    ['host', distinct(runs.map((r) => r.host)).map(h).join(', ')],
+    [
+      'boards',
+      distinct(runs.map((r) => r.board))
+        .map(h)
+        .join(', '),
+    ],
+    [
+      'runners',
+      distinct(runs.map((r) => r.runner))
+        .map(h)
+        .join(', '),
+    ],
+    [
+      'git revision',
+      distinct(runs.map((r) => r.gitRevision ?? 'unknown'))
+        .map(h)
+        .join(', '),
+    ],
+    [
+      'host',
+      distinct(runs.map((r) => r.host))
+        .map(h)
+        .join(', '),
+    ],
     ['toolchain', toolchains.map((t) => `<span class="tool">${h(t)}</span>`).join('<br>')],
-    ['dates', `${h(runs.map((r) => r.startedAt).sort()[0] ?? '')} to ${h(runs.map((r) => r.endedAt ?? r.startedAt).sort().at(-1) ?? '')}`],
+    [
+      'dates',
+      `${h(runs.map((r) => r.startedAt).sort()[0] ?? '')} to ${h(
+        runs
+          .map((r) => r.endedAt ?? r.startedAt)
+          .sort()
+          .at(-1) ?? '',
+      )}`,
+    ],
   ];
   const runRows = runs
     .map(
@@ -418,7 +472,10 @@ function changesSection(data: ReportData): string {
   const rank = (v: string) => (order.includes(v) ? order.indexOf(v) : order.length);
   const body = [...changes.cases]
     .sort((a, b) => rank(a.verdict) - rank(b.verdict))
-    .map((c) => `<tr>${textCell('model', c.model)}${textCell('schedule', c.schedule)}${textCell('board', c.board)}${textCell('runner', c.runner)}${textCell('verdict', c.verdict, `verdict verdict-${c.verdict.replace(/[^a-z]/g, '')}`)}${textCell('why', c.reasons.join('; '))}</tr>`)
+    .map(
+      (c) =>
+        `<tr>${textCell('model', c.model)}${textCell('schedule', c.schedule)}${textCell('board', c.board)}${textCell('runner', c.runner)}${textCell('verdict', c.verdict, `verdict verdict-${c.verdict.replace(/[^a-z]/g, '')}`)}${textCell('why', c.reasons.join('; '))}</tr>`,
+    )
     .join('\n');
   return `<section id="changes"><h2>What changed against ${h(against)}</h2>
 <table class="data changes"><thead><tr><th>model</th><th>schedule</th><th>board</th><th>runner</th><th>verdict</th><th>why</th></tr></thead><tbody>
@@ -433,7 +490,10 @@ export function renderReport(data: ReportData, uplot: UplotSources): string {
   const specs: ChartSpec[] = [];
   const nets = networks(data.rows);
   const sections = nets
-    .map((net, i) => `<section class="network" id="network-${i + 1}">\n<h2>${h(net.model)}</h2>\n${net.groups.map((g) => groupSection(net, g, data, nextId, specs)).join('\n')}\n</section>`)
+    .map(
+      (net, i) =>
+        `<section class="network" id="network-${i + 1}">\n<h2>${h(net.model)}</h2>\n${net.groups.map((g) => groupSection(net, g, data, nextId, specs)).join('\n')}\n</section>`,
+    )
     .join('\n');
   const toc = nets.map((net, i) => `<a href="#network-${i + 1}">${h(net.model)}</a>`).join(' ');
   const title = `rig report: ${data.selection.nightly === null ? '' : `nightly #${data.selection.nightly.id}, `}runs ${data.selection.runIds.join(', ')}`;

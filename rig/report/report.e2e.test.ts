@@ -57,7 +57,16 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -92,20 +101,22 @@ async function open(path: string) {
   await page.goto(url, { waitUntil: 'load' });
   const specs = JSON.parse((await page.locator('#report-charts').textContent()) ?? '[]') as ChartSpec[];
   await page.waitForFunction((n) => document.querySelectorAll('.chart[data-drawn="true"]').length === n, specs.length, { timeout: 10_000 });
-  const drawn = await page.evaluate((all: ChartSpec[]): Drawn[] =>
-    all.map((spec) => {
-      const canvas = document.querySelector(`#${spec.id} canvas`);
-      if (canvas === null) return { id: spec.id, width: 0, height: 0, seriesPixels: 0 };
-      const hex = spec.series[0]!.color;
-      const rgb = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
-      const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let seriesPixels = 0;
-      for (let i = 0; i < px.length; i += 4) {
-        if (px[i + 3]! > 200 && rgb.every((c, k) => Math.abs(px[i + k]! - c) <= 24)) seriesPixels++;
-      }
-      return { id: spec.id, width: canvas.width, height: canvas.height, seriesPixels };
-    }),
-  specs);
+  const drawn = await page.evaluate(
+    (all: ChartSpec[]): Drawn[] =>
+      all.map((spec) => {
+        const canvas = document.querySelector(`#${spec.id} canvas`);
+        if (canvas === null) return { id: spec.id, width: 0, height: 0, seriesPixels: 0 };
+        const hex = spec.series[0]!.color;
+        const rgb = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let seriesPixels = 0;
+        for (let i = 0; i < px.length; i += 4) {
+          if (px[i + 3]! > 200 && rgb.every((c, k) => Math.abs(px[i + k]! - c) <= 24)) seriesPixels++;
+        }
+        return { id: spec.id, width: canvas.width, height: canvas.height, seriesPixels };
+      }),
+    specs,
+  );
   return { page, problems, requests, url, specs, drawn };
 }
 
@@ -120,7 +131,10 @@ test('rig report writes the newest run; the page opens offline with every chart 
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, [url]);
     assert.equal(await page.locator('#selection').textContent(), 'The newest run, #2');
-    assert.deepEqual(specs.map((s) => s.kind), ['sram', 'latency', 'macs', 'trend-latency', 'trend-arena']);
+    assert.deepEqual(
+      specs.map((s) => s.kind),
+      ['sram', 'latency', 'macs', 'trend-latency', 'trend-arena'],
+    );
     for (const d of drawn) assert.ok(d.width > 0 && d.height > 0 && d.seriesPixels > 20, `chart ${d.id} is not drawn: ${JSON.stringify(d)}`);
 
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
@@ -135,7 +149,7 @@ test('rig report writes the newest run; the page opens offline with every chart 
   }
 });
 
-test('rig report of two runs: both networks charted, the numbers on the page equal the database\'s', async () => {
+test("rig report of two runs: both networks charted, the numbers on the page equal the database's", async () => {
   const out = join(dir, 'both.html');
   const r = await rig(['report', '--db', db, '--run', '1', '--run', '2', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -165,9 +179,15 @@ test('rig report of two runs: both networks charted, the numbers on the page equ
     assert.deepEqual(tiny[0]!.series[0]!.values, [planned]);
     assert.deepEqual(tiny[0]!.limit?.label, 'F746 SRAM 320 KB');
     assert.equal(await page.locator('#network-1 .limit-note').getAttribute('data-sram-bytes'), '327680');
-    assert.deepEqual(tiny[1]!.series.map((s) => s.values), [[median], [benchRow.latency!.min], [benchRow.latency!.max]]);
+    assert.deepEqual(
+      tiny[1]!.series.map((s) => s.values),
+      [[median], [benchRow.latency!.min], [benchRow.latency!.max]],
+    );
     assert.equal(tiny[1]!.yLabel, 'instructions (emulated)');
-    assert.deepEqual(tiny[2]!.series.map((s) => s.values), [[benchRow.macs], [benchRow.layerwiseMacs]]);
+    assert.deepEqual(
+      tiny[2]!.series.map((s) => s.values),
+      [[benchRow.macs], [benchRow.layerwiseMacs]],
+    );
     assert.doesNotMatch(specs.map((s) => s.yLabel).join(' '), /\bms\b|cycles/);
     assert.deepEqual(await page.locator('td[data-field="crc-device"]').allTextContents(), [benchRow.outputCrc32, 'deadbeef']);
   } finally {

@@ -12,7 +12,8 @@ export function escapeXml(text: string): string {
       .replace(/>/g, '&gt;')
       .replace(/"/g, '&quot;')
       .replace(/'/g, '&apos;')
-      // Characters XML 1.0 cannot carry at all, even escaped.
+      // Characters XML 1.0 cannot carry at all, even escaped: these control characters are the point.
+      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
   );
 }

@@ -50,7 +50,11 @@ export function layerPaperBytes(op: Op, inputBytes: readonly number[], outBytes:
 export function paperPeakBytes(model: Model): number {
   let peak = 0;
   for (const op of model.ops) {
-    const bytes = layerPaperBytes(op, op.inputs.map((t) => tensorBytes(model.tensors[t]!)), tensorBytes(model.tensors[op.output]!));
+    const bytes = layerPaperBytes(
+      op,
+      op.inputs.map((t) => tensorBytes(model.tensors[t]!)),
+      tensorBytes(model.tensors[op.output]!),
+    );
     if (bytes !== null) peak = Math.max(peak, bytes);
   }
   return peak;

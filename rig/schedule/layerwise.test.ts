@@ -46,15 +46,15 @@ test('tiny-cnn plans to the largest input+output pair of any layer', () => {
 });
 
 test('a residual block keeps its input alive until the add, runs depthwise and add in place', () => {
-  const model = lowerModel(
-    parseModelSpec({ name: 'res', input: [8, 8, 4], blocks: [{ type: 'mbconv', expand: 3, out: 4, k: 3 }] }, 'res'),
-    1,
-  );
+  const model = lowerModel(parseModelSpec({ name: 'res', input: [8, 8, 4], blocks: [{ type: 'mbconv', expand: 3, out: 4, k: 3 }] }, 'res'), 1);
   const kinds = model.ops.map((o) => o.kind);
   assert.deepEqual(kinds, ['conv2d', 'dwconv2d', 'conv2d', 'add']);
   const plan = planLayerwise(model);
   const ops = opSteps(plan);
-  assert.deepEqual(ops.map((s) => s.inPlace), [false, true, false, true]);
+  assert.deepEqual(
+    ops.map((s) => s.inPlace),
+    [false, true, false, true],
+  );
   const input = plan.buffers.find((b) => b.tensors.includes(model.input))!;
   assert.equal(input.last, 4, 'the block input lives until the add');
   // expand output and dw output share one buffer; the add writes over the projection.
@@ -70,6 +70,9 @@ test('a residual block keeps its input alive until the add, runs depthwise and a
 test('no in place when the depthwise input is read again later (expand 1 with a residual)', () => {
   const model = lowerModel(parseModelSpec({ name: 'r1', input: [6, 5, 8], blocks: [{ type: 'mbconv', expand: 1, out: 8, k: 5 }] }, 'r1'), 1);
   const plan = planLayerwise(model);
-  assert.deepEqual(model.ops.map((o) => o.kind), ['dwconv2d', 'conv2d', 'add']);
+  assert.deepEqual(
+    model.ops.map((o) => o.kind),
+    ['dwconv2d', 'conv2d', 'add'],
+  );
   assert.equal(opSteps(plan)[0]!.inPlace, false);
 });

@@ -14,6 +14,12 @@ export function layerwiseCalls(model: Model, ops: readonly number[]): Call[] {
 }
 
 export function planLayerwise(model: Model): Plan {
-  const calls: Call[] = [{ kind: 'load', region: fullRegion(model, model.input), instance: `${model.input}` }, ...layerwiseCalls(model, model.ops.map((_, i) => i))];
+  const calls: Call[] = [
+    { kind: 'load', region: fullRegion(model, model.input), instance: `${model.input}` },
+    ...layerwiseCalls(
+      model,
+      model.ops.map((_, i) => i),
+    ),
+  ];
   return allocatePlan(model, 'layer', {}, calls, paperPeakBytes(model));
 }

@@ -45,7 +45,10 @@ test('grid cells cover the stage output exactly, also when P does not divide it'
   const model = lowerModel(parseModelSpec(spec, 'odd'), 3);
   const pp = planPatches(model, { patches: 3, split: 3 });
   const [h, w] = model.tensors[pp.stageOutput]!.shape;
-  assert.equal(pp.patches.reduce((s, p) => s + regionPixels(p.regions.get(pp.stageOutput)!), 0), h * w);
+  assert.equal(
+    pp.patches.reduce((s, p) => s + regionPixels(p.regions.get(pp.stageOutput)!), 0),
+    h * w,
+  );
   for (const patch of pp.patches) {
     for (const i of pp.stageOps) {
       const op = model.ops[i]!;
@@ -69,12 +72,16 @@ test('impossible settings are refused as values: the setting, what it was, and w
   const refuse = (options: { patches: number; split: number }, expected: { field: string; value: number }, pattern: RegExp) =>
     assert.throws(
       () => planPatches(model, options),
-      (e: unknown) => e instanceof PlanRefusal && e.field === expected.field && e.value === expected.value && pattern.test(e.reason) && !e.message.includes('--'),
+      (e: unknown) =>
+        e instanceof PlanRefusal && e.field === expected.field && e.value === expected.value && pattern.test(e.reason) && !e.message.includes('--'),
     );
   refuse({ patches: 40, split: 2 }, { field: 'patches', value: 40 }, /^expected a whole number from 1 to 16 .*16×16/);
   refuse({ patches: 2, split: 4 }, { field: 'split', value: 4 }, /^block 3 of tiny-cnn is avgpool .*split after a global pool/);
   refuse({ patches: 2, split: 0 }, { field: 'split', value: 0 }, /^expected a whole number of blocks from 1 to 4/);
-  assert.throws(() => defaultPatchOptions(model, { patches: 40 }), (e: unknown) => e instanceof PlanRefusal && e.field === 'patches' && /tiny-cnn has no patch stage for a 40×40 grid/.test(e.reason));
+  assert.throws(
+    () => defaultPatchOptions(model, { patches: 40 }),
+    (e: unknown) => e instanceof PlanRefusal && e.field === 'patches' && /tiny-cnn has no patch stage for a 40×40 grid/.test(e.reason),
+  );
   // The default split has the smallest arena of every valid split (the earliest on a tie).
   const chosen = defaultPatchOptions(model, {});
   assert.equal(chosen.patches, 2);
@@ -114,7 +121,11 @@ test('the symbolic run catches a plan whose buffers clobber a live tensor', () =
   const broken = {
     ...plan,
     steps: plan.steps.map((s) =>
-      s.kind === 'load' ? { ...s, output: swap(s.output) } : s.kind === 'copy' ? { ...s, input: swap(s.input), output: swap(s.output) } : { ...s, inputs: s.inputs.map(swap), output: swap(s.output) },
+      s.kind === 'load'
+        ? { ...s, output: swap(s.output) }
+        : s.kind === 'copy'
+          ? { ...s, input: swap(s.input), output: swap(s.output) }
+          : { ...s, inputs: s.inputs.map(swap), output: swap(s.output) },
     ),
   };
   assert.deepEqual(checkPlan(plan), []);

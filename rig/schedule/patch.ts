@@ -75,12 +75,20 @@ export function planPatches(model: Model, options: PatchOptions): PatchPlan {
   for (const op of model.ops.filter((o) => o.block >= split)) {
     const t = op.inputs.find((t) => inStage.has(t) && t !== stageOutput);
     if (t !== undefined) {
-      throw new PlanRefusal('split', split, `${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`);
+      throw new PlanRefusal(
+        'split',
+        split,
+        `${op.name} after the stage reads ${model.tensors[t]!.name} from inside it; only the stage output is kept whole. Choose another split.`,
+      );
     }
   }
   const [outH, outW] = model.tensors[stageOutput]!.shape;
   if (!Number.isInteger(p) || p < 1 || p > Math.min(outH, outW)) {
-    throw new PlanRefusal('patches', p, `expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at split ${split} is ${outH}×${outW})`);
+    throw new PlanRefusal(
+      'patches',
+      p,
+      `expected a whole number from 1 to ${Math.min(outH, outW)} (the stage output of ${model.name} at split ${split} is ${outH}×${outW})`,
+    );
   }
 
   const stage = { ops: stageOps, output: stageOutput };
@@ -135,7 +143,10 @@ export function planPatchSchedule(model: Model, options: PatchOptions): Plan {
   const stage = new Set(pp.stageOps);
   const calls: Call[] = [
     ...stageCalls(model, { ops: pp.stageOps, output: pp.stageOutput }, options.patches, { rows: 'recompute', cols: 'recompute' }),
-    ...layerwiseCalls(model, model.ops.map((_, i) => i).filter((i) => !stage.has(i))),
+    ...layerwiseCalls(
+      model,
+      model.ops.map((_, i) => i).filter((i) => !stage.has(i)),
+    ),
   ];
   return allocatePlan(model, 'patch', { ...options }, calls, pp.paperPeakBytes);
 }

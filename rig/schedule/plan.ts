@@ -249,7 +249,8 @@ export function allocatePlan(
   const slot = (i: Instance): Slot => ({ tensor: i.tensor, region: i.region!, buffer: bufferOfGroup.get(i.group!)! });
   let next = groups.length;
   const steps: Step[] = calls.map((call, step) => {
-    if (call.kind === 'load') return { kind: 'load', name: `load_input${call.instance.slice(`${model.input}`.length)}`, output: slot(instances.get(call.instance)!) };
+    if (call.kind === 'load')
+      return { kind: 'load', name: `load_input${call.instance.slice(`${model.input}`.length)}`, output: slot(instances.get(call.instance)!) };
     if (call.kind === 'copy') {
       const name = `copy ${model.tensors[call.tensor]!.name}: ${call.from} -> ${call.to}`;
       return { kind: 'copy', name, region: call.region, input: slot(instances.get(call.from)!), output: slot(instances.get(call.to)!) };
@@ -258,7 +259,15 @@ export function allocatePlan(
     const s = scratch[step];
     let scratchBuffer: Buffer | null = null;
     if (s) {
-      scratchBuffer = { tensors: [], name: `${op.name}${call.suffix}_scratch`, role: 'scratch', sizeBytes: s.sizeBytes, offset: offsets[next++]!, first: step, last: step };
+      scratchBuffer = {
+        tensors: [],
+        name: `${op.name}${call.suffix}_scratch`,
+        role: 'scratch',
+        sizeBytes: s.sizeBytes,
+        offset: offsets[next++]!,
+        first: step,
+        last: step,
+      };
       buffers.push(scratchBuffer);
     }
     return {

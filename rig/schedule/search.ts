@@ -9,7 +9,8 @@ import { PlanRefusal } from './refusal.js';
 import { planStreamSchedule } from './stream.js';
 
 /** Names a plan by schedule and options, to match it with stored measurements. */
-export const candidateKey = (schedule: string, options: Readonly<Record<string, number>>) => `${schedule} ${JSON.stringify(options, Object.keys(options).sort())}`;
+export const candidateKey = (schedule: string, options: Readonly<Record<string, number>>) =>
+  `${schedule} ${JSON.stringify(options, Object.keys(options).sort())}`;
 
 export interface Candidate {
   readonly schedule: ScheduleName;
@@ -35,7 +36,10 @@ const candidateOf = (plan: Plan): Candidate => ({
 });
 
 /** Layer-wise, and every tiled schedule at every valid split and grid up to `maxPatches`. */
-export function enumerateCandidates(model: Model, { maxPatches = 6, schedules = TILED_SCHEDULES }: { maxPatches?: number; schedules?: readonly TiledSchedule[] } = {}): Candidate[] {
+export function enumerateCandidates(
+  model: Model,
+  { maxPatches = 6, schedules = TILED_SCHEDULES }: { maxPatches?: number; schedules?: readonly TiledSchedule[] } = {},
+): Candidate[] {
   const found: Candidate[] = [candidateOf(planLayerwise(model))];
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   for (let split = 1; split < blocks; split++)

@@ -16,7 +16,10 @@ export function planStreamSchedule(model: Model, schedule: StreamSchedule, optio
   const modes = schedule === 'stream2d' ? ({ rows: 'stream', cols: 'stream' } as const) : ({ rows: 'recompute', cols: 'stream' } as const);
   const calls = [
     ...stageCalls(model, { ops: pp.stageOps, output: pp.stageOutput }, options.patches, modes),
-    ...layerwiseCalls(model, model.ops.map((_, i) => i).filter((i) => !stage.has(i))),
+    ...layerwiseCalls(
+      model,
+      model.ops.map((_, i) => i).filter((i) => !stage.has(i)),
+    ),
   ];
   return allocatePlan(model, schedule, { ...options }, calls, null);
 }

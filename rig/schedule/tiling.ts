@@ -124,8 +124,10 @@ export function stageCalls(model: Model, stage: Stage, parts: number, modes: { r
         const streamed = t !== stage.output;
         // The overlap this cell holds but does not compute: columns from the cell to the left
         // (with every row the cell holds), rows from the cell above (the columns it computes).
-        if (streamed && modes.cols === 'stream' && c > 0) copy(t, region(R.work[r]!, { lo: C.work[c]!.lo, hi: C.computed[c]!.lo }), `${t}#cols${suffix}`, key(t));
-        if (streamed && modes.rows === 'stream' && r > 0) copy(t, region({ lo: R.work[r]!.lo, hi: R.computed[r]!.lo }, C.computed[c]!), `${t}#rows${suffix}`, key(t));
+        if (streamed && modes.cols === 'stream' && c > 0)
+          copy(t, region(R.work[r]!, { lo: C.work[c]!.lo, hi: C.computed[c]!.lo }), `${t}#cols${suffix}`, key(t));
+        if (streamed && modes.rows === 'stream' && r > 0)
+          copy(t, region({ lo: R.work[r]!.lo, hi: R.computed[r]!.lo }, C.computed[c]!), `${t}#rows${suffix}`, key(t));
         const computed = region(R.computed[r]!, C.computed[c]!);
         if (!regionEmpty(computed)) calls.push({ kind: 'op', op: i, region: computed, outInstance: key(t), inInstances: op.inputs.map(key), suffix });
         // Keep what the next cells will need and not compute.

@@ -32,7 +32,19 @@ test('a new file is migrated to the current schema, in WAL mode, and rows round-
 
   const again = new Store(path); // opening again applies nothing twice
   assert.deepEqual(again.results(runId), [row(runId)]);
-  assert.deepEqual(again.run(runId), { id: runId, startedAt: 't0', endedAt: 't1', status: 'complete', gitRevision: null, host: 'h', toolchain: { gcc: 'x' }, board: 'f746', runner: 'qemu', args: { a: 1 }, nightlyId: null });
+  assert.deepEqual(again.run(runId), {
+    id: runId,
+    startedAt: 't0',
+    endedAt: 't1',
+    status: 'complete',
+    gitRevision: null,
+    host: 'h',
+    toolchain: { gcc: 'x' },
+    board: 'f746',
+    runner: 'qemu',
+    args: { a: 1 },
+    nightlyId: null,
+  });
   again.close();
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
@@ -53,7 +65,10 @@ test('rows stored by schema version 1 survive the upgrade and read with the new 
   const store = new Store(path);
   const [old] = store.results(1);
   assert.equal(store.schemaVersion, DB_VERSION);
-  assert.deepEqual([old!.model, old!.memory.plannedArenaBytes, old!.scheduleOptions, old!.memory.paperPeakBytes, old!.layerwiseMacs], ['tiny-cnn', 6144, {}, null, null]);
+  assert.deepEqual(
+    [old!.model, old!.memory.plannedArenaBytes, old!.scheduleOptions, old!.memory.paperPeakBytes, old!.layerwiseMacs],
+    ['tiny-cnn', 6144, {}, null, null],
+  );
   assert.equal(store.run(1)!.nightlyId, null);
   store.close();
 });
@@ -63,7 +78,10 @@ test('a database from a newer rig is refused, untouched', () => {
   const raw = new Database(path);
   raw.pragma(`user_version = ${DB_VERSION + 1}`);
   raw.close();
-  assert.throws(() => new Store(path), (e: unknown) => e instanceof UserError && /newer than this rig/.test(e.message));
+  assert.throws(
+    () => new Store(path),
+    (e: unknown) => e instanceof UserError && /newer than this rig/.test(e.message),
+  );
   const check = new Database(path);
   assert.equal(check.pragma('user_version', { simple: true }), DB_VERSION + 1);
   check.close();
@@ -87,17 +105,58 @@ test('listings filter rows and runs, newest limited, oldest first; nightlies kee
   store.finishNightly(n1, 'passed', { rows: 2 }, 'n1-end');
   const n2 = store.startNightly('emulated', n1, 'n2');
 
-  assert.deepEqual(store.rows({ runIds: [a] }).map((r) => [r.id, r.model, r.status]), [[1, 'm', 'ok'], [2, 'other', 'mismatch']]);
+  assert.deepEqual(
+    store.rows({ runIds: [a] }).map((r) => [r.id, r.model, r.status]),
+    [
+      [1, 'm', 'ok'],
+      [2, 'other', 'mismatch'],
+    ],
+  );
   assert.deepEqual(store.rows({ runIds: [] }), []);
-  assert.deepEqual(store.rows({ board: 'f412' }).map((r) => r.runId), [b]);
-  assert.deepEqual(store.rows({ model: 'm', runner: 'qemu', status: 'ok' }).map((r) => r.id), [1]);
-  assert.deepEqual(store.rows({ limit: 2 }).map((r) => r.id), [2, 3]);
-  assert.deepEqual(store.runs().map((r) => r.id), [b, a]);
-  assert.deepEqual(store.runs({ nightlyId: n1 }).map((r) => [r.id, r.nightlyId]), [[a, n1]]);
-  assert.deepEqual(store.runs({ runner: 'hardware', limit: 5 }).map((r) => r.board), ['f412']);
-  assert.deepEqual(store.nightlies({ suite: 'emulated' }).map((n) => [n.id, n.status, n.baselineId]), [[n2, 'running', n1], [n1, 'passed', null]]);
-  assert.deepEqual(store.nightlies({ suite: 'emulated', status: 'passed', limit: 1 }).map((n) => n.id), [n1]);
-  assert.deepEqual(store.nightly(n1), { id: n1, suite: 'emulated', startedAt: 'n1', endedAt: 'n1-end', status: 'passed', baselineId: null, summary: { rows: 2 } });
+  assert.deepEqual(
+    store.rows({ board: 'f412' }).map((r) => r.runId),
+    [b],
+  );
+  assert.deepEqual(
+    store.rows({ model: 'm', runner: 'qemu', status: 'ok' }).map((r) => r.id),
+    [1],
+  );
+  assert.deepEqual(
+    store.rows({ limit: 2 }).map((r) => r.id),
+    [2, 3],
+  );
+  assert.deepEqual(
+    store.runs().map((r) => r.id),
+    [b, a],
+  );
+  assert.deepEqual(
+    store.runs({ nightlyId: n1 }).map((r) => [r.id, r.nightlyId]),
+    [[a, n1]],
+  );
+  assert.deepEqual(
+    store.runs({ runner: 'hardware', limit: 5 }).map((r) => r.board),
+    ['f412'],
+  );
+  assert.deepEqual(
+    store.nightlies({ suite: 'emulated' }).map((n) => [n.id, n.status, n.baselineId]),
+    [
+      [n2, 'running', n1],
+      [n1, 'passed', null],
+    ],
+  );
+  assert.deepEqual(
+    store.nightlies({ suite: 'emulated', status: 'passed', limit: 1 }).map((n) => n.id),
+    [n1],
+  );
+  assert.deepEqual(store.nightly(n1), {
+    id: n1,
+    suite: 'emulated',
+    startedAt: 'n1',
+    endedAt: 'n1-end',
+    status: 'passed',
+    baselineId: null,
+    summary: { rows: 2 },
+  });
   assert.equal(store.nightlies({ suite: 'other' }).length, 0);
   store.close();
 });

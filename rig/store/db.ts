@@ -140,7 +140,16 @@ export class Store {
         `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id)
          VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(info.startedAt, info.gitRevision, info.host, JSON.stringify(info.toolchain), info.board, info.runner, JSON.stringify(info.args), info.nightlyId ?? null);
+      .run(
+        info.startedAt,
+        info.gitRevision,
+        info.host,
+        JSON.stringify(info.toolchain),
+        info.board,
+        info.runner,
+        JSON.stringify(info.args),
+        info.nightlyId ?? null,
+      );
     return Number(r.lastInsertRowid);
   }
 
@@ -179,9 +188,7 @@ export class Store {
       layerwise_macs: row.layerwiseMacs,
     };
     const cols = Object.keys(rec);
-    const r = this.db
-      .prepare(`INSERT INTO results (created_at, ${cols.join(', ')}) VALUES (?, ${cols.map((c) => `@${c}`).join(', ')})`)
-      .run(createdAt, rec);
+    const r = this.db.prepare(`INSERT INTO results (created_at, ${cols.join(', ')}) VALUES (?, ${cols.map((c) => `@${c}`).join(', ')})`).run(createdAt, rec);
     return Number(r.lastInsertRowid);
   }
 
@@ -229,7 +236,11 @@ export class Store {
 
   /** Runs, newest first. */
   runs(filter: { board?: string | undefined; runner?: RunnerKind | undefined; nightlyId?: number | undefined; limit?: number | undefined } = {}): StoredRun[] {
-    const conditions: Condition[] = [['board', filter.board], ['runner', filter.runner], ['nightly_id', filter.nightlyId]];
+    const conditions: Condition[] = [
+      ['board', filter.board],
+      ['runner', filter.runner],
+      ['nightly_id', filter.nightlyId],
+    ];
     return this.newest<RunRecord>('runs', conditions, filter.limit).map(fromRunRecord);
   }
 
@@ -249,7 +260,14 @@ export class Store {
 
   /** Nightly runs, newest first; of one suite, or with one status, when asked. */
   nightlies(filter: { suite?: string | undefined; status?: NightlyStatus | undefined; limit?: number | undefined } = {}): Nightly[] {
-    return this.newest<NightlyRecord>('nightlies', [['suite', filter.suite], ['status', filter.status]], filter.limit).map(fromNightlyRecord);
+    return this.newest<NightlyRecord>(
+      'nightlies',
+      [
+        ['suite', filter.suite],
+        ['status', filter.status],
+      ],
+      filter.limit,
+    ).map(fromNightlyRecord);
   }
 
   close(): void {
@@ -319,10 +337,7 @@ function fromRecord(r: ResultRecord): ResultRow {
     runner: r.runner,
     status: r.status,
     detail: r.detail,
-    latency:
-      r.latency_unit === null
-        ? null
-        : { unit: r.latency_unit, n: r.latency_n!, min: r.latency_min!, median: r.latency_median!, max: r.latency_max! },
+    latency: r.latency_unit === null ? null : { unit: r.latency_unit, n: r.latency_n!, min: r.latency_min!, median: r.latency_median!, max: r.latency_max! },
     samples: r.samples_json === null ? [] : (JSON.parse(r.samples_json) as number[]),
     memory: {
       plannedArenaBytes: r.planned_arena_bytes,

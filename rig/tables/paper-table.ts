@@ -40,8 +40,11 @@ export const text = (s: string): Cell => ({ value: s, text: s });
 export const int = (n: number | null | undefined): Cell => (n === null || n === undefined ? MISSING : { value: n, text: formatInt(n) });
 /** A signed relative difference, `value` against `reference`. */
 export const diff = (value: number | null | undefined, reference: number | null | undefined, digits = 1): Cell =>
-  value === null || value === undefined || reference === null || reference === undefined ? MISSING : { value: value / reference - 1, text: pct(value, reference, digits) };
-export const ratio = (n: number | null | undefined, digits = 3): Cell => (n === null || n === undefined ? MISSING : { value: n, text: `${n.toFixed(digits)}×` });
+  value === null || value === undefined || reference === null || reference === undefined
+    ? MISSING
+    : { value: value / reference - 1, text: pct(value, reference, digits) };
+export const ratio = (n: number | null | undefined, digits = 3): Cell =>
+  n === null || n === undefined ? MISSING : { value: n, text: `${n.toFixed(digits)}×` };
 /** A share such as MACs saved, printed in percent. */
 export const percent = (fraction: number | null | undefined, digits = 1): Cell =>
   fraction === null || fraction === undefined ? MISSING : { value: fraction, text: `${(fraction * 100).toFixed(digits)}%` };
@@ -58,7 +61,8 @@ export function renderMarkdown(table: PaperTable): string {
   const cells = table.rows.map((row) => table.columns.map((c) => mdEscape(row[c.key]?.text ?? '')));
   const headers = table.columns.map((c) => mdEscape(c.header));
   const widths = headers.map((h, i) => Math.max(h.length, 3, ...cells.map((r) => r[i]!.length)));
-  const line = (values: readonly string[]) => `| ${values.map((v, i) => (table.columns[i]!.numeric ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')} |`;
+  const line = (values: readonly string[]) =>
+    `| ${values.map((v, i) => (table.columns[i]!.numeric ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (table.columns[i]!.numeric ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
   return [`### ${table.title}`, '', line(headers), rule, ...cells.map(line), '', ...table.notes, ''].join('\n');
 }
@@ -66,7 +70,10 @@ export function renderMarkdown(table: PaperTable): string {
 /** RFC 4180 (see csvTable): a header row, then one record per row; a missing value is an empty field. */
 export function renderCsv(table: PaperTable): string {
   const records = table.rows.map((row) => table.columns.map((c) => ((row[c.key]?.value ?? null) === null ? null : row[c.key]!.text)));
-  return csvTable(table.columns.map((c) => c.header), records);
+  return csvTable(
+    table.columns.map((c) => c.header),
+    records,
+  );
 }
 
 /** The exact values, keyed by column (and by any key a row has beyond them, such as an id), with the columns' headers and the notes. */
@@ -74,7 +81,9 @@ export function renderJson(table: PaperTable): string {
   const keys = new Set(table.columns.map((c) => c.key));
   const rows = table.rows.map((row) =>
     Object.fromEntries([
-      ...Object.entries(row).filter(([k]) => !keys.has(k)).map(([k, c]) => [k, c.value] as const),
+      ...Object.entries(row)
+        .filter(([k]) => !keys.has(k))
+        .map(([k, c]) => [k, c.value] as const),
       ...table.columns.map((c) => [c.key, row[c.key]?.value ?? null] as const),
     ]),
   );

@@ -147,7 +147,10 @@ export function mcunetV2Table1(model: Model, split: number): PaperTable {
   const m = pp.macs;
   const stage = { layerwise: m.stageLayerwise, clipped: m.stagePatched, unclipped: m.stagePatchedUnclipped };
   const total = { layerwise: m.totalLayerwise, clipped: m.totalPatched, unclipped: m.totalLayerwise - m.stageLayerwise + m.stagePatchedUnclipped };
-  const overhead = (x: { layerwise: number; clipped: number; unclipped: number }) => ({ clipped: x.clipped / x.layerwise - 1, unclipped: x.unclipped / x.layerwise - 1 });
+  const overhead = (x: { layerwise: number; clipped: number; unclipped: number }) => ({
+    clipped: x.clipped / x.layerwise - 1,
+    unclipped: x.unclipped / x.layerwise - 1,
+  });
   const signedPct = (f: number) => `${f >= 0 ? '+' : '-'}${Math.abs(f * 100).toFixed(1)}%`;
   const both = (f: (k: 'clipped' | 'unclipped') => string) => `${f('clipped')} clipped; ${f('unclipped')} unclipped`;
   const macsRow = (id: string, quantity: string, pubMacs: number, x: typeof stage): Row => ({
@@ -176,7 +179,10 @@ export function mcunetV2Table1(model: Model, split: number): PaperTable {
       id: text('peak'),
       quantity: text(`peak memory of the whole network, per-layer → with the ${pub.patches}×${pub.patches} patch stage (MCUNetV2 metric, kB = 1024 B)`),
       published: { value: { layerwiseKB: pub.layerwisePeakKB, patchKB: pub.patchPeakKB }, text: `${pub.layerwisePeakKB} kB → ${pub.patchPeakKB} kB` },
-      rig: { value: { layerwiseBytes: peak.layerwise, patchBytes: peak.patched }, text: `${kB(peak.layerwise)} → ${kB(peak.patched)} (${formatInt(peak.layerwise)} B → ${formatInt(peak.patched)} B)` },
+      rig: {
+        value: { layerwiseBytes: peak.layerwise, patchBytes: peak.patched },
+        text: `${kB(peak.layerwise)} → ${kB(peak.patched)} (${formatInt(peak.layerwise)} B → ${formatInt(peak.patched)} B)`,
+      },
       difference: {
         value: { layerwise: peak.layerwise / 1024 / pub.layerwisePeakKB - 1, patch: peak.patched / 1024 / pub.patchPeakKB - 1 },
         text: `${pct(peak.layerwise / 1024, pub.layerwisePeakKB, 1)} → ${pct(peak.patched / 1024, pub.patchPeakKB, 1)} (published kB rounded)`,
@@ -194,13 +200,23 @@ export function mcunetV2Table1(model: Model, split: number): PaperTable {
       difference: MISSING,
       source: text(ANALYTIC),
     },
-    { id: text('reduction'), quantity: text('peak memory reduction'), published: published(pub.peakReduction, `${pub.peakReduction}×`), rig: ratio(reduction, 2), difference: diff(reduction, pub.peakReduction), source: text(ANALYTIC) },
+    {
+      id: text('reduction'),
+      quantity: text('peak memory reduction'),
+      published: published(pub.peakReduction, `${pub.peakReduction}×`),
+      rig: ratio(reduction, 2),
+      difference: diff(reduction, pub.peakReduction),
+      source: text(ANALYTIC),
+    },
     {
       id: text('patchInput'),
       quantity: text('largest patch input'),
       published: { value: pub.patchInput, text: `${pub.patchInput.h}×${pub.patchInput.w}` },
       rig: { value: pp.patchInput, text: `${pp.patchInput.h}×${pp.patchInput.w}` },
-      difference: pp.patchInput.h === pub.patchInput.h && pp.patchInput.w === pub.patchInput.w ? { value: 0, text: 'same' } : { value: pp.patchInput.h * pp.patchInput.w - pub.patchInput.h * pub.patchInput.w, text: 'differs' },
+      difference:
+        pp.patchInput.h === pub.patchInput.h && pp.patchInput.w === pub.patchInput.w
+          ? { value: 0, text: 'same' }
+          : { value: pp.patchInput.h * pp.patchInput.w - pub.patchInput.h * pub.patchInput.w, text: 'differs' },
       source: text(ANALYTIC),
     },
     macsRow('stageMacs', 'patch-stage MACs, patch-based', pub.stageMacs, stage),
@@ -211,7 +227,10 @@ export function mcunetV2Table1(model: Model, split: number): PaperTable {
       id: text('arena'),
       quantity: text('real arena, layer-wise → patched (what the firmware allocates)'),
       published: MISSING,
-      rig: { value: { layerwiseBytes: arena.layerwise, patchBytes: arena.patched }, text: `${formatInt(arena.layerwise)} B → ${formatInt(arena.patched)} B (${(arena.layerwise / arena.patched).toFixed(2)}×)` },
+      rig: {
+        value: { layerwiseBytes: arena.layerwise, patchBytes: arena.patched },
+        text: `${formatInt(arena.layerwise)} B → ${formatInt(arena.patched)} B (${(arena.layerwise / arena.patched).toFixed(2)}×)`,
+      },
       difference: MISSING,
       source: text(ANALYTIC),
     },
@@ -232,7 +251,7 @@ export function mcunetV2Table1(model: Model, split: number): PaperTable {
       `Published: ${pub.source}, MobileNetV2 (width 1.0, 224×224); its peaks are in its own metric (the largest layer input + output in int8 bytes, depthwise in place), kB = 1024 B, rounded: ${formatInt(peak.patched)} B is ${kB(peak.patched)}, printed as ${pub.patchPeakKB} kB.`,
       `Its per-patch peak is the whole network's with the patch stage: the larger of the stage's own peak (${formatInt(peak.stage)} B: one patch's largest layer input + output, plus the whole stage output) and the rest of the network's, layer-wise (${formatInt(peak.rest)} B). Here the ${peak.rest >= peak.stage ? 'rest' : 'stage'} sets it; MCUNetV2's Table 1 gives no figure for the stage alone.`,
       `Rig: \`rig plan --model ${model.name} --schedule patch --patches ${pub.patches} --split ${split}\` (the stem and the first ${split - 1} inverted residuals); the real arena is what the firmware allocates, to the byte, a different quantity from the paper metric.`,
-      'Clipped MACs count what the patches execute (receptive fields clipped at the feature-map borders, so border patches compute less); unclipped counts every patch as if it never met a border, padding computed like data. MCUNetV2\'s +42% matches the unclipped stage; its +10% overall lies between the two.',
+      "Clipped MACs count what the patches execute (receptive fields clipped at the feature-map borders, so border patches compute less); unclipped counts every patch as if it never met a border, padding computed like data. MCUNetV2's +42% matches the unclipped stage; its +10% overall lies between the two.",
       `Nothing here is measured: the network's weights (${formatInt(weights)} B in flash, ${ANALYTIC}) exceed the 1 MB of flash of either board.`,
     ],
   };
@@ -252,8 +271,22 @@ export function msfCnnTable(models: readonly Model[]): PaperTable {
     planned = candidates.length;
     const network = text(model.name);
     return [
-      { network, quantity: text('MACs, layer-wise'), published: int(p.macs), rig: int(layer.macs), difference: countDiff(layer.macs, p.macs!), source: text(ANALYTIC) },
-      { network, quantity: text("layer-wise peak B, msf-CNN's metric"), published: int(theirs), rig: int(ours), difference: countDiff(ours, theirs), source: text(`${ANALYTIC}, in msf-CNN's metric`) },
+      {
+        network,
+        quantity: text('MACs, layer-wise'),
+        published: int(p.macs),
+        rig: int(layer.macs),
+        difference: countDiff(layer.macs, p.macs!),
+        source: text(ANALYTIC),
+      },
+      {
+        network,
+        quantity: text("layer-wise peak B, msf-CNN's metric"),
+        published: int(theirs),
+        rig: int(ours),
+        difference: countDiff(ours, theirs),
+        source: text(`${ANALYTIC}, in msf-CNN's metric`),
+      },
       {
         network,
         quantity: text("layer-wise peak B: rig's real arena vs msf-CNN's metric"),
@@ -271,11 +304,17 @@ export function msfCnnTable(models: readonly Model[]): PaperTable {
           rig:
             best === null
               ? MISSING
-              : { value: { arenaBytes: best.arenaBytes, macs: best.macs, schedule: best.schedule, options: best.options }, text: `${formatInt(best.arenaBytes)} B at ${formatInt(best.macs)} MACs (${scheduleLabel(best.schedule, best.options)})` },
+              : {
+                  value: { arenaBytes: best.arenaBytes, macs: best.macs, schedule: best.schedule, options: best.options },
+                  text: `${formatInt(best.arenaBytes)} B at ${formatInt(best.macs)} MACs (${scheduleLabel(best.schedule, best.options)})`,
+                },
           difference:
             best === null
               ? { value: { arena: null, asGood: false }, text: 'no plan at that MAC count' }
-              : { value: { arena: best.arenaBytes / pt.ramBytes - 1, asGood: pt.asGood }, text: `${pct(best.arenaBytes, pt.ramBytes, 1)}: ${pt.asGood ? 'as good or better' : 'not reached'}` },
+              : {
+                  value: { arena: best.arenaBytes / pt.ramBytes - 1, asGood: pt.asGood },
+                  text: `${pct(best.arenaBytes, pt.ramBytes, 1)}: ${pt.asGood ? 'as good or better' : 'not reached'}`,
+                },
           source: text(`${ANALYTIC}: smallest real arena of ${formatInt(candidates.length)} plans`),
         };
       }),
@@ -296,11 +335,10 @@ export function msfCnnTable(models: readonly Model[]): PaperTable {
     notes: [
       "Published: msf-CNN (NeurIPS 2025, TinyPART/msf-CNN), its networks as it counts them (every block 1×1 expand → depthwise → 1×1 project, no residual adds, no classifier). Its RAM metric: a layer's input + output bytes, depthwise not in place, the input image left out of the first layer; the rig recomputes it from its own layer list.",
       `Rig points: layer-wise, and patch, stream1d and stream2d at every split and grid up to ${maxPatches}×${maxPatches} (${formatInt(planned)} plans for the last network), each planned for real; for each published point, the smallest real arena (to the byte: the input patch and every live buffer) at no more MACs than the point, as \`rig plan --model NAME --objective memory --mac-budget R\` reports.`,
-      'Not reached: the rig cuts the network once (the stage output is held whole, the rest runs layer-wise), so its smallest arena at any MAC count is the rest\'s; msf-CNN fuses across the whole network down to one output pixel per tile with a column cache, and counts RAM in its metric, not as an arena layout.',
+      "Not reached: the rig cuts the network once (the stage output is held whole, the rest runs layer-wise), so its smallest arena at any MAC count is the rest's; msf-CNN fuses across the whole network down to one output pixel per tile with a column cache, and counts RAM in its metric, not as an arena layout.",
     ],
   };
 }
-
 
 /** StreamNet's comparison: MACs of every schedule, measured latency where stored, stream2d against patch-based. */
 export function streamnetTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {
@@ -313,7 +351,14 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
     const latency = (s: ScheduleName) => found.get(s)?.latency?.median ?? null;
     const patch = latency('patch');
     const stream = latency('stream2d');
-    return { model, plan, found, latency, macRatio: plan('stream2d').macs / plan('patch').macs, speedup: patch === null || stream === null ? null : patch / stream };
+    return {
+      model,
+      plan,
+      found,
+      latency,
+      macRatio: plan('stream2d').macs / plan('patch').macs,
+      speedup: patch === null || stream === null ? null : patch / stream,
+    };
   });
   const columns: Column[] = [
     { key: 'model', header: 'model' },
@@ -351,9 +396,18 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
   const savedMean = 1 - geomean(per.map((n) => n.macRatio));
   const speedups = per.flatMap((n) => (n.speedup === null ? [] : [n.speedup]));
   const speedupMean = speedups.length === 0 ? null : geomean(speedups);
-  const speedupCell = speedupMean === null ? MISSING : { value: speedupMean, text: `${speedupMean.toFixed(3)}×${speedups.length < per.length ? ` (${speedups.length} of ${per.length})` : ''}` };
+  const speedupCell =
+    speedupMean === null
+      ? MISSING
+      : { value: speedupMean, text: `${speedupMean.toFixed(3)}×${speedups.length < per.length ? ` (${speedups.length} of ${per.length})` : ''}` };
   rows.push(
-    { model: text('geometric mean'), macsSaved: percent(savedMean), macsSavedPublished: percent(STREAMNET.macSaving, 0), speedup: speedupCell, speedupPublished: ratio(STREAMNET.speedup, 1) },
+    {
+      model: text('geometric mean'),
+      macsSaved: percent(savedMean),
+      macsSavedPublished: percent(STREAMNET.macSaving, 0),
+      speedup: speedupCell,
+      speedupPublished: ratio(STREAMNET.speedup, 1),
+    },
     {
       model: text('difference (rig vs StreamNet)'),
       macsSaved: { value: savedMean - STREAMNET.macSaving, text: points(savedMean, STREAMNET.macSaving) },

@@ -60,13 +60,17 @@ async function feed(chunks: readonly string[]): Promise<ParseResult[]> {
 }
 
 test('lines split across chunks at every position reassemble exactly', async () => {
-  const text = [
-    formatLine(0, 'hello', { proto: 1, fw: 'abcd1234', model: 'tiny-cnn', schedule: 'layer', board: 'f746', timer: 'systick', arena: 6144 }),
-    formatLine(1, 'start', { warmup: 1, runs: 5 }),
-    formatLine(2, 'time', { i: 0, ticks: 4242, crc32: '0badf00d' }),
-  ].join('\r\n') + '\r\n';
+  const text =
+    [
+      formatLine(0, 'hello', { proto: 1, fw: 'abcd1234', model: 'tiny-cnn', schedule: 'layer', board: 'f746', timer: 'systick', arena: 6144 }),
+      formatLine(1, 'start', { warmup: 1, runs: 5 }),
+      formatLine(2, 'time', { i: 0, ticks: 4242, crc32: '0badf00d' }),
+    ].join('\r\n') + '\r\n';
   const whole = await feed([text]);
-  assert.deepEqual(whole.map((r) => r.ok), [true, true, true]);
+  assert.deepEqual(
+    whole.map((r) => r.ok),
+    [true, true, true],
+  );
   for (let cut = 1; cut < text.length; cut++) {
     assert.deepEqual(await feed([text.slice(0, cut), text.slice(cut)]), whole, `cut at ${cut}`);
   }
@@ -82,7 +86,10 @@ test('a line cut short and glued to the next is rejected, the next whole line is
   assert.equal(results[0]!.ok, false);
   assert.equal(results[1]!.ok, false); // seq edited without fixing the checksum
   const good = await feed([a + '\n' + b.slice(0, 10), b.slice(10) + '\n']);
-  assert.deepEqual(good.map((r) => r.ok && r.message.kind === 'time' && r.message.ticks), [100, 101]);
+  assert.deepEqual(
+    good.map((r) => r.ok && r.message.kind === 'time' && r.message.ticks),
+    [100, 101],
+  );
 });
 
 test('the selftest lines parse: a pong with a 256-byte payload, a mark, an end; a mark whose check is no verdict is rejected', () => {

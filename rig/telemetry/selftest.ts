@@ -116,7 +116,8 @@ interface TimedMark {
 export async function runSelftest(link: LineLink, options: SelftestOptions): Promise<SelftestOutcome> {
   const checks: Check[] = [];
   const reader = new Reader(link, options.signal);
-  const add = (name: string, result: CheckResult, measured: string, expected: string, note: string | null = null) => checks.push({ name, result, measured, expected, note });
+  const add = (name: string, result: CheckResult, measured: string, expected: string, note: string | null = null) =>
+    checks.push({ name, result, measured, expected, note });
   /** The link went away or the firmware stopped answering: the check fails and nothing more runs. */
   let broken: string | null = null;
 
@@ -126,7 +127,13 @@ export async function runSelftest(link: LineLink, options: SelftestOptions): Pro
     const m = await reader.next(options.helloTimeoutMs);
     if (m === 'timeout' || m === 'closed') {
       const what = m === 'timeout' ? `no valid line within ${options.helloTimeoutMs} ms` : 'the link closed';
-      add('start', 'fail', what, wanted, 'the board said nothing readable: is it powered, is --variant right (its UART and clock), is --port its virtual COM port?');
+      add(
+        'start',
+        'fail',
+        what,
+        wanted,
+        'the board said nothing readable: is it powered, is --variant right (its UART and clock), is --port its virtual COM port?',
+      );
       return { checks, finished: false };
     }
     if (m.kind === 'error') {
@@ -193,7 +200,13 @@ export async function runSelftest(link: LineLink, options: SelftestOptions): Pro
     }
     const echoed = `${rtts.length} of ${options.pingsPerSize} echoed`;
     const timing = rtts.length === 0 ? '' : `, round trip median ${ms(medianOf(rtts))}, max ${ms(Math.max(...rtts))}`;
-    add(`ping ${size} B`, failure === null && broken === null ? 'pass' : 'fail', echoed + timing, `${options.pingsPerSize} of ${options.pingsPerSize} echoed byte for byte`, failure ?? broken);
+    add(
+      `ping ${size} B`,
+      failure === null && broken === null ? 'pass' : 'fail',
+      echoed + timing,
+      `${options.pingsPerSize} of ${options.pingsPerSize} echoed byte for byte`,
+      failure ?? broken,
+    );
   }
 
   // ---- Clock marks: one, the window, another; each taken again while its round trip is too long.
@@ -227,7 +240,13 @@ export async function runSelftest(link: LineLink, options: SelftestOptions): Pro
     if (typeof end === 'string') add('commands counted', 'fail', '-', `${pingsSent} pings, ${marksSent} marks`, end);
     else {
       const ok = end.pings === pingsSent && end.marks === marksSent;
-      add('commands counted', ok ? 'pass' : 'fail', `${end.pings} pings, ${end.marks} marks`, `${pingsSent} pings, ${marksSent} marks`, ok ? null : 'the firmware did not see every command the host sent');
+      add(
+        'commands counted',
+        ok ? 'pass' : 'fail',
+        `${end.pings} pings, ${end.marks} marks`,
+        `${pingsSent} pings, ${marksSent} marks`,
+        ok ? null : 'the firmware did not see every command the host sent',
+      );
       await sendBye(link);
       finished = true;
     }
@@ -242,13 +261,24 @@ export async function runSelftest(link: LineLink, options: SelftestOptions): Pro
 }
 
 /** The checks the two marks give: SysTick counts, the firmware's own counter check, the core clock. */
-function clockChecks(add: (name: string, result: CheckResult, measured: string, expected: string, note?: string | null) => void, options: SelftestOptions, first: TimedMark | string, second: TimedMark | string): void {
+function clockChecks(
+  add: (name: string, result: CheckResult, measured: string, expected: string, note?: string | null) => void,
+  options: SelftestOptions,
+  first: TimedMark | string,
+  second: TimedMark | string,
+): void {
   const clock = options.clock;
   const expectedHz = clock.kind === 'measure' ? `${clock.hz / 1e6} MHz ±${(clock.tolerance * 100).toFixed(0)}% (+ the host's latency)` : 'n.a.';
   if (typeof first === 'string' || typeof second === 'string') {
     const reason = typeof first === 'string' ? first : (second as string);
     add('systick', 'fail', '-', 'counts between two marks', reason);
-    add('dwt vs systick', clock.kind === 'measure' ? 'fail' : 'n.a.', '-', clock.kind === 'measure' ? `${clock.cyclesPerTick} cycles per tick` : 'n.a.', clock.kind === 'measure' ? reason : clock.counterReason);
+    add(
+      'dwt vs systick',
+      clock.kind === 'measure' ? 'fail' : 'n.a.',
+      '-',
+      clock.kind === 'measure' ? `${clock.cyclesPerTick} cycles per tick` : 'n.a.',
+      clock.kind === 'measure' ? reason : clock.counterReason,
+    );
     add('core clock', clock.kind === 'measure' ? 'fail' : 'n.a.', '-', expectedHz, clock.kind === 'measure' ? reason : clock.reason);
     return;
   }
@@ -257,7 +287,13 @@ function clockChecks(add: (name: string, result: CheckResult, measured: string, 
   // The firmware read its counters somewhere between sending and answering each mark.
   const elapsedMs = (second.sentMs + second.receivedMs - first.sentMs - first.receivedMs) / 2;
   const halfWidthMs = (second.receivedMs - second.sentMs + first.receivedMs - first.sentMs) / 2;
-  add('systick', ticks > 0 ? 'pass' : 'fail', `${count(ticks)} ticks in ${ms(elapsedMs)}`, 'counts between two marks', ticks > 0 ? null : 'SysTick did not move: the timer is not running');
+  add(
+    'systick',
+    ticks > 0 ? 'pass' : 'fail',
+    `${count(ticks)} ticks in ${ms(elapsedMs)}`,
+    'counts between two marks',
+    ticks > 0 ? null : 'SysTick did not move: the timer is not running',
+  );
 
   if (clock.kind === 'not-applicable') {
     add('dwt vs systick', 'n.a.', second.mark.check === 'na' ? 'no cycle counter' : `firmware says ${second.mark.check}`, 'n.a.', clock.counterReason);
@@ -271,7 +307,11 @@ function clockChecks(add: (name: string, result: CheckResult, measured: string, 
     verdict === 'pass' ? 'pass' : verdict === 'fail' ? 'fail' : 'n.a.',
     `${count(cycles)} cycles in ${count(ticks)} ticks (${perTick} per tick), firmware says ${verdict}`,
     `${clock.cyclesPerTick} cycles per tick`,
-    verdict === 'pass' ? null : verdict === 'fail' ? 'the cycle counter and SysTick disagree: one of them does not count the core clock' : 'the firmware could not compare its counters over this window',
+    verdict === 'pass'
+      ? null
+      : verdict === 'fail'
+        ? 'the cycle counter and SysTick disagree: one of them does not count the core clock'
+        : 'the firmware could not compare its counters over this window',
   );
   const hz = cycles / (elapsedMs / 1000);
   const latency = halfWidthMs / elapsedMs;
@@ -282,6 +322,8 @@ function clockChecks(add: (name: string, result: CheckResult, measured: string, 
     ok ? 'pass' : 'fail',
     `${(hz / 1e6).toFixed(2)} MHz ±${(latency * 100).toFixed(2)}% (${count(cycles)} cycles in ${ms(elapsedMs)})`,
     expectedHz,
-    ok ? null : `the core runs ${(off * 100).toFixed(1)}% off ${clock.hz / 1e6} MHz: is the HSE frequency in the board file (variants.*.hse.hz) the one on OSC_IN?`,
+    ok
+      ? null
+      : `the core runs ${(off * 100).toFixed(1)}% off ${clock.hz / 1e6} MHz: is the HSE frequency in the board file (variants.*.hse.hz) the one on OSC_IN?`,
   );
 }

@@ -41,7 +41,10 @@ test('lines that pile up while the host is busy still arrive one by one', { time
         assert.equal(r.done, false);
         lines.push(r.value as string);
       }
-      assert.deepEqual(lines, Array.from({ length: 500 }, (_, i) => `line ${i}`));
+      assert.deepEqual(
+        lines,
+        Array.from({ length: 500 }, (_, i) => `line ${i}`),
+      );
       await link.write('run 1 5\n');
       await link.write('end\n');
       await farExit;

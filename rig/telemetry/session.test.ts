@@ -49,7 +49,10 @@ test('a clean run: hello, run, mem, three times, done, bye', async () => {
   const link = fakeLink(['ello proto=1 *12345678', hello(0), hello(1)], run, true);
   const r = await runSession(link, options);
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.telemetry.samples.map((s) => s.ticks), [100, 100, 100]);
+  assert.deepEqual(
+    r.telemetry.samples.map((s) => s.ticks),
+    [100, 100, 100],
+  );
   assert.equal(r.telemetry.mem?.arenaUsed, 6144);
   assert.equal(r.telemetry.corruptLines, 0);
   assert.deepEqual(link.written, ['run 1 3\n', 'bye\n']);
@@ -61,7 +64,10 @@ test('a corrupted time line fails the run and never becomes a number', async () 
   const r = await runSession(fakeLink([hello(0), hello(1)], garbled), options);
   assert.equal(r.ok, false);
   assert.ok(!r.ok && r.status === 'telemetry-error' && /1 of 3 time lines are missing.*1 corrupt line.*checksum mismatch/.test(r.detail), JSON.stringify(r));
-  assert.deepEqual(r.telemetry.samples.map((s) => s.i), [0, 2]);
+  assert.deepEqual(
+    r.telemetry.samples.map((s) => s.i),
+    [0, 2],
+  );
 });
 
 test('a lost line is counted from the sequence gap', async () => {
@@ -89,7 +95,12 @@ test('a firmware error line ends the run with its code', async () => {
 
 test('an error line in place of hello ends the session as a device error that carries its code', async () => {
   const r = await runSession(fakeLink(['garbage', formatLine(0, 'error', { code: 'clock-hse' })], []), options);
-  assert.deepEqual(r.ok ? null : [r.status, r.phase, r.detail, r.firmwareError], ['device-error', 'boot', 'the firmware reported error code=clock-hse', 'clock-hse']);
+  assert.deepEqual(r.ok ? null : [r.status, r.phase, r.detail, r.firmwareError], [
+    'device-error',
+    'boot',
+    'the firmware reported error code=clock-hse',
+    'clock-hse',
+  ]);
 });
 
 test('a read that timed out does not lose the line that arrives after it', async () => {

@@ -11,10 +11,7 @@ const TABLE = (() => {
 })();
 
 export function crc32(bytes: Uint8Array | Int8Array | string): number {
-  const data =
-    typeof bytes === 'string'
-      ? new TextEncoder().encode(bytes)
-      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let crc = 0xffffffff;
   for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

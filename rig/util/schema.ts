@@ -33,8 +33,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function schemaIssues(error: z.ZodError, root: unknown): Issue[] {
   return error.issues.map((issue) => {
     const found = valueAt(root, issue.path);
-    const message =
-      issue.code === 'unrecognized_keys' || found === undefined ? issue.message : `${issue.message} (found ${describe(found)})`;
+    const message = issue.code === 'unrecognized_keys' || found === undefined ? issue.message : `${issue.message} (found ${describe(found)})`;
     return { path: formatPath(issue.path), message };
   });
 }
