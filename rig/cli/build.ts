@@ -1,8 +1,8 @@
 // rig build: plan, generate and compile one model for a board, without running it.
 import type { Argv } from 'yargs';
-import { buildImage } from '../bench/build.js';
+import { buildImage, type BuildRequest } from '../bench/build.js';
 import { DEFAULTS } from '../defaults.js';
-import { SCHEDULES, type ScheduleName } from '../schedule/plan.js';
+import { SCHEDULES } from '../schedule/plan.js';
 import { formatInt } from '../util/format.js';
 
 export function buildOptions<T>(y: Argv<T>) {
@@ -20,17 +20,9 @@ export function buildOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false });
 }
 
-export interface BuildArgs {
-  board: string;
-  variant?: string | undefined;
+/** The request of `buildImage`, as yargs gives it; the kernel variant is the default one. */
+export interface BuildArgs extends Omit<BuildRequest, 'emulate' | 'kernels'> {
   emulate?: boolean | undefined;
-  arenaRam?: string | undefined;
-  model: string;
-  schedule: ScheduleName;
-  patches?: number | undefined;
-  split?: number | undefined;
-  seed: number;
-  buildDir: string;
   json: boolean;
 }
 

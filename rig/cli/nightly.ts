@@ -1,6 +1,6 @@
 // rig nightly: run a suite, compare it with the suite's last good night, print the comparison.
 import type { Argv } from 'yargs';
-import { runNightly } from '../bench/nightly.js';
+import { runNightly, type NightlyRequest } from '../bench/nightly.js';
 import { DEFAULTS, shownPath } from '../defaults.js';
 import { FAILING_VERDICTS } from '../results/compare.js';
 import { progress } from '../util/log.js';
@@ -21,14 +21,7 @@ export function nightlyOptions<T>(y: Argv<T>) {
     .example([['$0 nightly --suite emulated', 'the emulated suite; scripts/nightly.sh is the cron entry point']]);
 }
 
-export interface NightlyArgs {
-  suite: string;
-  db: string;
-  outDir: string;
-  baseline?: number | undefined;
-  lab?: string | undefined;
-  buildDir: string;
-  wait: boolean;
+export interface NightlyArgs extends NightlyRequest {
   json?: boolean | undefined;
   csv?: boolean | undefined;
 }

@@ -18,8 +18,29 @@ export function cIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/** `static const <type> <name> = {` with one `.field = value,` line per group of fields. */
-export function cStruct(type: string, name: string, lines: readonly (readonly (readonly [string, string | number])[])[]): string {
-  const body = lines.map((fields) => '    ' + fields.map(([k, v]) => `.${k} = ${v},`).join(' ')).join('\n');
+/** `static const <type> <name> = {` with one line of `.field = value,` per group of fields. */
+export function cStruct(type: string, name: string, groups: readonly Readonly<Record<string, string | number>>[]): string {
+  const body = groups
+    .map(
+      (fields) =>
+        '    ' +
+        Object.entries(fields)
+          .map(([k, v]) => `.${k} = ${v},`)
+          .join(' '),
+    )
+    .join('\n');
   return `static const ${type} ${name} = {\n${body}\n};\n`;
+}
+
+/** An op's int8 weights `<prefix>_w` and its per-channel requantization arrays. */
+export function weightArrays(prefix: string, weights: Int8Array, rq: Requant): string {
+  return cArray('int8_t', `${prefix}_w`, weights) + requantArrays(prefix, rq);
+}
+
+/** The fields every per-channel requantized op's parameter struct ends with: zero points, clamp, and its constant arrays. */
+export function requantFields(prefix: string, inZp: number, outZp: number, rq: Requant): Readonly<Record<string, string | number>>[] {
+  return [
+    { in_zp: inZp, out_zp: outZp, act_min: rq.actMin, act_max: rq.actMax },
+    { weights: `${prefix}_w`, bias: `${prefix}_bias`, multiplier: `${prefix}_mult`, shift: `${prefix}_shift` },
+  ];
 }

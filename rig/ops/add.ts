@@ -64,25 +64,9 @@ export const add: OpModule<AddOp> = {
     const outT = tensors[op.output]!;
     return {
       data: cStruct('rig_add_params', `${prefix}_p`, [
-        [
-          ['c', outT.shape[2]],
-          ['in1_zp', in1!.zeroPoint],
-          ['in2_zp', in2!.zeroPoint],
-          ['out_zp', outT.zeroPoint],
-          ['left_shift', op.leftShift],
-        ],
-        [
-          ['in1_mult', op.scale1.multiplier],
-          ['in1_shift', op.scale1.shift],
-          ['in2_mult', op.scale2.multiplier],
-          ['in2_shift', op.scale2.shift],
-        ],
-        [
-          ['out_mult', op.outScale.multiplier],
-          ['out_shift', op.outScale.shift],
-          ['act_min', op.actMin],
-          ['act_max', op.actMax],
-        ],
+        { c: outT.shape[2], in1_zp: in1!.zeroPoint, in2_zp: in2!.zeroPoint, out_zp: outT.zeroPoint, left_shift: op.leftShift },
+        { in1_mult: op.scale1.multiplier, in1_shift: op.scale1.shift, in2_mult: op.scale2.multiplier, in2_shift: op.scale2.shift },
+        { out_mult: op.outScale.multiplier, out_shift: op.outScale.shift, act_min: op.actMin, act_max: op.actMax },
       ]),
       call: (s) => `rig_add_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.inputs[1]}, ${s.output});`,
     };

@@ -49,15 +49,7 @@ export const avgpool: OpModule<AvgPoolOp> = {
   emit: (op, tensors, prefix) => {
     const [h, w, c] = tensors[op.inputs[0]!]!.shape;
     return {
-      data: cStruct('rig_pool_params', `${prefix}_p`, [
-        [
-          ['in_h', h],
-          ['in_w', w],
-          ['c', c],
-          ['act_min', op.actMin],
-          ['act_max', op.actMax],
-        ],
-      ]),
+      data: cStruct('rig_pool_params', `${prefix}_p`, [{ in_h: h, in_w: w, c, act_min: op.actMin, act_max: op.actMax }]),
       call: (s) => `rig_avgpool_global_s8(&${prefix}_p, ${s.inputs[0]}, ${s.output});`,
     };
   },

@@ -1,6 +1,6 @@
 // What the two convolutions share: their window arithmetic (output size, receptive field), their
 // checks and their C parameter struct (rig_conv_params). Pure.
-import { cArray, cStruct, requantArrays } from '../codegen/cdata.js';
+import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { convOutputSize, type OpBase, type Requant, type Shape, type Span, type Tensor } from '../model/tensor.js';
 import { checkOutputShape, checkRequant } from './common.js';
 
@@ -52,38 +52,12 @@ export function convData(op: ConvFields, tensors: readonly Tensor[], prefix: str
   const inT = tensors[op.inputs[0]!]!;
   const outT = tensors[op.output]!;
   return (
-    cArray('int8_t', `${prefix}_w`, op.weights) +
-    requantArrays(prefix, op.requant) +
+    weightArrays(prefix, op.weights, op.requant) +
     cStruct('rig_conv_params', `${prefix}_p`, [
-      [
-        ['in_h', inT.shape[0]],
-        ['in_w', inT.shape[1]],
-        ['in_c', inT.shape[2]],
-      ],
-      [
-        ['out_h', outT.shape[0]],
-        ['out_w', outT.shape[1]],
-        ['out_c', outT.shape[2]],
-      ],
-      [
-        ['kh', op.kh],
-        ['kw', op.kw],
-        ['stride', op.stride],
-        ['pad_top', op.padTop],
-        ['pad_left', op.padLeft],
-      ],
-      [
-        ['in_zp', inT.zeroPoint],
-        ['out_zp', outT.zeroPoint],
-        ['act_min', op.requant.actMin],
-        ['act_max', op.requant.actMax],
-      ],
-      [
-        ['weights', `${prefix}_w`],
-        ['bias', `${prefix}_bias`],
-        ['multiplier', `${prefix}_mult`],
-        ['shift', `${prefix}_shift`],
-      ],
+      { in_h: inT.shape[0], in_w: inT.shape[1], in_c: inT.shape[2] },
+      { out_h: outT.shape[0], out_w: outT.shape[1], out_c: outT.shape[2] },
+      { kh: op.kh, kw: op.kw, stride: op.stride, pad_top: op.padTop, pad_left: op.padLeft },
+      ...requantFields(prefix, inT.zeroPoint, outT.zeroPoint, op.requant),
     ])
   );
 }

@@ -1,6 +1,6 @@
 // fc: fully connected over the flattened input, per-output-channel int8 weights [out][in], int32
 // bias and requantization; TFLite FULLY_CONNECTED. C kernel: rig_fc_s8.
-import { cArray, cStruct, requantArrays } from '../codegen/cdata.js';
+import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { tensorBytes, type OpBase, type Requant, type Tensor } from '../model/tensor.js';
 import { checkOutputShape, checkRequant, requantize } from './common.js';
 import { wholeSpan, type OpModule } from './contract.js';
@@ -55,25 +55,10 @@ export const fc: OpModule<FcOp> = {
     const outT = tensors[op.output]!;
     return {
       data:
-        cArray('int8_t', `${prefix}_w`, op.weights) +
-        requantArrays(prefix, op.requant) +
+        weightArrays(prefix, op.weights, op.requant) +
         cStruct('rig_fc_params', `${prefix}_p`, [
-          [
-            ['in_n', tensorBytes(inT)],
-            ['out_n', op.outChannels],
-          ],
-          [
-            ['in_zp', inT.zeroPoint],
-            ['out_zp', outT.zeroPoint],
-            ['act_min', op.requant.actMin],
-            ['act_max', op.requant.actMax],
-          ],
-          [
-            ['weights', `${prefix}_w`],
-            ['bias', `${prefix}_bias`],
-            ['multiplier', `${prefix}_mult`],
-            ['shift', `${prefix}_shift`],
-          ],
+          { in_n: tensorBytes(inT), out_n: op.outChannels },
+          ...requantFields(prefix, inT.zeroPoint, outT.zeroPoint, op.requant),
         ]),
       call: (s) => `rig_fc_s8(&${prefix}_p, ${s.inputs[0]}, ${s.output});`,
     };
