@@ -2,16 +2,12 @@
 // SRAM (owned by the harness), one kernel call per step with constant shapes and offsets. What an
 // op's data and call look like is its module's (rig/ops/); this file lays out the steps.
 import { tensorBytes, type Model } from '../model/ir.js';
+import type { EmittedOp } from '../ops/contract.js';
 import { opModule } from '../ops/registry.js';
 import { fullRegion, outputSlot, type Plan, type Region, type Slot, type Step } from '../schedule/plan.js';
 import { cArray, cIdent } from './cdata.js';
 
 export const CODEGEN_VERSION = 3;
-
-export interface GeneratedModel {
-  readonly modelC: string;
-  readonly modelH: string;
-}
 
 export interface HeaderInfo {
   readonly boardId: string;
@@ -64,7 +60,7 @@ function liveRange(first: number, last: number, steps: number): string {
 function arenaTable(plan: Plan): string {
   const rows = [...plan.buffers]
     .sort((a, b) => a.offset - b.offset || a.first - b.first)
-    .map((b) => [String(b.offset), String(b.sizeBytes), liveRange(b.first, b.last, plan.steps.length), b.role, b.name.replaceAll('*/', '* /')]);
+    .map((b) => [String(b.offset), String(b.sizeBytes), liveRange(b.first, b.last, plan.steps.length), b.role, b.name]);
   const header = ['offset', 'bytes', 'steps', 'role', 'buffer'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
@@ -83,7 +79,7 @@ export function generateModelC(plan: Plan): string {
   const windows: string[] = [];
   const calls: string[] = [];
   const ptr = (slot: Slot) => `arena + ${slot.buffer.offset}`;
-  const emitted = new Map<number, ReturnType<ReturnType<typeof opModule>['emit']>>();
+  const emitted = new Map<number, EmittedOp>();
   plan.steps.forEach((step, n) => {
     const win = `rig_w${n}`;
     const comment = `/* ${n}: ${describe(model, step)} */`;
@@ -111,15 +107,10 @@ export function generateModelC(plan: Plan): string {
     if (whole && ![...step.inputs, step.output].every((s) => sameRegion(s.region, fullRegion(model, s.tensor)))) {
       throw new Error(`codegen: ${op.kind} ${op.name} runs on whole tensors only`);
     }
-    if (!whole)
-      windows.push(
-        windowStruct(
-          win,
-          step.inputs.map((s) => s.region),
-          step.output.region,
-          step.region,
-        ),
-      );
+    if (!whole) {
+      const inputs = step.inputs.map((s) => s.region);
+      windows.push(windowStruct(win, inputs, step.output.region, step.region));
+    }
     const call = emittedOp.call({
       inputs: step.inputs.map(ptr),
       output: ptr(step.output),

@@ -55,13 +55,20 @@ export function checkModel(model: Model): string[] {
   model.ops.forEach((op, i) => {
     const where = `ops[${i}] (${op.name})`;
     const missing = op.inputs.filter((t) => !computed.has(t));
-    if (missing.length > 0) problems.push(`${where}: reads tensor ${missing.join(', ')} before it is computed`);
-    else
-      problems.push(
-        ...opModule(op)
-          .check(op, model.tensors)
-          .map((p) => `${where}: ${p}`),
+    if (missing.length > 0) {
+      problems.push(`${where}: reads tensor ${missing.join(', ')} before it is computed`);
+    } else {
+      // The op's own checks first; with its fields sound, its output tensor must have the shape it computes.
+      const module = opModule(op);
+      const own = module.check(op, model.tensors);
+      const expected = module.outputShape(
+        op,
+        op.inputs.map((t) => model.tensors[t]!.shape),
       );
+      const found = model.tensors[op.output]!.shape;
+      if (own.length === 0 && !expected.every((n, i) => n === found[i])) own.push(`output shape: expected ${expected.join('×')}, found ${found.join('×')}`);
+      problems.push(...own.map((p) => `${where}: ${p}`));
+    }
     computed.add(op.output);
   });
   if (!computed.has(model.output)) problems.push(`output: tensor ${model.output} is never computed`);

@@ -1,6 +1,6 @@
 // Arithmetic and checks shared by several operator modules. Pure.
 import { clamp, multiplyByQuantizedMultiplier } from '../model/quant.js';
-import type { Requant, Tensor } from '../model/tensor.js';
+import type { Requant } from '../model/tensor.js';
 
 /** The int32 accumulator of one output channel, scaled and clamped as the C kernels do. */
 export function requantize(acc: number, rq: Requant, channel: number, outZp: number): number {
@@ -27,10 +27,4 @@ export function checkActivationRange(actMin: number, actMax: number): string[] {
   return Number.isInteger(actMin) && Number.isInteger(actMax) && -128 <= actMin && actMin <= actMax && actMax <= 127
     ? []
     : [`activation range: expected -128 <= min <= max <= 127, found [${actMin}, ${actMax}]`];
-}
-
-/** Problems of an op whose output tensor's shape is not the one it computes. */
-export function checkOutputShape(tensors: readonly Tensor[], output: number, expected: readonly number[]): string[] {
-  const found = tensors[output]!.shape;
-  return found.every((n, i) => n === expected[i]) ? [] : [`output shape: expected ${expected.join('×')}, found ${found.join('×')}`];
 }

@@ -31,7 +31,11 @@ export interface OpModule<O extends OpBase> {
   // Fields and shapes.
   /** The output shape the op computes from its fields and its inputs' shapes. */
   outputShape(op: O, inputs: readonly Shape[]): Shape;
-  /** What is wrong with the op's fields against its tensors (weight and parameter sizes, pads, ranges); empty when nothing is. */
+  /**
+   * What is wrong with the op's fields against its tensors (inputs, weight and parameter sizes,
+   * pads, ranges); empty when nothing is. The output tensor's shape is checked against
+   * `outputShape` for every op alike (checkModel).
+   */
   check(op: O, tensors: readonly Tensor[]): string[];
 
   // Counts.

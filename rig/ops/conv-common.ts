@@ -2,7 +2,7 @@
 // checks and their C parameter struct (rig_conv_params). Pure.
 import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { convOutputSize, type OpBase, type Requant, type Shape, type Span, type Tensor } from '../model/tensor.js';
-import { checkOutputShape, checkRequant } from './common.js';
+import { checkRequant } from './common.js';
 
 /** A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of zero padding before the input. */
 export interface ConvFields extends OpBase {
@@ -28,7 +28,8 @@ export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: numb
   return clip ? { lo: Math.max(0, lo), hi: Math.min(size, hi) } : { lo, hi };
 }
 
-export function checkConv(op: ConvFields, tensors: readonly Tensor[], outputShape: Shape, weightCount: number): string[] {
+/** A convolution's own checks, given how many weights and output channels it must have. */
+export function checkConv(op: ConvFields, weightCount: number, outChannels: number): string[] {
   const problems: string[] = [];
   if (op.inputs.length !== 1) problems.push(`inputs: expected 1 tensor, found ${op.inputs.length}`);
   for (const [name, v, min] of [
@@ -42,8 +43,7 @@ export function checkConv(op: ConvFields, tensors: readonly Tensor[], outputShap
   }
   if (op.padTop >= op.kh || op.padLeft >= op.kw) problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}`);
   if (op.weights.length !== weightCount) problems.push(`weights: expected ${weightCount} values, found ${op.weights.length}`);
-  problems.push(...checkOutputShape(tensors, op.output, outputShape));
-  problems.push(...checkRequant(op.requant, outputShape[2]));
+  problems.push(...checkRequant(op.requant, outChannels));
   return problems;
 }
 

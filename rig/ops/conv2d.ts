@@ -49,7 +49,7 @@ export const conv2d: OpModule<Conv2dOp> = {
   check: (op, tensors) => {
     const input = tensors[op.inputs[0]!]?.shape;
     if (input === undefined) return [`inputs[0]: no tensor ${op.inputs[0]}`];
-    return checkConv(op, tensors, outputShape(op, [input]), op.outChannels * op.kh * op.kw * input[2]);
+    return checkConv(op, op.outChannels * op.kh * op.kw * input[2], op.outChannels);
   },
   macsPerOutputPixel: (op, tensors) => op.outChannels * op.kh * op.kw * tensors[op.inputs[0]!]!.shape[2],
   // Convolution weights plus BatchNorm's γ and β per output channel (folded into bias and scales).

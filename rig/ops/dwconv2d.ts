@@ -46,7 +46,7 @@ export const dwconv2d: OpModule<DwConv2dOp> = {
   check: (op, tensors) => {
     const input = tensors[op.inputs[0]!]?.shape;
     if (input === undefined) return [`inputs[0]: no tensor ${op.inputs[0]}`];
-    return checkConv(op, tensors, outputShape(op, [input]), op.kh * op.kw * input[2]);
+    return checkConv(op, op.kh * op.kw * input[2], input[2]);
   },
   macsPerOutputPixel: (op, tensors) => tensors[op.output]!.shape[2] * op.kh * op.kw,
   params: (op) => op.weights.length + 2 * op.requant.bias.length,

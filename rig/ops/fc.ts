@@ -2,7 +2,7 @@
 // bias and requantization; TFLite FULLY_CONNECTED. C kernel: rig_fc_s8.
 import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { tensorBytes, type OpBase, type Requant, type Tensor } from '../model/tensor.js';
-import { checkOutputShape, checkRequant, requantize } from './common.js';
+import { checkRequant, requantize } from './common.js';
 import { wholeSpan, type OpModule } from './contract.js';
 
 export interface FcOp extends OpBase {
@@ -37,7 +37,6 @@ export const fc: OpModule<FcOp> = {
     const weights = op.outChannels * tensorBytes(input);
     return [
       ...(op.weights.length === weights ? [] : [`weights: expected ${weights} values, found ${op.weights.length}`]),
-      ...checkOutputShape(tensors, op.output, [1, 1, op.outChannels]),
       ...checkRequant(op.requant, op.outChannels),
     ];
   },

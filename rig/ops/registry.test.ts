@@ -74,9 +74,12 @@ test("an op's own checks name the op and what was expected and found", () => {
     problems.join('\n'),
   );
   assert.ok(
-    problems.some((p) => /^ops\[4\] \(b4_fc\): output shape: expected 1×1×11, found 1×1×10$/.test(p)),
+    problems.some((p) => /^ops\[4\] \(b4_fc\): bias: expected 11 values \(one per output channel\), found 10$/.test(p)),
     problems.join('\n'),
   );
+  // Fields that agree with each other but not with the output tensor.
+  const wider = model.tensors.map((t) => (t.id === fc.output ? { ...t, shape: [1, 1, 12] as const } : t));
+  assert.deepEqual(checkModel({ ...model, tensors: wider }), ['ops[4] (b4_fc): output shape: expected 1×1×10, found 1×1×12']);
   const unordered: Model = { ...model, ops: [model.ops[1]!, model.ops[0]!, ...model.ops.slice(2)] };
   assert.ok(checkModel(unordered).some((p) => /^ops\[0\] \(b1_dwconv2d\): reads tensor 1 before it is computed$/.test(p)));
 });
