@@ -1,11 +1,10 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware, describeArenaRams, type BuildTarget } from '../compile/firmware.js';
+import { buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
 import { modelMacs, type Model } from '../model/ir.js';
-import { referenceOutput } from '../model/reference.js';
 import { analyze } from '../schedule/analysis.js';
 import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
@@ -13,10 +12,13 @@ import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
-import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
-import { progress } from '../util/log.js';
+import { createDebug, progress } from '../util/log.js';
 import { median } from '../util/stats.js';
+import { referenceCrc32 } from './reference-cache.js';
+
+/** Where a case's time goes (DEBUG=rig:timing; scripts/bench-rig.sh prints it). */
+export const timing = createDebug('timing');
 
 export interface BenchCase {
   model: Model;
@@ -108,8 +110,8 @@ export function buildDirFor(root: string, board: Board, target: BuildTarget, ker
   return join(root, targetDirName(board, target), kernels, `${plan.model.name}-${schedule}`);
 }
 
-/** A case's row before anything is measured: what the plan and the reference interpreter say. */
-export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: number) {
+/** A case's row before anything is measured: what the plan and the reference interpreter (its output's CRC) say. */
+export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: number, referenceCrc32: string) {
   const { model } = plan;
   return {
     model: model.name,
@@ -130,7 +132,7 @@ export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: numb
     macs: plan.macs,
     layerwiseMacs: modelMacs(model),
     outputCrc32: null,
-    referenceCrc32: hex32(crc32(referenceOutput(model))),
+    referenceCrc32,
     kernelVariant: null,
     firmwareId: null,
     seed,
@@ -142,8 +144,11 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const { runner } = ctx;
   const board = runner.board;
   const { model } = plan;
-  const base = baseRow(plan, board, runner.kind, ctx.seed);
-  const { referenceCrc32 } = base;
+  let started = performance.now();
+  const reference = await referenceCrc32(model, ctx.seed, ctx.buildRoot);
+  timing(`${model.name}: reference ${Math.round(performance.now() - started)} ms${reference.cached ? ' (cached)' : ''}`);
+  const base = baseRow(plan, board, runner.kind, ctx.seed, reference.crc32);
+  const { referenceCrc32: expectedCrc32 } = base;
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
 
@@ -154,13 +159,16 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
+  started = performance.now();
   const buildDir = buildDirFor(ctx.buildRoot, board, runner.target, ctx.kernels, plan);
   const built = await buildFirmware(plan, board, runner.target, buildDir, {
-    referenceCrc32,
+    referenceCrc32: expectedCrc32,
     kernels: ctx.kernels,
     signal: ctx.signal,
     templatesDir: ctx.templatesDir,
+    cacheDir: imageCacheDir(ctx.buildRoot),
   });
+  timing(`${model.name}: build ${Math.round(performance.now() - started)} ms${built.ok && built.cached ? ' (cached)' : ''}`);
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,
@@ -170,6 +178,7 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   };
 
   progress(`${label}: running ${ctx.warmup} warm-up + ${ctx.runs} timed inferences`);
+  started = performance.now();
   const outcome = await runner.run({
     elfPath: built.elfPath,
     expect: { fw: built.buildId, model: model.name, schedule: plan.schedule, board: board.id },
@@ -178,6 +187,7 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     inferenceTimeoutMs: ctx.inferenceTimeoutMs,
     signal: ctx.signal,
   });
+  timing(`${model.name}: ${runner.kind} ${Math.round(performance.now() - started)} ms`);
   const t = outcome.telemetry;
   const samples = [...t.samples].sort((a, b) => a.i - b.i);
   const latencies = samples.map((s) => runner.toLatency(s.ticks));
@@ -204,13 +214,13 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
       detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry`,
     };
   }
-  const wrong = samples.filter((s) => s.crc32 !== referenceCrc32);
+  const wrong = samples.filter((s) => s.crc32 !== expectedCrc32);
   let status: ResultStatus = 'ok';
   const details: string[] = [];
   if (wrong.length > 0) {
     status = 'mismatch';
     details.push(
-      `output CRC differs from the reference ${referenceCrc32} in ${wrong.length} of ${samples.length} runs (${wrong
+      `output CRC differs from the reference ${expectedCrc32} in ${wrong.length} of ${samples.length} runs (${wrong
         .slice(0, 3)
         .map((s) => `run ${s.i}: ${s.crc32}`)
         .join(', ')})`,

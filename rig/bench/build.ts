@@ -1,13 +1,12 @@
 // One image without running it (`rig build`): plan, generate and compile a model for a board,
 // and what the image takes of its flash and SRAM.
-import { arenaRamUnderEmulation, buildFirmware, emulatedTarget, hardwareTarget, type BuildTarget } from '../compile/firmware.js';
+import { arenaRamUnderEmulation, buildFirmware, imageCacheDir, emulatedTarget, hardwareTarget, type BuildTarget } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
-import { referenceOutput } from '../model/reference.js';
 import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
-import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
 import { buildDirFor, planFor } from './bench.js';
+import { referenceCrc32 } from './reference-cache.js';
 
 export interface BuildRequest {
   board: string;
@@ -66,7 +65,12 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
   const plan = planFor({ model, schedule: request.schedule, patches: request.patches, split: request.split });
   const label = `${model.name}/${scheduleLabel(plan.schedule, plan.options)}`;
   const buildDir = buildDirFor(request.buildDir, board, target, request.kernels, plan);
-  const built = await buildFirmware(plan, board, target, buildDir, { referenceCrc32: hex32(crc32(referenceOutput(model))), kernels: request.kernels });
+  const reference = await referenceCrc32(model, request.seed, request.buildDir);
+  const built = await buildFirmware(plan, board, target, buildDir, {
+    referenceCrc32: reference.crc32,
+    kernels: request.kernels,
+    cacheDir: imageCacheDir(request.buildDir),
+  });
   const where = target.variant === null ? `${board.id} (emulated)` : `${board.id} ${target.variant} (${board.variants[target.variant]!.board})`;
   if (!built.ok) return { ok: false, message: `${label} for ${where}: ${built.reason}: ${built.detail}` };
   const report: BuildReport = {

@@ -14,7 +14,7 @@ import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
-import { planFor } from './bench.js';
+import { planFor, timing } from './bench.js';
 import { openRunner, runSession, type SessionRunner } from './session.js';
 
 /** A model name that stands for every built-in network of the papers (all but the small default). */
@@ -102,6 +102,7 @@ export interface BenchRequest {
 
 /** Runs every model under every schedule on one board and stores one run; `signal` stops it, the run then marked interrupted. */
 export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
+  const started = performance.now();
   const { board, emulate, session } = await openBoard(request.board, 'bench');
   // Every model is read and every case planned before anything runs or is stored.
   const models = await Promise.all(expandModels(request.models).map((m) => loadModel(m, request.seed)));
@@ -113,6 +114,7 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
       return planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: request.patches, split: request.split });
     }),
   );
+  timing(`planning ${Math.round(performance.now() - started)} ms (${plans.length} case${plans.length === 1 ? '' : 's'})`);
   signal.throwIfAborted();
   const store = new Store(request.db);
   try {

@@ -2,7 +2,7 @@
 // QEMU) under the board's lock, and hold the selftest conversation: UART round trips of several
 // sizes, SysTick, the cycle counter against SysTick, the core clock against the host's clock.
 import { join } from 'node:path';
-import { buildSelftest } from '../compile/firmware.js';
+import { buildSelftest, imageCacheDir } from '../compile/firmware.js';
 import { boardFaultDetail, CYCLES_PER_SYSTICK_TICK } from '../deploy/hardware.js';
 import type { RunnerKind } from '../results/row.js';
 import { runSelftest, type Check, type ClockExpectation } from '../telemetry/selftest.js';
@@ -65,7 +65,7 @@ export async function selftestBoard(request: SelftestRequest, signal: AbortSigna
   const lock = await lockRunner(session, request.wait, signal);
   try {
     progress(`${where}: building the selftest image`);
-    const built = await buildSelftest(board, target, join(request.buildDir, targetDirName(board, target), 'selftest'), signal);
+    const built = await buildSelftest(board, target, join(request.buildDir, targetDirName(board, target), 'selftest'), imageCacheDir(request.buildDir), signal);
     if (!built.ok) throw new UserError(`The selftest image for ${where} did not build: ${built.reason}: ${built.detail}`);
     progress(
       `${where}: ${runner.kind === 'hardware' ? `programming it (unless it runs already) and checking the board on ${probe!.port}` : 'checking the emulated board'}`,

@@ -3,7 +3,7 @@
 // as failed rows instead of stopping.
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GCC } from '../compile/firmware.js';
+import { toolchainVersion } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { LabEntry } from '../config/lab.js';
 import { chooseProbe, createHardwareRunner, type ProbeChoice } from '../deploy/hardware.js';
@@ -18,6 +18,7 @@ import { errorMessage } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { ROOT } from '../util/paths.js';
 import { baseRow, benchCase } from './bench.js';
+import { computeReferenceCrc32 } from './reference-cache.js';
 
 /** Board locks live where every checkout on this machine sees them. */
 const LOCK_DIR = join(tmpdir(), 'rig-locks');
@@ -103,16 +104,12 @@ export async function runSession(
   const rows: ResultRow[] = [];
   let runId: number | undefined;
   try {
-    const [gcc, runnerVersions, gitRev] = await Promise.all([
-      runTool(GCC, ['--version'], { timeoutMs: 10_000, signal }),
-      runner.versions(signal),
-      gitRevision(signal),
-    ]);
+    const [gcc, runnerVersions, gitRev] = await Promise.all([toolchainVersion(signal), runner.versions(signal), gitRevision(signal)]);
     runId = store.startRun({
       startedAt: new Date().toISOString(),
       gitRevision: gitRev,
       host: hostname(),
-      toolchain: { gcc: gcc.stdout.split('\n')[0]?.trim() ?? 'unknown', ...runnerVersions, node: process.version },
+      toolchain: { gcc, ...runnerVersions, node: process.version },
       board: board.id,
       runner: runner.kind,
       args: settings.args,
@@ -174,7 +171,12 @@ export function recordUnreachable(
     nightlyId: settings.nightlyId ?? null,
   });
   const detail = `the board could not be used: ${errorMessage(error)}`;
-  const rows = plans.map((plan) => ({ runId, ...baseRow(plan, choice.board, runner, settings.seed), status: 'device-error' as const, detail }));
+  const rows = plans.map((plan) => ({
+    runId,
+    ...baseRow(plan, choice.board, runner, settings.seed, computeReferenceCrc32(plan.model)),
+    status: 'device-error' as const,
+    detail,
+  }));
   for (const row of rows) store.addResult(row);
   store.finishRun(runId, 'failed');
   return { runId, rows };

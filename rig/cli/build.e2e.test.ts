@@ -132,7 +132,7 @@ test('the selftest image compiles and links without a warning for the F746 and F
     const targets = [...Object.keys(board.variants).map((v) => hardwareTarget(board, v, board.defaultArenaRam)), emulatedTarget(board)];
     for (const target of targets) {
       const what = `${id} ${target.variant ?? 'emulated'}`;
-      const built = await buildSelftest(board, target, join(dir, 'build', targetDirName(board, target), 'selftest'));
+      const built = await buildSelftest(board, target, join(dir, 'build', targetDirName(board, target), 'selftest'), join(dir, 'build', 'cache'));
       assert.ok(built.ok, `${what}: ${built.ok ? '' : built.detail}`);
       assert.doesNotMatch(readFileSync(join(dirname(built.elfPath), 'build.log'), 'utf8'), /warning:/, what);
       const sym = await symbols(built.elfPath);

@@ -1,7 +1,7 @@
 // Build stage: generated model + firmware templates → arm-none-eabi-gcc → ELF, map and sizes.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board, SramRange } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
@@ -126,7 +126,7 @@ export function cpuFlags(board: Board): string[] {
 }
 
 export type BuildOutcome =
-  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; kernelVariant: string }
+  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; kernelVariant: string; cached: boolean }
   | { ok: false; reason: 'does-not-fit' | 'build-error'; detail: string };
 
 async function templateSources(root: string, dir: string): Promise<string[]> {
@@ -178,7 +178,78 @@ interface ImageParts {
   header(buildId: string): { name: string; text: string };
 }
 
-export type CompiledImage = { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes } | Extract<BuildOutcome, { ok: false }>;
+export type CompiledImage =
+  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; /** Served from the image cache: gcc did not run. */ cached: boolean }
+  | Extract<BuildOutcome, { ok: false }>;
+
+/** The image cache below a build folder (`--build-dir`): one complete build directory per key. */
+export function imageCacheDir(buildRoot: string): string {
+  return join(buildRoot, 'cache');
+}
+
+let gccVersion: Promise<string> | undefined;
+
+/** `arm-none-eabi-gcc --version`'s first line, asked once per process (part of the image cache's key). */
+export function toolchainVersion(signal?: AbortSignal): Promise<string> {
+  gccVersion ??= runTool(GCC, ['--version'], { timeoutMs: 10_000, signal, installHint: GCC_HINT }).then(
+    (r) => r.stdout.split('\n')[0]?.trim() || 'unknown',
+    (error: unknown) => {
+      gccVersion = undefined;
+      throw error;
+    },
+  );
+  return gccVersion;
+}
+
+/** What a cache entry says of itself, written last: an entry without it, or whose ELF differs from it, is not used. */
+interface CacheEntry {
+  buildId: string;
+  elfBytes: number;
+  elfSha256: string;
+  sizes: ImageSizes;
+}
+const ENTRY_FILE = 'entry.json';
+const ELF = 'fw.elf';
+const MAP = 'fw.map';
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The entry in `dir` if it is complete and its ELF is the one it recorded; null otherwise (absent, partial, truncated). */
+async function readEntry(dir: string, buildId: string): Promise<CacheEntry | null> {
+  try {
+    const entry = JSON.parse(await readFile(join(dir, ENTRY_FILE), 'utf8')) as CacheEntry;
+    const elf = new Uint8Array(await readFile(join(dir, ELF)));
+    await stat(join(dir, MAP));
+    return entry.buildId === buildId && elf.length === entry.elfBytes && sha256(elf) === entry.elfSha256 ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Replaces `path` (a file, a directory or a link) with `replacement` by a rename, removing a directory in the way. */
+async function replaceWith(replacement: string, path: string): Promise<void> {
+  try {
+    await rename(replacement, path);
+  } catch {
+    await rm(path, { recursive: true, force: true });
+    await rename(replacement, path);
+  }
+}
+
+/** A unique name beside `path` for what is written before it is renamed into place. */
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** The case's build directory becomes a link to the cache entry, so that its fw.elf, fw.map and build.log are where they always were. */
+async function linkCase(buildDir: string, entryDir: string): Promise<void> {
+  await mkdir(dirname(buildDir), { recursive: true });
+  const link = tempName(buildDir);
+  await symlink(relative(dirname(buildDir), entryDir), link);
+  await replaceWith(link, buildDir);
+}
 
 async function compileImage(
   board: Board,
@@ -187,8 +258,8 @@ async function compileImage(
   parts: ImageParts,
   signal: AbortSignal | undefined,
   root: string,
+  cacheDir: string,
 ): Promise<CompiledImage> {
-  await mkdir(buildDir, { recursive: true });
   const ld = linkerScript(await readFile(join(root, 'link', 'rig.ld.in'), 'utf8'), target);
   // A kernel variant compiles as one translation unit with the shared kernel code (kernelUnit), so
   // that a call between them costs what it would in one file: the compiler then knows which
@@ -238,35 +309,77 @@ async function compileImage(
       hash.update(await readFile(join(root, dir, f)));
     }
   }
-  const buildId = hash.digest('hex').slice(0, 8);
+  const digest = hash.digest('hex');
+  const buildId = digest.slice(0, 8);
   const header = parts.header(buildId);
 
-  const elfPath = join(buildDir, 'fw.elf');
-  const mapPath = join(buildDir, 'fw.map');
+  // The cache key adds what the build id leaves out: the compiler, and the header that carries the
+  // id and the reference CRC. A warm build writes nothing but the case's link to the entry.
+  const key = createHash('sha256')
+    .update(digest)
+    .update(await toolchainVersion(signal))
+    .update(header.name)
+    .update(header.text)
+    .digest('hex')
+    .slice(0, 32);
+  const entryDir = join(cacheDir, key);
+  const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
+  const served = (entry: CacheEntry, cached: boolean): CompiledImage => ({
+    ok: true,
+    elfPath: join(buildDir, ELF),
+    mapPath: join(buildDir, MAP),
+    buildId: entry.buildId,
+    sizes: entry.sizes,
+    cached,
+  });
+  const hit = await readEntry(entryDir, buildId);
+  if (hit !== null) {
+    await linkCase(buildDir, entryDir);
+    return served(hit, true);
+  }
+
+  // A miss builds in a directory of its own and renames it into place once complete, so that a
+  // killed gcc leaves no entry and two processes building the same key never share files.
+  const work = tempName(entryDir);
+  await mkdir(work, { recursive: true });
+  const elfPath = join(work, ELF);
+  const mapPath = join(work, MAP);
   await Promise.all([
-    ...Object.entries(generated).map(([name, text]) => writeFile(join(buildDir, name), text)),
-    writeFile(join(buildDir, header.name), header.text),
-    writeFile(join(buildDir, 'rig.ld'), ld),
+    ...Object.entries(generated).map(([name, text]) => writeFile(join(work, name), text)),
+    writeFile(join(work, header.name), header.text),
+    writeFile(join(work, 'rig.ld'), ld),
   ]);
   const args = [
     ...flags,
-    `-I${buildDir}`,
+    `-I${work}`,
     ...includeDirs.map((d) => `-I${join(root, d)}`),
     `-Wl,-Map=${mapPath}`,
     '-T',
-    join(buildDir, 'rig.ld'),
+    join(work, 'rig.ld'),
     '-o',
     elfPath,
     ...sources,
     ...Object.keys(generated)
       .filter((n) => n.endsWith('.c'))
-      .map((n) => join(buildDir, n)),
+      .map((n) => join(work, n)),
   ];
-  const r = await runTool(GCC, args, { timeoutMs: COMPILE_TIMEOUT_MS, signal, installHint: GCC_HINT });
-  const logPath = join(buildDir, 'build.log');
-  await writeFile(logPath, `$ ${r.command}\n${r.stdout}${r.stderr}`);
-  if (r.canceled) throw signal?.reason ?? new Error('build canceled');
+  let r;
+  try {
+    r = await runTool(GCC, args, { timeoutMs: COMPILE_TIMEOUT_MS, signal, installHint: GCC_HINT });
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  await writeFile(join(work, 'build.log'), `$ ${r.command}\n${r.stdout}${r.stderr}`);
+  if (r.canceled) {
+    await rm(work, { recursive: true, force: true });
+    throw signal?.reason ?? new Error('build canceled');
+  }
   if (r.timedOut || r.exitCode !== 0) {
+    // A failed build is never cached: it becomes the case's build directory, to be read.
+    await mkdir(dirname(buildDir), { recursive: true });
+    await replaceWith(work, buildDir);
+    const logPath = join(buildDir, 'build.log');
     const overflows = r.timedOut ? [] : regionOverflows(r.stderr);
     if (overflows.length > 0) {
       const what = overflows.map((o) => `${o.region} overflowed by ${o.bytes} bytes`).join(', ');
@@ -279,9 +392,18 @@ async function compileImage(
       return { ok: false, reason: 'build-error', detail: `${missingKernelsDetail(parts.kernels, missing, kernels, root)} (log: ${logPath})` };
     return { ok: false, reason: 'build-error', detail: `${failureMessage(r)}\n(log: ${logPath})` };
   }
-  const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
-  const sizes = imageSizes(new Uint8Array(await readFile(elfPath)), ram);
-  return { ok: true, elfPath, mapPath, buildId, sizes };
+  const elf = new Uint8Array(await readFile(elfPath));
+  const entry: CacheEntry = { buildId, elfBytes: elf.length, elfSha256: sha256(elf), sizes: imageSizes(elf, ram) };
+  await writeFile(join(work, ENTRY_FILE), JSON.stringify(entry));
+  try {
+    await rename(work, entryDir);
+  } catch {
+    // Another process renamed the same key into place first (or a broken entry is in the way).
+    if ((await readEntry(entryDir, buildId)) === null) await replaceWith(work, entryDir);
+  }
+  await rm(work, { recursive: true, force: true });
+  await linkCase(buildDir, entryDir);
+  return served(entry, false);
 }
 
 export interface BuildOptions {
@@ -291,6 +413,8 @@ export interface BuildOptions {
   signal?: AbortSignal | undefined;
   /** The firmware templates to build from; tests give a modified copy. */
   templatesDir?: string | undefined;
+  /** The image cache (see imageCacheDir). */
+  cacheDir: string;
 }
 
 /** Throws a UserError for an unknown kernel variant; every other failure is the outcome's value. */
@@ -310,6 +434,7 @@ export async function buildFirmware(plan: Plan, board: Board, target: BuildTarge
     },
     options.signal,
     root,
+    options.cacheDir,
   );
   if (!built.ok) return built;
   return { ...built, kernelVariant: kernels };
@@ -323,7 +448,7 @@ export const SELFTEST_NAME = 'selftest';
  * writer as a benchmark image, with a main that answers pings and clock marks instead of running
  * a model.
  */
-export async function buildSelftest(board: Board, target: BuildTarget, buildDir: string, signal?: AbortSignal): Promise<CompiledImage> {
+export async function buildSelftest(board: Board, target: BuildTarget, buildDir: string, cacheDir: string, signal?: AbortSignal): Promise<CompiledImage> {
   return compileImage(
     board,
     target,
@@ -348,5 +473,6 @@ export async function buildSelftest(board: Board, target: BuildTarget, buildDir:
     },
     signal,
     TEMPLATES_DIR,
+    cacheDir,
   );
 }

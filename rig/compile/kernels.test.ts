@@ -37,7 +37,10 @@ test('an unknown variant is refused with exit code 2, naming it and the variants
   const board = await loadBoard('f746');
   const plan = planFor({ model: await loadModel('tiny-cnn', 1), schedule: 'layer' });
   const buildDir = join(mkdtempSync(join(tmpdir(), 'rig-variants-')), 'build');
-  await assert.rejects(buildFirmware(plan, board, emulatedTarget(board), buildDir, { referenceCrc32: '00000000', kernels: 'cmsis-nn' }), refused);
+  await assert.rejects(
+    buildFirmware(plan, board, emulatedTarget(board), buildDir, { referenceCrc32: '00000000', kernels: 'cmsis-nn', cacheDir: join(buildDir, 'cache') }),
+    refused,
+  );
   assert.throws(() => readdirSync(buildDir), /ENOENT/);
 });
 
