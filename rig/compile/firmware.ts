@@ -351,6 +351,8 @@ async function compileImage(
   ]);
   const args = [
     ...flags,
+    // The debug information names the entry's sources, where they are once renamed into place.
+    `-fdebug-prefix-map=${work}=${entryDir}`,
     `-I${work}`,
     ...includeDirs.map((d) => `-I${join(root, d)}`),
     `-Wl,-Map=${mapPath}`,
