@@ -61,7 +61,9 @@ test('rig selftest --emulate checks the UART round trip in QEMU for real and rep
   const checks = byName(report.checks);
   assert.equal(checks['start']!.measured, `selftest ${report.firmware} on f746, timer systick`);
   assert.match(checks['ping 256 B']!.measured, /^5 of 5 echoed, round trip median [\d.]+ ms, max [\d.]+ ms$/);
-  assert.equal(checks['commands counted']!.measured, '20 pings, 2 marks');
+  // A mark whose round trip was too slow (a loaded host) is taken again: two marks or more, as many as were sent.
+  assert.match(checks['commands counted']!.measured, /^20 pings, ([2-9]|\d{2,}) marks$/);
+  assert.equal(checks['commands counted']!.measured, checks['commands counted']!.expected);
   assert.equal(
     checks['core clock']!.note,
     'QEMU runs with -icount shift=0: emulated time counts instructions, not seconds, so it has no clock rate to measure',

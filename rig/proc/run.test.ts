@@ -28,9 +28,10 @@ test('a non-zero exit: the code, the command, the tail of stderr', async () => {
 });
 
 test('a timeout names the time allowed', async () => {
-  const r = await runTool(node, ['-e', 'console.error("waiting"); setTimeout(() => {}, 60000)'], { timeoutMs: 300 });
+  // Long enough for Node to start and print on a loaded machine; the child would wait a minute.
+  const r = await runTool(node, ['-e', 'console.error("waiting"); setTimeout(() => {}, 60000)'], { timeoutMs: 3000 });
   assert.ok(r.timedOut);
-  assert.match(failureMessage(r), /^timed out after 300 ms: \S+ -e '.*'\nwaiting$/);
+  assert.match(failureMessage(r), /^timed out after 3000 ms: \S+ -e '.*'\nwaiting$/);
 });
 
 test('a process killed by a signal says which', async () => {
