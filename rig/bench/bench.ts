@@ -142,7 +142,8 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const { runner } = ctx;
   const board = runner.board;
   const { model } = plan;
-  const base = baseRow(plan, board, runner.kind, ctx.seed);
+  // The variant asked for is part of the case, on its row whether or not an image gets built.
+  const base = { ...baseRow(plan, board, runner.kind, ctx.seed), kernelVariant: ctx.kernels };
   const { referenceCrc32 } = base;
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;

@@ -174,7 +174,13 @@ export function recordUnreachable(
     nightlyId: settings.nightlyId ?? null,
   });
   const detail = `the board could not be used: ${errorMessage(error)}`;
-  const rows = plans.map((plan) => ({ runId, ...baseRow(plan, choice.board, runner, settings.seed), status: 'device-error' as const, detail }));
+  const rows = plans.map((plan) => ({
+    runId,
+    ...baseRow(plan, choice.board, runner, settings.seed),
+    kernelVariant: settings.kernels,
+    status: 'device-error' as const,
+    detail,
+  }));
   for (const row of rows) store.addResult(row);
   store.finishRun(runId, 'failed');
   return { runId, rows };

@@ -87,6 +87,7 @@ test('rig bench --json runs a model and odd shapes under every schedule in QEMU 
     'arena-ram': null,
     model: ['tiny-cnn', specPath],
     schedule: ['layer', 'patch', 'stream1d', 'stream2d'],
+    kernels: 'reference',
     seed: 1,
     warmup: 1,
     runs: 5,
