@@ -66,7 +66,7 @@ const ODD_SPECS: ModelSpecInput[] = [
   },
 ];
 
-const RANDOM_SEEDS = [31, 32, 33, 34, 35, 36, 37, 38];
+const RANDOM_SEEDS = [31, 32, 33, 34, 35, 36];
 
 /** The model under every schedule; a tiled schedule the shape refuses on a 2×2 grid runs on one patch. */
 function plansOf(model: Model): Plan[] {
