@@ -147,7 +147,8 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   let started = performance.now();
   const reference = await referenceCrc32(model, ctx.seed, ctx.buildRoot);
   timing(`${model.name}: reference ${Math.round(performance.now() - started)} ms${reference.cached ? ' (cached)' : ''}`);
-  const base = baseRow(plan, board, runner.kind, ctx.seed, reference.crc32);
+  // The variant asked for is part of the case, on its row whether or not an image gets built.
+  const base = { ...baseRow(plan, board, runner.kind, ctx.seed, reference.crc32), kernelVariant: ctx.kernels };
   const { referenceCrc32: expectedCrc32 } = base;
   const schedule = scheduleLabel(plan.schedule, plan.options);
   const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;

@@ -1,6 +1,7 @@
 // One image without running it (`rig build`): plan, generate and compile a model for a board,
 // and what the image takes of its flash and SRAM.
 import { arenaRamUnderEmulation, buildFirmware, imageCacheDir, emulatedTarget, hardwareTarget, type BuildTarget } from '../compile/firmware.js';
+import { checkKernels } from '../compile/kernels.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
@@ -54,6 +55,7 @@ export type BuildImageOutcome =
   | { ok: false; message: string };
 
 export async function buildImage(request: BuildRequest): Promise<BuildImageOutcome> {
+  checkKernels(request.kernels);
   const board = await loadBoard(request.board);
   if (request.emulate && request.variant !== undefined)
     throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });

@@ -33,7 +33,9 @@ test('a bad split or grid in a suite names the file and the entry field, with no
   assert.match(pool, /^pool\.json: entries\[0\]\.split: block 3 of tiny-cnn is avgpool \(b3_avgpool\); a split after a global pool/);
   const grid = await refusal('grid', [{ ...emulated, schedules: ['layer', 'patch'], patches: 17, split: 1 }]);
   assert.equal(grid, 'grid.json: entries[0].patches: expected a whole number from 1 to 16 (the stage output of tiny-cnn at split 1 is 16×16)');
-  for (const message of [pool, grid]) assert.doesNotMatch(message, /--/);
+  const kernels = await refusal('kernels', [emulated, { ...emulated, kernels: 'cmsis-nn' }]);
+  assert.match(kernels, /^kernels\.json: entries\[1\]\.kernels: unknown kernel variant "cmsis-nn": the variants are [^(]*\breference\b/);
+  for (const message of [pool, grid, kernels]) assert.doesNotMatch(message, /--/);
 });
 
 test('a good suite plans every model under every schedule of each entry', async () => {
@@ -43,5 +45,10 @@ test('a good suite plans every model under every schedule of each entry', async 
   assert.deepEqual(
     prepared.map((p) => p.plans.map((plan) => `${plan.schedule} ${JSON.stringify(plan.options)}`)),
     [['layer {}', ...['patch', 'stream1d', 'stream2d'].map((s) => `${s} {"patches":2,"split":3}`)], ['patch {"patches":2,"split":2}']],
+  );
+  // An entry's kernel variant: the default when omitted.
+  assert.deepEqual(
+    prepared.map((p) => p.kernels),
+    ['reference', 'reference'],
   );
 });

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeArenaRams } from '../compile/firmware.js';
+import { checkKernels } from '../compile/kernels.js';
 import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
 import { loadSuite, type Suite, type SuiteEntry } from '../config/suite.js';
@@ -18,12 +19,13 @@ import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { planFor } from './bench.js';
 import { expandModels } from './run.js';
-import { DEFAULTS } from '../defaults.js';
 import { openRunner, recordUnreachable, runSession, type BoardChoice, type SessionSettings } from './session.js';
 
 export interface PreparedEntry {
   choice: BoardChoice;
   plans: Plan[];
+  /** The kernel variant, checked against the folders. */
+  kernels: string;
 }
 
 /** The suite entry's field a planner refusal is about. */
@@ -39,6 +41,9 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       const at = (field: string) => (error: unknown) => {
         throw new UserError(`${suite.file}: entries[${i}].${field}: ${error instanceof PlanRefusal ? error.reason : errorMessage(error)}`, { exitCode: 2 });
       };
+      const kernels = await Promise.resolve(e.kernels)
+        .then((k) => checkKernels(k))
+        .catch(at('kernels'));
       const { board, entry } = await resolveLabBoard(e.board, lab).catch(at('board'));
       const models = await Promise.all(expandModels(e.models).map((m) => loadModel(m, suite.seed))).catch(at('models'));
       let plans: Plan[];
@@ -52,7 +57,7 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       if (e.arenaRam !== undefined && !(e.arenaRam in board.arenaRams)) {
         at('arenaRam')(new UserError(`expected one of ${describeArenaRams(board)} (${board.file}, memory.arenaRam), found "${e.arenaRam}"`));
       }
-      return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans };
+      return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans, kernels };
     }),
   );
 }
@@ -123,7 +128,7 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
           warmup: suite.warmup,
           runs: suite.runs,
           timeoutMs: suite.timeoutMs,
-          kernels: DEFAULTS.kernels,
+          kernels: p.kernels,
           buildDir: request.buildDir,
           wait: request.wait,
           args: { suite: suite.name, entry: suite.entries[i] },
@@ -170,7 +175,7 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
     // The store keeps what changed (for the report's at-a-glance table), not every unchanged case.
     const changes = comparisons
       .filter((c) => c.verdict !== 'same')
-      .map(({ model, schedule, board, runner, verdict, reasons }) => ({ model, schedule, board, runner, verdict, reasons }));
+      .map(({ model, schedule, kernels, board, runner, verdict, reasons }) => ({ model, schedule, kernels, board, runner, verdict, reasons }));
     store.finishNightly(nightlyId, status, { ...summary, cases: undefined, changes }, endedAt);
     writeFileSync(files.junit, junitXml(suite.name, comparisons, endedAt));
     writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');

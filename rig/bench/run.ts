@@ -1,6 +1,7 @@
 // `rig bench` below the command line: the board and its runner, every model read and every case
 // planned before anything runs, then one session that stores the run and its rows.
 import { arenaRamUnderEmulation } from '../compile/firmware.js';
+import { checkKernels } from '../compile/kernels.js';
 import type { Board } from '../config/board.js';
 import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
@@ -102,6 +103,7 @@ export interface BenchRequest {
 
 /** Runs every model under every schedule on one board and stores one run; `signal` stops it, the run then marked interrupted. */
 export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
+  checkKernels(request.kernels);
   const started = performance.now();
   const { board, emulate, session } = await openBoard(request.board, 'bench');
   // Every model is read and every case planned before anything runs or is stored.

@@ -174,6 +174,7 @@ export function recordUnreachable(
   const rows = plans.map((plan) => ({
     runId,
     ...baseRow(plan, choice.board, runner, settings.seed, computeReferenceCrc32(plan.model)),
+    kernelVariant: settings.kernels,
     status: 'device-error' as const,
     detail,
   }));

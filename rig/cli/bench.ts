@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { csvTable } from '../util/format.js';
 import { progress } from '../util/log.js';
 import { withInterrupt } from './interrupt.js';
-import { BOARD_OPTIONS, declaredArgs, type BoardArgs, type OptionSpecs } from './options.js';
+import { BOARD_OPTIONS, declaredArgs, KERNELS_OPTION, type BoardArgs, type OptionSpecs } from './options.js';
 import { comparisonTable, outputFormat, RESULT_HEADERS, resultCells, resultsTable } from './table.js';
 
 export const BENCH_OPTIONS = {
@@ -30,6 +30,7 @@ export const BENCH_OPTIONS = {
   budget: { type: 'string', describe: "auto: the arena budget (default: the board's SRAM less its stack)" },
   patches: { type: 'number', describe: 'patch: a P×P grid over the patch-stage output (default 2)' },
   split: { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' },
+  kernels: KERNELS_OPTION,
   seed: { type: 'number', default: DEFAULTS.seed, describe: 'seed for weights and input' },
   warmup: { type: 'number', default: DEFAULTS.warmup, describe: 'untimed inferences before the timed ones' },
   runs: { type: 'number', default: DEFAULTS.runs, describe: 'timed inferences' },
@@ -51,6 +52,7 @@ export interface BenchArgs extends BoardArgs {
   budget?: string | undefined;
   patches?: number | undefined;
   split?: number | undefined;
+  kernels: string;
   seed: number;
   warmup: number;
   runs: number;
@@ -94,7 +96,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
         warmup: args.warmup,
         runs: args.runs,
         timeoutMs: args.timeout,
-        kernels: DEFAULTS.kernels,
+        kernels: args.kernels,
         db: args.db,
         buildDir: args.buildDir,
         wait: args.wait,

@@ -4,6 +4,7 @@ import { buildImage, type BuildRequest } from '../bench/build.js';
 import { DEFAULTS } from '../defaults.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { formatInt } from '../util/format.js';
+import { KERNELS_OPTION } from './options.js';
 
 export function buildOptions<T>(y: Argv<T>) {
   return y
@@ -15,13 +16,14 @@ export function buildOptions<T>(y: Argv<T>) {
     .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })
+    .option('kernels', KERNELS_OPTION)
     .option('seed', { type: 'number', default: DEFAULTS.seed })
     .option('build-dir', { type: 'string', default: DEFAULTS.buildDir, describe: 'where generated sources, ELF and map files go' })
     .option('json', { type: 'boolean', default: false });
 }
 
-/** The request of `buildImage`, as yargs gives it; the kernel variant is the default one. */
-export interface BuildArgs extends Omit<BuildRequest, 'emulate' | 'kernels'> {
+/** The request of `buildImage`, as yargs gives it. */
+export interface BuildArgs extends Omit<BuildRequest, 'emulate'> {
   emulate?: boolean | undefined;
   json: boolean;
 }
@@ -37,7 +39,7 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
     patches: args.patches,
     split: args.split,
     seed: args.seed,
-    kernels: DEFAULTS.kernels,
+    kernels: args.kernels,
     buildDir: args.buildDir,
   });
   if (!built.ok) {

@@ -1,5 +1,6 @@
 // Options more than one command declares, and what a run stores of the options it was given.
 import type { Options } from 'yargs';
+import { kernelVariants } from '../compile/kernels.js';
 import { DEFAULTS, shownPath } from '../defaults.js';
 
 /** Options by their command-line name, as yargs declares them. */
@@ -15,6 +16,13 @@ export const BOARD_OPTIONS = {
   port: { type: 'string', describe: "silicon: the probe's virtual COM port, instead of finding it" },
   wait: { type: 'boolean', default: DEFAULTS.wait, describe: 'silicon: wait while another rig process uses the board (--no-wait: fail at once)' },
 } as const satisfies OptionSpecs;
+
+/** `--kernels`: checked against the folders by the function the command calls, which lists them when the name is not one. */
+export const KERNELS_OPTION = {
+  type: 'string',
+  default: DEFAULTS.kernels,
+  describe: `the kernel variant compiled into the image: ${kernelVariants().join(', ')} (the folders of firmware-templates/kernels/)`,
+} as const satisfies Options;
 
 export interface BoardArgs {
   board?: string | undefined;

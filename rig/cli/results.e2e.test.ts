@@ -72,9 +72,9 @@ test('rig results lists rows, filters them, and exports CSV and JSON that carry 
   assert.equal(lines.length, 4);
   assert.match(
     lines[0]!,
-    /^id,created,run,model,schedule,board,runner,status,latency unit,median,min,max,arena planned B,arena measured B,flash B,MACs,detail$/,
+    /^id,created,run,model,schedule,kernels,board,runner,status,latency unit,median,min,max,arena planned B,arena measured B,flash B,MACs,detail$/,
   );
-  assert.match(lines[1]!, /,mcunet-in0,layer,f746,qemu,ok,instructions \(emulated\),1001,1001,1001,46080,46080,800000,6364224,$/);
+  assert.match(lines[1]!, /,mcunet-in0,layer,reference,f746,qemu,ok,instructions \(emulated\),1001,1001,1001,46080,46080,800000,6364224,$/);
   assert.match(lines[2]!, /,mismatch,.*,"output CRC, ""quoted"", differs"$/);
 
   const listed = await rig(['results', '--runs', '--json']);

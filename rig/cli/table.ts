@@ -1,7 +1,7 @@
 // Plain-text tables for the terminal, and the listings every command prints (text, CSV, JSON).
 // Output formatting only: nothing below cli/ imports this file.
 import { PUBLISHED } from '../model/published.js';
-import { changePercent, tally, type Change, type RowComparison } from '../results/compare.js';
+import { changePercent, kernelsOf, tally, type Change, type RowComparison } from '../results/compare.js';
 import type { ResultRow } from '../results/row.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
@@ -28,6 +28,7 @@ export function resultsTable(rows: readonly ResultRow[]): string {
   const headers = [
     'model',
     'schedule',
+    'kernels',
     'board',
     'runner',
     'status',
@@ -48,6 +49,7 @@ export function resultsTable(rows: readonly ResultRow[]): string {
   const body = rows.map((r) => [
     r.model,
     scheduleLabel(r.schedule, r.scheduleOptions),
+    kernelsOf(r),
     r.board,
     r.runner,
     r.status,
@@ -66,7 +68,7 @@ export function resultsTable(rows: readonly ResultRow[]): string {
     r.referenceCrc32,
   ]);
   const notes = rows.filter((r) => r.detail !== null).map((r) => `${r.model}/${scheduleLabel(r.schedule, r.scheduleOptions)} ${r.status}: ${r.detail}`);
-  return [renderTable(headers, body, new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15])), ...notes, ...tinyEngineNotes(rows)].join('\n') + '\n';
+  return [renderTable(headers, body, new Set([7, 8, 9, 10, 11, 12, 13, 14, 15, 16])), ...notes, ...tinyEngineNotes(rows)].join('\n') + '\n';
 }
 
 function tinyEngineNotes(rows: readonly ResultRow[]): string[] {
@@ -109,7 +111,9 @@ export function comparisonTable(rows: readonly ResultRow[]): string {
     'latency / layer-wise',
   ];
   const body = rows.map((r) => {
-    const layer = rows.find((l) => l.model === r.model && l.schedule === 'layer' && l.runner === r.runner && l.board === r.board);
+    const layer = rows.find(
+      (l) => l.model === r.model && l.schedule === 'layer' && l.runner === r.runner && l.board === r.board && kernelsOf(l) === kernelsOf(r),
+    );
     const measured = r.memory.measuredArenaBytes;
     return [
       r.model,
@@ -198,6 +202,7 @@ export const RESULT_HEADERS = [
   'run',
   'model',
   'schedule',
+  'kernels',
   'board',
   'runner',
   'status',
@@ -217,6 +222,7 @@ export function resultCells(r: ResultRow): Cell[] {
     r.runId,
     r.model,
     scheduleLabel(r.schedule, r.scheduleOptions),
+    kernelsOf(r),
     r.board,
     r.runner,
     r.status,
@@ -235,6 +241,7 @@ export function resultCells(r: ResultRow): Cell[] {
 const COMPARE_HEADERS = [
   'model',
   'schedule',
+  'kernels',
   'board',
   'runner',
   'status before',
@@ -258,6 +265,7 @@ export function comparisonCells(c: RowComparison): Cell[] {
   return [
     c.model,
     c.schedule,
+    c.kernels,
     c.board,
     c.runner,
     c.status.baseline,

@@ -1,5 +1,5 @@
 // A nightly suite (boards/suites/<name>.json, or any path): which boards run which models under
-// which schedules, and how many times. Fixed plans only: a nightly compares the same cases night
+// which schedules with which kernel variant, and how many times. Fixed plans only: a nightly compares the same cases night
 // after night, so `auto` (whose choice may move with stored measurements) is not offered.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -28,6 +28,8 @@ const entry = z.strictObject({
     .default([...SCHEDULES]),
   patches: count.optional(),
   split: count.optional(),
+  /** The kernel variant compiled into the entry's images (a folder of firmware-templates/kernels/). */
+  kernels: z.string().min(1).default(DEFAULTS.kernels),
 });
 const suiteSchema = z.strictObject({
   description: z.string().optional(),

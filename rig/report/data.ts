@@ -2,6 +2,7 @@
 // board's SRAM budget, and the history of every case in the selection.
 import { loadBoard } from '../config/board.js';
 import { scheduleLabel } from '../schedule/plan.js';
+import { kernelsOf } from '../results/compare.js';
 import type { LatencyUnit, RunnerKind } from '../results/row.js';
 import type { Nightly, Store, StoredResult, StoredRun } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
@@ -18,6 +19,8 @@ export interface ReportSelection {
 export interface ReportRow extends StoredResult {
   /** `patch 2×2 split 3`, as the terminal tables print it. */
   scheduleLabel: string;
+  /** The kernel variant, as the terminal tables print it. */
+  kernels: string;
 }
 
 /** A board's SRAM budget for the arena charts, or why there is none. */
@@ -33,7 +36,7 @@ export interface TrendPoint {
   measuredArenaBytes: number | null;
 }
 
-/** One case (board, runner, model, schedule and its options) over time. */
+/** One case (board, runner, model, schedule and its options, kernel variant) over time. */
 export interface Trend {
   board: string;
   runner: RunnerKind;
@@ -47,6 +50,8 @@ export interface Trend {
 export interface NightlyChange {
   model: string;
   schedule: string;
+  /** Absent in nightlies stored before the variant was part of a case. */
+  kernels?: string | undefined;
   board: string;
   runner: string;
   verdict: string;
@@ -94,7 +99,8 @@ const sameOptions = (a: Readonly<Record<string, number>>, b: Readonly<Record<str
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 };
 
-const caseKey = (r: Pick<ReportRow, 'board' | 'runner' | 'model' | 'scheduleLabel'>) => JSON.stringify([r.board, r.runner, r.model, r.scheduleLabel]);
+const caseKey = (r: Pick<ReportRow, 'board' | 'runner' | 'model' | 'scheduleLabel' | 'kernels'>) =>
+  JSON.stringify([r.board, r.runner, r.model, r.scheduleLabel, r.kernels]);
 
 function resolveSelection(store: Store, selection: ReportSelection): { kind: ReportData['selection']['kind']; runs: StoredRun[]; nightly: Nightly | null } {
   const { runIds, nightlyId } = selection;
@@ -145,7 +151,7 @@ function formatKiB(bytes: number): string {
   return Number.isInteger(kib) ? `${kib} KB` : `${bytes} B`;
 }
 
-const withLabel = (r: StoredResult): ReportRow => ({ ...r, scheduleLabel: scheduleLabel(r.schedule, r.scheduleOptions) });
+const withLabel = (r: StoredResult): ReportRow => ({ ...r, scheduleLabel: scheduleLabel(r.schedule, r.scheduleOptions), kernels: kernelsOf(r) });
 
 const point = (x: number, date: string, r: ReportRow, unit: LatencyUnit): TrendPoint => ({
   x,
@@ -180,7 +186,7 @@ function rowTrends(store: Store, lastRunId: number, cases: readonly ReportRow[])
     const unit = RUNNER_UNIT[c.runner];
     const byRun = new Map<number, ReportRow>();
     for (const r of store.rows({ board: c.board, runner: c.runner, model: c.model, schedule: c.schedule })) {
-      if (r.runId <= lastRunId && sameOptions(r.scheduleOptions, c.scheduleOptions)) byRun.set(r.runId, withLabel(r));
+      if (r.runId <= lastRunId && sameOptions(r.scheduleOptions, c.scheduleOptions) && kernelsOf(r) === c.kernels) byRun.set(r.runId, withLabel(r));
     }
     const points = [...byRun.values()].slice(-TREND_LENGTH).map((r) => point(r.runId, r.createdAt, r, unit));
     return { board: c.board, runner: c.runner, model: c.model, scheduleLabel: c.scheduleLabel, unit, points };

@@ -17,6 +17,7 @@ const row = (id: number, over: Partial<ReportRow> = {}): ReportRow => ({
   id,
   createdAt: `2024-05-0${id}T00:00:00.000Z`,
   scheduleLabel: 'layer',
+  kernels: 'reference',
   ...over,
 });
 

@@ -204,10 +204,10 @@ function statusTable(g: Group): string {
   const body = g.rows
     .map((r) => {
       const crcMatch = r.outputCrc32 === null ? '–' : r.outputCrc32 === r.referenceCrc32 ? 'equal' : 'differs';
-      return `<tr data-result-id="${r.id}" class="status-${r.status === 'ok' ? 'ok' : 'bad'}">${numCell('run', r.runId)}${textCell('schedule', r.scheduleLabel)}${textCell('status', r.status)}${textCell('crc-device', r.outputCrc32, 'mono')}${textCell('crc-reference', r.referenceCrc32, 'mono')}${textCell('crc-match', crcMatch)}${textCell('detail', r.detail, 'detail')}</tr>`;
+      return `<tr data-result-id="${r.id}" class="status-${r.status === 'ok' ? 'ok' : 'bad'}">${numCell('run', r.runId)}${textCell('schedule', r.scheduleLabel)}${textCell('kernels', r.kernels)}${textCell('status', r.status)}${textCell('crc-device', r.outputCrc32, 'mono')}${textCell('crc-reference', r.referenceCrc32, 'mono')}${textCell('crc-match', crcMatch)}${textCell('detail', r.detail, 'detail')}</tr>`;
     })
     .join('\n');
-  return `<table class="data status"><thead><tr><th>run</th><th>schedule</th><th>status</th><th>CRC device</th><th>CRC reference</th><th>output</th><th>detail</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table class="data status"><thead><tr><th>run</th><th>schedule</th><th>kernels</th><th>status</th><th>CRC device</th><th>CRC reference</th><th>output</th><th>detail</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 function groupSection(net: Network, g: Group, data: ReportData, nextId: () => string, specs: ChartSpec[]): string {
@@ -249,10 +249,10 @@ function summaryTable(rows: readonly ReportRow[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr data-result-id="${r.id}">${numCell('run', r.runId)}${textCell('model', r.model)}${textCell('schedule', r.scheduleLabel)}${textCell('board', r.board)}${textCell('runner', r.runner)}${textCell('status', r.status)}${numCell('latency-median', r.latency?.median)}${textCell('latency-unit', r.latency === null ? null : unitLabel(r.latency.unit))}${numCell('planned-arena', r.memory.plannedArenaBytes)}${numCell('measured-arena', r.memory.measuredArenaBytes)}${numCell('flash', r.memory.flashBytes)}${numCell('macs', r.macs)}</tr>`,
+        `<tr data-result-id="${r.id}">${numCell('run', r.runId)}${textCell('model', r.model)}${textCell('schedule', r.scheduleLabel)}${textCell('kernels', r.kernels)}${textCell('board', r.board)}${textCell('runner', r.runner)}${textCell('status', r.status)}${numCell('latency-median', r.latency?.median)}${textCell('latency-unit', r.latency === null ? null : unitLabel(r.latency.unit))}${numCell('planned-arena', r.memory.plannedArenaBytes)}${numCell('measured-arena', r.memory.measuredArenaBytes)}${numCell('flash', r.memory.flashBytes)}${numCell('macs', r.macs)}</tr>`,
     )
     .join('\n');
-  return `<table class="data summary"><thead><tr><th>run</th><th>model</th><th>schedule</th><th>board</th><th>runner</th><th>status</th><th>median latency</th><th>unit</th><th>planned arena B</th><th>measured arena B</th><th>flash B</th><th>MACs</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table class="data summary"><thead><tr><th>run</th><th>model</th><th>schedule</th><th>kernels</th><th>board</th><th>runner</th><th>status</th><th>median latency</th><th>unit</th><th>planned arena B</th><th>measured arena B</th><th>flash B</th><th>MACs</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 const distinct = (xs: readonly string[]) => [...new Set(xs)];
@@ -474,11 +474,11 @@ function changesSection(data: ReportData): string {
     .sort((a, b) => rank(a.verdict) - rank(b.verdict))
     .map(
       (c) =>
-        `<tr>${textCell('model', c.model)}${textCell('schedule', c.schedule)}${textCell('board', c.board)}${textCell('runner', c.runner)}${textCell('verdict', c.verdict, `verdict verdict-${c.verdict.replace(/[^a-z]/g, '')}`)}${textCell('why', c.reasons.join('; '))}</tr>`,
+        `<tr>${textCell('model', c.model)}${textCell('schedule', c.schedule)}${textCell('kernels', c.kernels ?? null)}${textCell('board', c.board)}${textCell('runner', c.runner)}${textCell('verdict', c.verdict, `verdict verdict-${c.verdict.replace(/[^a-z]/g, '')}`)}${textCell('why', c.reasons.join('; '))}</tr>`,
     )
     .join('\n');
   return `<section id="changes"><h2>What changed against ${h(against)}</h2>
-<table class="data changes"><thead><tr><th>model</th><th>schedule</th><th>board</th><th>runner</th><th>verdict</th><th>why</th></tr></thead><tbody>
+<table class="data changes"><thead><tr><th>model</th><th>schedule</th><th>kernels</th><th>board</th><th>runner</th><th>verdict</th><th>why</th></tr></thead><tbody>
 ${body}
 </tbody></table></section>`;
 }

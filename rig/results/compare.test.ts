@@ -93,3 +93,21 @@ test('a unit change between baseline and now is never read as a speed-up', () =>
   assert.equal(c!.verdict, 'regressed');
   assert.match(c!.reasons[0]!, /not comparable/);
 });
+
+test('the kernel variant is part of the case: a reference row is never compared with another variant', () => {
+  const dsp = row({ kernelVariant: 'dsp', median: 500 });
+  const cases = compareRows([row()], [dsp], options);
+  assert.deepEqual(
+    cases.map((c) => [c.kernels, c.verdict]),
+    [
+      ['dsp', 'new'],
+      ['reference', 'missing'],
+    ],
+  );
+  assert.match(cases[0]!.key, / \/ kernels dsp \/ /);
+  // Both variants in both runs: each against its own.
+  assert.deepEqual(verdicts([row(), dsp], [row({ median: 1001 }), dsp]), ['regressed', 'same']);
+  // A row stored before every row carried its variant (nothing built) is a reference case.
+  const old = row({ status: 'does-not-fit', kernelVariant: null, latency: null });
+  assert.deepEqual(verdicts([old], [row({ status: 'does-not-fit', latency: null })]), ['same']);
+});

@@ -2,6 +2,7 @@
 // Emulated instruction counts are deterministic, so any change of them is real; silicon cycles
 // vary between runs, so they count as changed only beyond a threshold and outside the baseline's
 // spread. Memory, flash and MACs are deterministic on both.
+import { DEFAULT_KERNELS } from '../compile/kernels.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import type { LatencyUnit, ResultRow, ResultStatus } from './row.js';
 
@@ -13,10 +14,12 @@ export interface Change {
 }
 
 export interface RowComparison {
-  /** model / schedule label / board / runner: what makes two rows the same case. */
+  /** model / schedule label / kernel variant / board / runner / seed: what makes two rows the same case. */
   key: string;
   model: string;
   schedule: string;
+  /** The kernel variant: a reference row is never compared with another variant's. */
+  kernels: string;
   board: string;
   runner: string;
   status: { baseline: ResultStatus | null; current: ResultStatus | null };
@@ -40,8 +43,14 @@ export function latencyRule(options: CompareOptions): string {
   return `instructions (emulated) are deterministic: any change counts; cycles (silicon) count when the median moves more than ${(options.cyclesThreshold * 100).toFixed(1)}% and the min–max ranges of the two runs do not overlap`;
 }
 
+/**
+ * A row's kernel variant. Rows stored before every row carried it have none where nothing was
+ * built (does-not-fit, build-error); only the reference kernels existed then.
+ */
+export const kernelsOf = (row: Pick<ResultRow, 'kernelVariant'>): string => row.kernelVariant ?? DEFAULT_KERNELS;
+
 export function caseKey(row: ResultRow): string {
-  return [row.model, scheduleLabel(row.schedule, row.scheduleOptions), row.board, row.runner, `seed ${row.seed}`].join(' / ');
+  return [row.model, scheduleLabel(row.schedule, row.scheduleOptions), `kernels ${kernelsOf(row)}`, row.board, row.runner, `seed ${row.seed}`].join(' / ');
 }
 
 /** Arena the device measured, or the planned one when the row has no measurement. */
@@ -82,6 +91,7 @@ function compareCase(base: ResultRow | undefined, current: ResultRow | undefined
     key: caseKey(any),
     model: any.model,
     schedule: scheduleLabel(any.schedule, any.scheduleOptions),
+    kernels: kernelsOf(any),
     board: any.board,
     runner: any.runner,
     status: { baseline: base?.status ?? null, current: current?.status ?? null },

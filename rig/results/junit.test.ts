@@ -8,6 +8,7 @@ const base: RowComparison = {
   key: 'k',
   model: 'net',
   schedule: 'layer',
+  kernels: 'reference',
   board: 'f746',
   runner: 'qemu',
   status: { baseline: 'ok', current: 'ok' },
@@ -51,6 +52,8 @@ test('JUnit XML: one suite per board and runner, a failure per failing case, hos
   const [same, regressed] = parsed.suites[0]!.cases;
   assert.equal(same!.failure, null);
   assert.equal(regressed!.classname, `emulated.f746.qemu.net <script>&"'\ufffd`);
+  // The kernel variant is part of the case: a reference case and another variant's have different names.
+  assert.equal(regressed!.name, 'layer, kernels reference');
   assert.deepEqual(regressed!.failure, { type: 'regressed', message: 'regressed: median instructions 10 → 11 (+10.00%)', text: 'regressed: median instructions 10 → 11 (+10.00%)' });
   assert.deepEqual(parsed.suites[1]!.cases.map((c) => c.failure?.type ?? null), ['failed', 'missing', null]);
 });

@@ -31,7 +31,7 @@ export function junitXml(suite: string, comparisons: readonly RowComparison[], t
     const failed = cases.filter((c) => FAILING_VERDICTS.has(c.verdict)).length;
     lines.push(`  <testsuite ${attr('name', `${suite}: ${name}`)} ${attr('tests', cases.length)} ${attr('failures', failed)} ${attr('errors', 0)} ${attr('skipped', 0)} ${attr('timestamp', timestamp)}>`);
     for (const c of cases) {
-      const open = `    <testcase ${attr('classname', `${suite}.${c.board}.${c.runner}.${c.model}`)} ${attr('name', c.schedule)}`;
+      const open = `    <testcase ${attr('classname', `${suite}.${c.board}.${c.runner}.${c.model}`)} ${attr('name', `${c.schedule}, kernels ${c.kernels}`)}`;
       const summary = `${c.verdict}${c.reasons.length > 0 ? `: ${c.reasons.join('; ')}` : ''}`;
       if (FAILING_VERDICTS.has(c.verdict)) {
         lines.push(`${open}>`, `      <failure ${attr('type', c.verdict)} ${attr('message', summary)}>${escapeXml(summary)}</failure>`, '    </testcase>');

@@ -58,6 +58,7 @@ export interface ResultRow {
   layerwiseMacs: number | null;
   outputCrc32: string | null;
   referenceCrc32: string;
+  /** The kernel variant the case is built with (`--kernels`); null in rows stored before every row carried it. */
   kernelVariant: string | null;
   firmwareId: string | null;
   seed: number;

@@ -1,0 +1,114 @@
+// Every kernel variant on the same cases: random specs and odd shapes, under every schedule, each
+// compiled with the variant, run in QEMU and checked against the reference interpreter's output
+// CRC and the planned arena. A variant folder added beside reference/ is covered with no edit here.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { benchCase, planFor, type BenchContext } from '../bench/bench.js';
+import { loadBoard } from '../config/board.js';
+import { createQemuRunner } from '../deploy/qemu.js';
+import type { Model } from '../model/ir.js';
+import { lowerModel } from '../model/lower.js';
+import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
+import { randomSpec } from '../model/testing.js';
+import type { ResultRow } from '../results/row.js';
+import { SCHEDULES, type Plan } from '../schedule/plan.js';
+import { PlanRefusal } from '../schedule/refusal.js';
+import { kernelVariants } from './kernels.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rig-variants-'));
+
+// Odd shapes: odd and non-square sizes, channel counts that are not a multiple of 4, k = 1, 3, 5
+// and 7, stride 1 and 2, padding 0, 1-pixel outputs, residual adds, depthwise convolutions in
+// place (expanded input) and not (expand 1: the block input lives on for its residual add).
+const ODD_SPECS: ModelSpecInput[] = [
+  {
+    name: 'odd-one-pixel',
+    input: [15, 13, 3],
+    blocks: [
+      { type: 'conv2d', out: 5, k: 3, stride: 2, act: 'relu6' },
+      { type: 'mbconv', expand: 1, out: 5, k: 5, stride: 1 },
+      { type: 'mbconv', expand: 3, out: 5, k: 7, stride: 1 },
+      { type: 'dwconv2d', k: 3, stride: 2, pad: 0, act: 'none' },
+      { type: 'conv2d', out: 9, k: 3, stride: 1, pad: 0, act: 'relu' },
+      { type: 'conv2d', out: 6, k: 1, act: 'none' },
+      { type: 'avgpool' },
+      { type: 'fc', out: 3 },
+    ],
+  },
+  {
+    name: 'odd-channels',
+    input: [9, 17, 6],
+    blocks: [
+      { type: 'dwconv2d', k: 7, stride: 1, act: 'relu' },
+      { type: 'mbconv', expand: 2.5, out: 6, k: 3, stride: 2 },
+      { type: 'mbconv', expand: 2, out: 6, k: 5, stride: 1 },
+      { type: 'conv2d', out: 10, k: 5, stride: 2, act: 'none' },
+      { type: 'dwconv2d', k: 5, stride: 2, act: 'relu6' },
+      { type: 'conv2d', out: 7, k: 7, act: 'relu' },
+      { type: 'avgpool' },
+      { type: 'fc', out: 5, act: 'relu' },
+    ],
+  },
+  {
+    name: 'odd-wide',
+    input: [7, 25, 13],
+    blocks: [
+      { type: 'conv2d', out: 1, k: 1, act: 'none' },
+      { type: 'conv2d', out: 11, k: 3, stride: 2, act: 'relu' },
+      { type: 'mbconv', expand: 1, out: 11, k: 3, stride: 1 },
+      { type: 'mbconv', expand: 2, out: 15, k: 7, stride: 2 },
+      { type: 'avgpool' },
+      { type: 'fc', out: 2 },
+    ],
+  },
+];
+
+const RANDOM_SEEDS = [31, 32, 33, 34, 35, 36];
+
+/** The model under every schedule; a tiled schedule the shape refuses on a 2×2 grid runs on one patch. */
+function plansOf(model: Model): Plan[] {
+  return SCHEDULES.map((schedule) => {
+    if (schedule === 'layer') return planFor({ model, schedule });
+    try {
+      return planFor({ model, schedule });
+    } catch (error) {
+      if (!(error instanceof PlanRefusal)) throw error;
+      return planFor({ model, schedule, patches: 1 });
+    }
+  });
+}
+
+/** Runs `cases` two at a time (the builds take most of the time, and two cores build two at once). */
+async function runAll<T, R>(cases: readonly T[], run: (c: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(cases.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < cases.length; i = next++) results[i] = await run(cases[i]!);
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+test('every kernel variant runs random specs and odd shapes bit-exact under every schedule in QEMU, arena measured = planned', async () => {
+  const board = await loadBoard('f746');
+  const specs = [...ODD_SPECS, ...RANDOM_SEEDS.map((seed) => randomSpec(seed, { minSize: 9 }))];
+  const plans = specs.flatMap((spec, i) => plansOf(lowerModel(parseModelSpec(spec, spec.name), i + 1)));
+  // Every schedule of every spec planned, the tiled ones on patches of the stage.
+  assert.equal(plans.length, specs.length * SCHEDULES.length);
+  const variants = kernelVariants();
+  assert.ok(variants.includes('reference'));
+  for (const kernels of variants) {
+    const ctx: BenchContext = { runner: createQemuRunner(board), seed: 1, warmup: 0, runs: 1, inferenceTimeoutMs: 60_000, kernels, buildRoot: dir };
+    const rows: Omit<ResultRow, 'runId'>[] = await runAll(plans, (plan) => benchCase(ctx, plan));
+    for (const [i, row] of rows.entries()) {
+      const what = `${kernels}: ${row.model} ${row.schedule} ${JSON.stringify(row.scheduleOptions)}: ${row.detail}`;
+      assert.equal(row.status, 'ok', what);
+      assert.equal(row.kernelVariant, kernels, what);
+      assert.equal(row.outputCrc32, row.referenceCrc32, what);
+      assert.equal(row.memory.measuredArenaBytes, plans[i]!.arenaBytes, what);
+    }
+  }
+});
