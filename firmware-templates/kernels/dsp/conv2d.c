@@ -1,0 +1,206 @@
+/* Operator conv2d, dsp kernel; see rig_kernels.h. A 1x1 convolution is a matrix multiply: two
+ * output channels of two output pixels at a time, four input channels per step, widened with
+ * SXTB16 and multiplied with SMLAD; the input zero point leaves the inner loop
+ * (sum((x - z) w) = sum(x w) - z sum(w), the weight sums formed once per call). Other shapes take
+ * the reference loops with the requantization inlined. */
+#include "arith.c"
+
+/* sum of n int8 weights. */
+static int32_t weight_sum(const int8_t *w, int32_t n)
+{
+    int32_t s = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t v = ld32(w + i);
+        s = __smlad(sx02(v), 0x00010001, s);
+        s = __smlad(sx13(v), 0x00010001, s);
+    }
+    for (; i < n; i++) s += w[i];
+    return s;
+}
+
+/* Output channels oc, oc+1 of n output pixels: pixel i reads in + i * in_step, writes out + i * out_c. */
+static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int8_t *w0 = p->weights + oc * in_c, *w1 = w0 + in_c;
+    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
+    const int32_t base1 = p->bias[oc + 1] - p->in_zp * weight_sum(w1, in_c);
+    const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
+    const dsp_rq q1 = dsp_rq_of(p->multiplier[oc + 1], p->shift[oc + 1]);
+    const int32_t c4 = in_c & ~3;
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const int8_t *a = in + i * in_step, *b = a + in_step;
+        int32_t a0 = base0, a1 = base1, b0 = base0, b1 = base1;
+        int32_t c = 0;
+        for (; c < c4; c += 4) {
+            uint32_t va = ld32(a + c), vb = ld32(b + c), u = ld32(w0 + c), v = ld32(w1 + c);
+            int32_t a02 = sx02(va), a13 = sx13(va), b02 = sx02(vb), b13 = sx13(vb);
+            int32_t u02 = sx02(u), u13 = sx13(u);
+            a0 = __smlad(a02, u02, a0);
+            a0 = __smlad(a13, u13, a0);
+            b0 = __smlad(b02, u02, b0);
+            b0 = __smlad(b13, u13, b0);
+            int32_t v02 = sx02(v), v13 = sx13(v);
+            a1 = __smlad(a02, v02, a1);
+            a1 = __smlad(a13, v13, a1);
+            b1 = __smlad(b02, v02, b1);
+            b1 = __smlad(b13, v13, b1);
+        }
+        for (; c < in_c; c++) {
+            a0 += a[c] * w0[c];
+            a1 += a[c] * w1[c];
+            b0 += b[c] * w0[c];
+            b1 += b[c] * w1[c];
+        }
+        int8_t *oa = out + i * out_c, *ob = oa + out_c;
+        oa[0] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
+        oa[1] = dsp_clamp(dsp_requantize(a1, q1) + out_zp, lo, hi);
+        ob[0] = dsp_clamp(dsp_requantize(b0, q0) + out_zp, lo, hi);
+        ob[1] = dsp_clamp(dsp_requantize(b1, q1) + out_zp, lo, hi);
+    }
+    if (i < n) {
+        const int8_t *a = in + i * in_step;
+        int32_t a0 = base0, a1 = base1;
+        int32_t c = 0;
+        for (; c < c4; c += 4) {
+            uint32_t va = ld32(a + c), u = ld32(w0 + c), v = ld32(w1 + c);
+            int32_t a02 = sx02(va), a13 = sx13(va);
+            a0 = __smlad(a02, sx02(u), a0);
+            a0 = __smlad(a13, sx13(u), a0);
+            a1 = __smlad(a02, sx02(v), a1);
+            a1 = __smlad(a13, sx13(v), a1);
+        }
+        for (; c < in_c; c++) {
+            a0 += a[c] * w0[c];
+            a1 += a[c] * w1[c];
+        }
+        int8_t *oa = out + i * out_c;
+        oa[0] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
+        oa[1] = dsp_clamp(dsp_requantize(a1, q1) + out_zp, lo, hi);
+    }
+}
+
+/* The last output channel when out_c is odd, n pixels as in pw_pair. */
+static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int8_t *w0 = p->weights + oc * in_c;
+    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
+    const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
+    const int32_t c4 = in_c & ~3;
+    for (int32_t i = 0; i < n; i++) {
+        const int8_t *a = in + i * in_step;
+        int32_t a0 = base0;
+        int32_t c = 0;
+        for (; c < c4; c += 4) {
+            uint32_t va = ld32(a + c), u = ld32(w0 + c);
+            a0 = __smlad(sx02(va), sx02(u), a0);
+            a0 = __smlad(sx13(va), sx13(u), a0);
+        }
+        for (; c < in_c; c++) a0 += a[c] * w0[c];
+        out[i * out_c] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
+    }
+}
+
+/* 1x1, no padding: output (y, x) reads input (y * stride, x * stride), always inside the view. A
+ * run of pixels is a window row, or the whole window when its rows lie back to back in both buffers. */
+static void conv_1x1(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t in_c = p->in_c, out_c = p->out_c, stride = p->stride;
+    const int32_t w = win->x1 - win->x0;
+    const int32_t in_step = stride * in_c;
+    int32_t rows = win->y1 - win->y0, n = w;
+    if (stride == 1 && w == iv.w && w == ov.w) {
+        n = w * rows;
+        rows = 1;
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const int32_t oy = win->y0 + r;
+        const int8_t *src = in + at(&iv, oy * stride, win->x0 * stride) * in_c;
+        int8_t *dst = out + at(&ov, oy, win->x0) * out_c;
+        int32_t oc = 0;
+        for (; oc + 2 <= out_c; oc += 2) pw_pair(p, oc, src, in_step, dst + oc, n);
+        if (oc < out_c) pw_single(p, oc, src, in_step, dst + oc, n);
+    }
+}
+
+/* The reference loops, requantization inlined. */
+static void conv_generic(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    const int32_t in_zp = p->in_zp, out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    for (int32_t oy = win->y0; oy < win->y1; oy++) {
+        for (int32_t ox = win->x0; ox < win->x1; ox++) {
+            const int32_t y0 = oy * stride - p->pad_top;
+            const int32_t x0 = ox * stride - p->pad_left;
+            int8_t *dst = out + at(&ov, oy, ox) * out_c;
+            for (int32_t oc = 0; oc < out_c; oc++) {
+                int32_t acc = p->bias[oc];
+                const int8_t *w = p->weights + oc * kh * kw * in_c;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = y0 + ky;
+                    if (iy < 0 || iy >= in_h) continue;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = x0 + kx;
+                        if (ix < 0 || ix >= in_w) continue;
+                        const int8_t *src = in + at(&iv, iy, ix) * in_c;
+                        const int8_t *wk = w + (ky * kw + kx) * in_c;
+                        for (int32_t ic = 0; ic < in_c; ic++)
+                            acc += ((int32_t)src[ic] - in_zp) * (int32_t)wk[ic];
+                    }
+                }
+                int32_t v = dsp_requantize(acc, dsp_rq_of(p->multiplier[oc], p->shift[oc])) + out_zp;
+                dst[oc] = dsp_clamp(v, act_min, act_max);
+            }
+        }
+    }
+}
+
+/* The reference kernel, word for word: multipliers the fast requantization does not cover. */
+static void conv_reference(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
+    const int32_t in_zp = p->in_zp, out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    for (int32_t oy = win->y0; oy < win->y1; oy++) {
+        for (int32_t ox = win->x0; ox < win->x1; ox++) {
+            const int32_t y0 = oy * stride - p->pad_top;
+            const int32_t x0 = ox * stride - p->pad_left;
+            int8_t *dst = out + at(&ov, oy, ox) * out_c;
+            for (int32_t oc = 0; oc < out_c; oc++) {
+                int32_t acc = p->bias[oc];
+                const int8_t *w = p->weights + oc * kh * kw * in_c;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = y0 + ky;
+                    if (iy < 0 || iy >= in_h) continue;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = x0 + kx;
+                        if (ix < 0 || ix >= in_w) continue;
+                        const int8_t *src = in + at(&iv, iy, ix) * in_c;
+                        const int8_t *wk = w + (ky * kw + kx) * in_c;
+                        for (int32_t ic = 0; ic < in_c; ic++)
+                            acc += ((int32_t)src[ic] - in_zp) * (int32_t)wk[ic];
+                    }
+                }
+                int32_t v = rig_requantize(acc, p->multiplier[oc], p->shift[oc]) + out_zp;
+                dst[oc] = clamp_s8(v, act_min, act_max);
+            }
+        }
+    }
+}
+
+void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    if (!dsp_rq_ok(p->multiplier, p->out_c))
+        conv_reference(p, win, in, out);
+    else if (p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
+             (p->out_w - 1) * p->stride < p->in_w)
+        conv_1x1(p, win, in, out);
+    else
+        conv_generic(p, win, in, out);
+}
