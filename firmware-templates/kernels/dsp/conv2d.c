@@ -19,7 +19,7 @@ static int32_t weight_sum(const int8_t *w, int32_t n)
 }
 
 /* Output channels oc, oc+1 of n output pixels: pixel i reads in + i * in_step, writes out + i * out_c. */
-static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+__attribute__((noinline)) static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
     const int8_t *w0 = p->weights + oc * in_c, *w1 = w0 + in_c;
@@ -32,21 +32,31 @@ static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int3
     for (; i + 2 <= n; i += 2) {
         const int8_t *a = in + i * in_step, *b = a + in_step;
         int32_t a0 = base0, a1 = base1, b0 = base0, b1 = base1;
-        int32_t c = 0;
-        for (; c < c4; c += 4) {
-            uint32_t va = ld32(a + c), vb = ld32(b + c), u = ld32(w0 + c), v = ld32(w1 + c);
-            int32_t a02 = sx02(va), a13 = sx13(va), b02 = sx02(vb), b13 = sx13(vb);
-            int32_t u02 = sx02(u), u13 = sx13(u);
+        const int8_t *pa = a, *pb = b, *pu = w0, *pv = w1, *end = a + c4;
+        while (pa != end) {
+            uint32_t va = ld32(pa), u = ld32(pu);
+            int32_t a02 = sx02(va), u02 = sx02(u);
             a0 = __smlad(a02, u02, a0);
+            int32_t a13 = sx13(va), u13 = sx13(u);
             a0 = __smlad(a13, u13, a0);
+            uint32_t vb = ld32(pb);
+            int32_t b02 = sx02(vb);
             b0 = __smlad(b02, u02, b0);
+            int32_t b13 = sx13(vb);
             b0 = __smlad(b13, u13, b0);
-            int32_t v02 = sx02(v), v13 = sx13(v);
+            uint32_t v = ld32(pv);
+            int32_t v02 = sx02(v);
             a1 = __smlad(a02, v02, a1);
-            a1 = __smlad(a13, v13, a1);
             b1 = __smlad(b02, v02, b1);
+            int32_t v13 = sx13(v);
+            a1 = __smlad(a13, v13, a1);
             b1 = __smlad(b13, v13, b1);
+            pa += 4;
+            pb += 4;
+            pu += 4;
+            pv += 4;
         }
+        int32_t c = c4;
         for (; c < in_c; c++) {
             a0 += a[c] * w0[c];
             a1 += a[c] * w1[c];
@@ -82,7 +92,7 @@ static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int3
 }
 
 /* The last output channel when out_c is odd, n pixels as in pw_pair. */
-static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+__attribute__((noinline)) static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
     const int8_t *w0 = p->weights + oc * in_c;
