@@ -1,9 +1,216 @@
-/* Operator dwconv2d, dsp kernel (the reference code for now)s (plain and in place); see rig_kernels.h. */
-#include "rig_kernel_util.h"
+/* Operator dwconv2d, dsp kernels (plain and in place); see rig_kernels.h. One channel at a time:
+ * its weights are gathered once, its output columns split into the interior (every tap of a kernel
+ * row inside the tensor: no bounds checks) and the border (taps clipped). On a contiguous channel
+ * plane (the in-place kernel's scratch) interior kernel rows are read four bytes at a time and
+ * multiplied as halfword pairs with SMLAD; 3x3 kernels compute two outputs per load. The input
+ * zero point leaves the inner loops: sum((x - z) w) = sum(x w) - z sum(w) over the rows inside. */
+#include "arith.c"
 
-/* One channel of a depthwise convolution over the window: input pixel (y, x) of the channel is
- * src[at(in, y, x) * src_step], output pixel (y, x) goes to out[at(out, y, x) * c_n]. */
-static void dwconv_channel(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t src_step, int8_t *out)
+#define DW_MAX_K 7
+
+/* One channel's weights, sign-extended (taps[ky][kx]), each row's sum, and for kernels of 4 or more
+ * columns each row packed as halfword pairs for SMLAD on a 4-byte load: words 2g and 2g+1 hold the
+ * weights of bytes 0, 2 and 1, 3 of the load at column min(4g, kw - 4), columns already covered
+ * by an earlier load weighted 0; a last single column (kw % 4 == 1) is read alone. */
+typedef struct {
+    int32_t taps[DW_MAX_K][DW_MAX_K];
+    int32_t row_sum[DW_MAX_K];
+    int32_t packed[DW_MAX_K][4];
+} dw_weights;
+
+static void dw_gather(const rig_conv_params *p, int32_t c, dw_weights *g)
+{
+    const int32_t kh = p->kh, kw = p->kw, c_n = p->out_c;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        int32_t s = 0;
+        for (int32_t kx = 0; kx < kw; kx++) {
+            int32_t w = p->weights[(ky * kw + kx) * c_n + c];
+            g->taps[ky][kx] = w;
+            s += w;
+        }
+        g->row_sum[ky] = s;
+        if (kw >= 4) {
+            /* kw 4..7: the load at 0, and for kw 6, 7 the one at kw - 4 for the columns past 3. */
+            int32_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int32_t kx = 0; kx < 4; kx++) t[kx] = g->taps[ky][kx];
+            if (kw >= 6)
+                for (int32_t kx = 4; kx < kw; kx++) t[4 + kx - (kw - 4)] = g->taps[ky][kx];
+            for (int32_t w = 0; w < 2; w++) {
+                g->packed[ky][2 * w] = (int32_t)(((uint32_t)t[4 * w + 2] << 16) | ((uint32_t)t[4 * w] & 0xffffu));
+                g->packed[ky][2 * w + 1] = (int32_t)(((uint32_t)t[4 * w + 3] << 16) | ((uint32_t)t[4 * w + 1] & 0xffffu));
+            }
+        }
+    }
+}
+
+/* The output of one channel: what stays fixed over the window. */
+typedef struct {
+    const rig_conv_params *p;
+    const dw_weights *g;
+    dsp_rq q;
+    int32_t bias, in_zp, out_zp, lo, hi;
+} dw_channel;
+
+static inline int8_t dw_out(const dw_channel *ch, int32_t acc)
+{
+    return dsp_clamp(dsp_requantize(acc, ch->q) + ch->out_zp, ch->lo, ch->hi);
+}
+
+/* Border output: taps clipped to rows [ky0, ky1) and columns [kx0, kx1); src points at tap (0, 0)
+ * (possibly outside the buffer: only clipped taps are read), pitch bytes per row, step per column. */
+static int32_t dw_clipped(const dw_channel *ch, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+{
+    int32_t acc = ch->bias;
+    const int32_t z = ch->in_zp;
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        const int8_t *row = src + ky * pitch;
+        const int32_t *w = ch->g->taps[ky];
+        for (int32_t kx = kx0; kx < kx1; kx++) acc += (row[kx * step] - z) * w[kx];
+    }
+    return acc;
+}
+
+/* Interior, 3x3, stride 1 or 2, contiguous plane: two outputs per step. x points at tap (0, 0) of
+ * the first output; rows [ky0, ky1) are inside the tensor; n outputs, written out_step apart. */
+static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int8_t *out, int32_t out_step, int32_t n)
+{
+    const dw_weights *g = ch->g;
+    /* Per row: (w0, w2) and (w1, w2) packed; w1 alone in the low half of the second. */
+    int32_t w02[3], w12[3];
+    for (int32_t ky = 0; ky < 3; ky++) {
+        w02[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][0] & 0xffffu));
+        w12[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][1] & 0xffffu));
+    }
+    int32_t i = 0;
+    if (stride == 1) {
+        for (; i + 2 <= n; i += 2) {
+            int32_t a = base, b = base;
+            const int8_t *r = x + ky0 * pitch;
+            for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
+                /* Bytes x0..x3: a = w0 x0 + w2 x2 + w1 x1, b = w0 x1 + w2 x3 + w1 x2. */
+                uint32_t v = ld32(r);
+                int32_t e = sx02(v), o = sx13(v);
+                a = __smlad(e, w02[ky], a);
+                a = __smlabb(o, w12[ky], a);
+                b = __smlad(o, w02[ky], b);
+                b = __smlatb(e, w12[ky], b);
+            }
+            out[0] = dw_out(ch, a);
+            out[out_step] = dw_out(ch, b);
+            out += 2 * out_step;
+            x += 2;
+        }
+    } else {
+        for (; i + 2 <= n; i += 2) {
+            int32_t a = base, b = base;
+            const int8_t *r = x + ky0 * pitch;
+            for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
+                /* Bytes x0..x4: a = w0 x0 + w2 x2 + w1 x1, b = w0 x2 + w1 x3 + w2 x4. */
+                uint32_t v = ld32(r);
+                int32_t e = sx02(v), o = sx13(v);
+                a = __smlad(e, w02[ky], a);
+                a = __smlabb(o, w12[ky], a);
+                b = __smlatb(e, w02[ky], b);
+                b = __smlatb(o, w12[ky], b);
+                b = __smlabt((int32_t)r[4], w02[ky], b);
+            }
+            out[0] = dw_out(ch, a);
+            out[out_step] = dw_out(ch, b);
+            out += 2 * out_step;
+            x += 4;
+        }
+    }
+    if (i < n) {
+        int32_t a = base;
+        const int8_t *r = x + ky0 * pitch;
+        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
+            a += r[0] * g->taps[ky][0];
+            a += r[1] * g->taps[ky][1];
+            a += r[2] * g->taps[ky][2];
+        }
+        out[0] = dw_out(ch, a);
+    }
+}
+
+/* Interior, 4 to 7 columns, contiguous plane: per kernel row one or two 4-byte loads (see
+ * dw_weights), a fifth column alone. Arguments as dw_3x3_run's. */
+static void dw_wide_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int8_t *out, int32_t out_step, int32_t n)
+{
+    const dw_weights *g = ch->g;
+    const int32_t kw = ch->p->kw;
+    const int32_t second = kw >= 6 ? kw - 4 : -1, single = kw == 5 ? 4 : -1;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t a = base;
+        const int8_t *r = x + ky0 * pitch;
+        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
+            const int32_t *w = g->packed[ky];
+            uint32_t v = ld32(r);
+            a = __smlad(sx02(v), w[0], a);
+            a = __smlad(sx13(v), w[1], a);
+            if (second >= 0) {
+                uint32_t u = ld32(r + second);
+                a = __smlad(sx02(u), w[2], a);
+                a = __smlad(sx13(u), w[3], a);
+            } else if (single >= 0) {
+                a += r[single] * g->taps[ky][single];
+            }
+        }
+        out[0] = dw_out(ch, a);
+        out += out_step;
+        x += stride;
+    }
+}
+
+/* One channel over the window. Input pixel (y, x) of the channel is src[at(in, y, x) * step],
+ * output pixel (y, x) goes to out[at(out, y, x) * c_n]. */
+static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t step, int8_t *out)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
+    const int32_t kh = p->kh, kw = p->kw, stride = p->stride, pt = p->pad_top, pl = p->pad_left;
+    const int32_t pitch = iv.w * step;
+    dw_weights g;
+    dw_gather(p, c, &g);
+    dw_channel ch = {p, &g, dsp_rq_of(p->multiplier[c], p->shift[c]), p->bias[c], p->in_zp, p->out_zp, p->act_min, p->act_max};
+    /* Interior columns: ox * stride - pl >= 0 and ox * stride - pl + kw <= in_w. */
+    int32_t xa = (pl + stride - 1) / stride, xb = in_w + pl - kw >= 0 ? (in_w + pl - kw) / stride + 1 : 0;
+    if (xa < win->x0) xa = win->x0;
+    if (xb > win->x1) xb = win->x1;
+    if (xb < xa) xb = xa;
+    const int fast = step == 1 && ((kw == 3 && kh <= 3 && stride <= 2) || kw >= 4);
+    for (int32_t oy = win->y0; oy < win->y1; oy++) {
+        const int32_t y0 = oy * stride - pt;
+        const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > in_h ? in_h - y0 : kh;
+        int32_t base = ch.bias, wsum = 0;
+        for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
+        base -= ch.in_zp * wsum;
+        int8_t *orow = out + at(&ov, oy, 0) * c_n;
+        /* Tap (0, 0) of output (oy, ox), as an offset that may lie outside the buffer. */
+        const int32_t row_off = (y0 - iv.y0) * pitch;
+        for (int32_t ox = win->x0; ox < win->x1; ox++) {
+            if (ox == xa && xb > xa) {
+                const int8_t *x = src + row_off + (ox * stride - pl - iv.x0) * step;
+                int8_t *o = orow + (ox - ov.x0) * c_n;
+                if (fast && kw == 3)
+                    dw_3x3_run(&ch, x, pitch, stride, ky0, ky1, base, o, c_n, xb - xa);
+                else if (fast)
+                    dw_wide_run(&ch, x, pitch, stride, ky0, ky1, base, o, c_n, xb - xa);
+                else
+                    for (int32_t i = 0; i < xb - xa; i++)
+                        o[i * c_n] = dw_out(&ch, dw_clipped(&ch, x + i * stride * step, pitch, step, ky0, ky1, 0, kw));
+                ox = xb - 1;
+                continue;
+            }
+            const int32_t x0 = ox * stride - pl;
+            const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > in_w ? in_w - x0 : kw;
+            const int32_t acc = dw_clipped(&ch, src + row_off + (x0 - iv.x0) * step, pitch, step, ky0, ky1, kx0, kx1);
+            orow[(ox - ov.x0) * c_n] = dw_out(&ch, acc);
+        }
+    }
+}
+
+/* The reference kernel's channel loop, for multipliers the fast requantization does not cover. */
+static void dw_channel_reference(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t src_step, int8_t *out)
 {
     const rig_view iv = win->in, ov = win->out;
     const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
@@ -31,16 +238,30 @@ static void dwconv_channel(const rig_conv_params *p, const rig_window *win, int3
     }
 }
 
+static void dw_channel_any(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t step, int8_t *out)
+{
+    if (p->multiplier[c] == INT32_MIN || p->kh > DW_MAX_K || p->kw > DW_MAX_K)
+        dw_channel_reference(p, win, c, src, step, out);
+    else
+        dw_channel_run(p, win, c, src, step, out);
+}
+
 void rig_dwconv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
-    for (int32_t c = 0; c < p->out_c; c++) dwconv_channel(p, win, c, in + c, p->out_c, out + c);
+    for (int32_t c = 0; c < p->out_c; c++) dw_channel_any(p, win, c, in + c, p->out_c, out + c);
 }
 
 void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, int8_t *data, int8_t *scratch)
 {
     const int32_t c_n = p->out_c, pixels = (int32_t)win->in.h * win->in.w;
     for (int32_t c = 0; c < c_n; c++) {
-        for (int32_t i = 0; i < pixels; i++) scratch[i] = data[i * c_n + c];
-        dwconv_channel(p, win, c, scratch, 1, data + c);
+        const int8_t *s = data + c;
+        int32_t i = 0;
+        for (; i + 4 <= pixels; i += 4, s += 4 * c_n) {
+            uint32_t v = (uint8_t)s[0] | (uint32_t)(uint8_t)s[c_n] << 8 | (uint32_t)(uint8_t)s[2 * c_n] << 16 | (uint32_t)(uint8_t)s[3 * c_n] << 24;
+            memcpy(scratch + i, &v, 4);
+        }
+        for (; i < pixels; i++, s += c_n) scratch[i] = *s;
+        dw_channel_any(p, win, c, scratch, 1, data + c);
     }
 }
