@@ -184,7 +184,7 @@ static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int3
         int32_t base = ch.bias, wsum = 0;
         for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
         base -= ch.in_zp * wsum;
-        int8_t *orow = out + at(&ov, oy, 0) * c_n;
+        int8_t *orow = out + at(&ov, oy, ov.x0) * c_n;
         /* Tap (0, 0) of output (oy, ox), as an offset that may lie outside the buffer. */
         const int32_t row_off = (y0 - iv.y0) * pitch;
         for (int32_t ox = win->x0; ox < win->x1; ox++) {
