@@ -1,8 +1,9 @@
 /* Operator conv2d, dsp kernel; see rig_kernels.h. A 1x1 convolution is a matrix multiply: two
  * output channels of two output pixels at a time, four input channels per step, widened with
  * SXTB16 and multiplied with SMLAD; the input zero point leaves the inner loop
- * (sum((x - z) w) = sum(x w) - z sum(w), the weight sums formed once per call). Other shapes take
- * the reference loops with the requantization inlined. */
+ * (sum((x - z) w) = sum(x w) - z sum(w), the weight sums formed once per call). Other kernels
+ * gather each output pixel's taps into a column on the stack (im2col) and multiply the columns the
+ * same way. */
 #include "arith.c"
 
 /* sum of n int8 weights. */
@@ -18,10 +19,11 @@ static int32_t weight_sum(const int8_t *w, int32_t n)
     return s;
 }
 
-/* Output channels oc, oc+1 of n output pixels: pixel i reads in + i * in_step, writes out + i * out_c. */
+/* Output channels oc, oc+1 of n output pixels: pixel i reads its kh * kw * in_c taps (a column)
+ * at in + i * in_step, writes out + i * out_c. */
 __attribute__((noinline)) static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
-    const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int32_t in_c = p->kh * p->kw * p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
     const int8_t *w0 = p->weights + oc * in_c, *w1 = w0 + in_c;
     const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
     const int32_t base1 = p->bias[oc + 1] - p->in_zp * weight_sum(w1, in_c);
@@ -94,7 +96,7 @@ __attribute__((noinline)) static void pw_pair(const rig_conv_params *p, int32_t 
 /* The last output channel when out_c is odd, n pixels as in pw_pair. */
 __attribute__((noinline)) static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
-    const int32_t in_c = p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int32_t in_c = p->kh * p->kw * p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
     const int8_t *w0 = p->weights + oc * in_c;
     const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
     const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
@@ -136,41 +138,54 @@ static void conv_1x1(const rig_conv_params *p, const rig_window *win, const int8
     }
 }
 
-/* The reference loops, requantization inlined. */
-static void conv_generic(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+/* Bytes of the stack buffer that holds the im2col columns of a run of output pixels. */
+#define CONV_COLUMNS_BYTES 1024
+
+/* Any kernel: the taps of a run of output pixels of one row gathered into columns (kh * kw * in_c
+ * bytes each, in the weights' order, padding taps holding the input zero point so that they add
+ * nothing once the zero point is folded out), then multiplied as a 1x1 convolution of the columns. */
+static void conv_im2col(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
+    int8_t columns[CONV_COLUMNS_BYTES] __attribute__((aligned(4)));
     const rig_view iv = win->in, ov = win->out;
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
     const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
-    const int32_t in_zp = p->in_zp, out_zp = p->out_zp, act_min = p->act_min, act_max = p->act_max;
+    const int32_t k_n = kh * kw * in_c, run_max = CONV_COLUMNS_BYTES / k_n;
+    const int8_t zp = (int8_t)p->in_zp;
     for (int32_t oy = win->y0; oy < win->y1; oy++) {
-        for (int32_t ox = win->x0; ox < win->x1; ox++) {
-            const int32_t y0 = oy * stride - p->pad_top;
-            const int32_t x0 = ox * stride - p->pad_left;
-            int8_t *dst = out + at(&ov, oy, ox) * out_c;
-            for (int32_t oc = 0; oc < out_c; oc++) {
-                int32_t acc = p->bias[oc];
-                const int8_t *w = p->weights + oc * kh * kw * in_c;
+        const int32_t y0 = oy * stride - p->pad_top;
+        for (int32_t ox0 = win->x0; ox0 < win->x1; ox0 += run_max) {
+            const int32_t n = win->x1 - ox0 < run_max ? win->x1 - ox0 : run_max;
+            int8_t *col = columns;
+            for (int32_t i = 0; i < n; i++) {
+                const int32_t x0 = (ox0 + i) * stride - p->pad_left;
                 for (int32_t ky = 0; ky < kh; ky++) {
                     const int32_t iy = y0 + ky;
-                    if (iy < 0 || iy >= in_h) continue;
+                    if (iy < 0 || iy >= in_h) {
+                        for (int32_t j = 0; j < kw * in_c; j++) *col++ = zp;
+                        continue;
+                    }
                     for (int32_t kx = 0; kx < kw; kx++) {
                         const int32_t ix = x0 + kx;
-                        if (ix < 0 || ix >= in_w) continue;
-                        const int8_t *src = in + at(&iv, iy, ix) * in_c;
-                        const int8_t *wk = w + (ky * kw + kx) * in_c;
-                        for (int32_t ic = 0; ic < in_c; ic++)
-                            acc += ((int32_t)src[ic] - in_zp) * (int32_t)wk[ic];
+                        if (ix < 0 || ix >= in_w) {
+                            for (int32_t j = 0; j < in_c; j++) *col++ = zp;
+                        } else {
+                            const int8_t *src = in + at(&iv, iy, ix) * in_c;
+                            for (int32_t j = 0; j < in_c; j++) *col++ = src[j];
+                        }
                     }
                 }
-                int32_t v = dsp_requantize(acc, dsp_rq_of(p->multiplier[oc], p->shift[oc])) + out_zp;
-                dst[oc] = dsp_clamp(v, act_min, act_max);
             }
+            int8_t *dst = out + at(&ov, oy, ox0) * out_c;
+            int32_t oc = 0;
+            for (; oc + 2 <= out_c; oc += 2) pw_pair(p, oc, columns, k_n, dst + oc, n);
+            if (oc < out_c) pw_single(p, oc, columns, k_n, dst + oc, n);
         }
     }
 }
 
-/* The reference kernel, word for word: multipliers the fast requantization does not cover. */
+/* The reference kernel, word for word: accumulators the fast requantization does not cover, or
+ * columns too long for the stack buffer. */
 static void conv_reference(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const rig_view iv = win->in, ov = win->out;
@@ -206,11 +221,14 @@ static void conv_reference(const rig_conv_params *p, const rig_window *win, cons
 
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
-    if (!dsp_rq_ok(p->multiplier, p->out_c))
+    const int32_t taps = (int32_t)p->kh * p->kw * p->in_c;
+    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps))
         conv_reference(p, win, in, out);
     else if (p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
              (p->out_w - 1) * p->stride < p->in_w)
         conv_1x1(p, win, in, out);
+    else if (taps <= CONV_COLUMNS_BYTES)
+        conv_im2col(p, win, in, out);
     else
-        conv_generic(p, win, in, out);
+        conv_reference(p, win, in, out);
 }

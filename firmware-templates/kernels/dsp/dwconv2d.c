@@ -43,51 +43,94 @@ static void dw_gather(const rig_conv_params *p, int32_t c, dw_weights *g)
     }
 }
 
-/* The output of one channel: what stays fixed over the window. */
-typedef struct {
-    const rig_conv_params *p;
-    const dw_weights *g;
-    dsp_rq q;
-    int32_t bias, in_zp, out_zp, lo, hi;
-} dw_channel;
-
-static inline int8_t dw_out(const dw_channel *ch, int32_t acc)
-{
-    return dsp_clamp(dsp_requantize(acc, ch->q) + ch->out_zp, ch->lo, ch->hi);
-}
+/* Output columns whose accumulators are formed before they are requantized together. */
+#define DW_CHUNK 32
 
 /* Border output: taps clipped to rows [ky0, ky1) and columns [kx0, kx1); src points at tap (0, 0)
- * (possibly outside the buffer: only clipped taps are read), pitch bytes per row, step per column. */
-static int32_t dw_clipped(const dw_channel *ch, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+ * (possibly outside the buffer: only taps inside are read), pitch bytes per row, step per column. */
+static int32_t dw_clipped(const dw_weights *g, int32_t bias, int32_t in_zp, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
 {
-    int32_t acc = ch->bias;
-    const int32_t z = ch->in_zp;
+    int32_t acc = bias;
     for (int32_t ky = ky0; ky < ky1; ky++) {
         const int8_t *row = src + ky * pitch;
-        const int32_t *w = ch->g->taps[ky];
-        for (int32_t kx = kx0; kx < kx1; kx++) acc += (row[kx * step] - z) * w[kx];
+        const int32_t *w = g->taps[ky];
+        for (int32_t kx = kx0; kx < kx1; kx++) acc += (row[kx * step] - in_zp) * w[kx];
     }
     return acc;
 }
 
-/* Interior, 3x3, stride 1 or 2, contiguous plane: two outputs per step. x points at tap (0, 0) of
- * the first output; rows [ky0, ky1) are inside the tensor; n outputs, written out_step apart. */
-static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int8_t *out, int32_t out_step, int32_t n)
+/* Interior, 3x3, stride 1 or 2, contiguous plane: the accumulators of n outputs, two per step. x
+ * points at tap (0, 0) of the first output; kernel rows [ky0, ky1) are inside the tensor; base is
+ * the bias less the zero point times those rows' weights. */
+__attribute__((noinline)) static void dw_3x3_run(const dw_weights *g, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
 {
-    const dw_weights *g = ch->g;
-    /* Per row: (w0, w2) and (w1, w2) packed; w1 alone in the low half of the second. */
+    /* Per row: (w0, w2) and (w1, w2) as halfword pairs; w1 alone is the low half of the second. */
     int32_t w02[3], w12[3];
     for (int32_t ky = 0; ky < 3; ky++) {
         w02[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][0] & 0xffffu));
         w12[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][1] & 0xffffu));
     }
     int32_t i = 0;
-    if (stride == 1) {
+    if (ky0 == 0 && ky1 == 3) {
+        /* Every kernel row inside: the rows unrolled, their weights in registers. */
+        const int32_t p0 = w02[0], q0 = w12[0], p1 = w02[1], q1 = w12[1], p2 = w02[2], q2 = w12[2];
+        if (stride == 1) {
+            for (; i + 2 <= n; i += 2) {
+                /* Bytes x0..x3 of each row: a = w0 x0 + w2 x2 + w1 x1, b = w0 x1 + w2 x3 + w1 x2. */
+                uint32_t v = ld32(x);
+                int32_t e = sx02(v), o = sx13(v);
+                int32_t a = __smlad(e, p0, base), b = __smlad(o, p0, base);
+                a = __smlabb(o, q0, a);
+                b = __smlatb(e, q0, b);
+                v = ld32(x + pitch);
+                e = sx02(v);
+                o = sx13(v);
+                a = __smlad(e, p1, a);
+                b = __smlad(o, p1, b);
+                a = __smlabb(o, q1, a);
+                b = __smlatb(e, q1, b);
+                v = ld32(x + 2 * pitch);
+                e = sx02(v);
+                o = sx13(v);
+                a = __smlad(e, p2, a);
+                b = __smlad(o, p2, b);
+                acc[i] = __smlabb(o, q2, a);
+                acc[i + 1] = __smlatb(e, q2, b);
+                x += 2;
+            }
+        } else {
+            for (; i + 2 <= n; i += 2) {
+                /* Bytes x0..x4 of each row: a = w0 x0 + w2 x2 + w1 x1, b = w0 x2 + w1 x3 + w2 x4. */
+                uint32_t v = ld32(x);
+                int32_t e = sx02(v), o = sx13(v);
+                int32_t a = __smlad(e, p0, base), b = __smlatb(e, p0, base);
+                a = __smlabb(o, q0, a);
+                b = __smlatb(o, q0, b);
+                b = __smlabt((int32_t)x[4], p0, b);
+                v = ld32(x + pitch);
+                e = sx02(v);
+                o = sx13(v);
+                a = __smlad(e, p1, a);
+                b = __smlatb(e, p1, b);
+                a = __smlabb(o, q1, a);
+                b = __smlatb(o, q1, b);
+                b = __smlabt((int32_t)x[pitch + 4], p1, b);
+                v = ld32(x + 2 * pitch);
+                e = sx02(v);
+                o = sx13(v);
+                a = __smlad(e, p2, a);
+                b = __smlatb(e, p2, b);
+                acc[i] = __smlabb(o, q2, a);
+                b = __smlatb(o, q2, b);
+                acc[i + 1] = __smlabt((int32_t)x[2 * pitch + 4], p2, b);
+                x += 4;
+            }
+        }
+    } else if (stride == 1) {
         for (; i + 2 <= n; i += 2) {
             int32_t a = base, b = base;
             const int8_t *r = x + ky0 * pitch;
             for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-                /* Bytes x0..x3: a = w0 x0 + w2 x2 + w1 x1, b = w0 x1 + w2 x3 + w1 x2. */
                 uint32_t v = ld32(r);
                 int32_t e = sx02(v), o = sx13(v);
                 a = __smlad(e, w02[ky], a);
@@ -95,9 +138,8 @@ static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int
                 b = __smlad(o, w02[ky], b);
                 b = __smlatb(e, w12[ky], b);
             }
-            out[0] = dw_out(ch, a);
-            out[out_step] = dw_out(ch, b);
-            out += 2 * out_step;
+            acc[i] = a;
+            acc[i + 1] = b;
             x += 2;
         }
     } else {
@@ -105,7 +147,6 @@ static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int
             int32_t a = base, b = base;
             const int8_t *r = x + ky0 * pitch;
             for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-                /* Bytes x0..x4: a = w0 x0 + w2 x2 + w1 x1, b = w0 x2 + w1 x3 + w2 x4. */
                 uint32_t v = ld32(r);
                 int32_t e = sx02(v), o = sx13(v);
                 a = __smlad(e, w02[ky], a);
@@ -114,9 +155,8 @@ static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int
                 b = __smlatb(o, w12[ky], b);
                 b = __smlabt((int32_t)r[4], w02[ky], b);
             }
-            out[0] = dw_out(ch, a);
-            out[out_step] = dw_out(ch, b);
-            out += 2 * out_step;
+            acc[i] = a;
+            acc[i + 1] = b;
             x += 4;
         }
     }
@@ -128,16 +168,14 @@ static void dw_3x3_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int
             a += r[1] * g->taps[ky][1];
             a += r[2] * g->taps[ky][2];
         }
-        out[0] = dw_out(ch, a);
+        acc[i] = a;
     }
 }
 
 /* Interior, 4 to 7 columns, contiguous plane: per kernel row one or two 4-byte loads (see
  * dw_weights), a fifth column alone. Arguments as dw_3x3_run's. */
-static void dw_wide_run(const dw_channel *ch, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int8_t *out, int32_t out_step, int32_t n)
+__attribute__((noinline)) static void dw_wide_run(const dw_weights *g, int32_t kw, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
 {
-    const dw_weights *g = ch->g;
-    const int32_t kw = ch->p->kw;
     const int32_t second = kw >= 6 ? kw - 4 : -1, single = kw == 5 ? 4 : -1;
     for (int32_t i = 0; i < n; i++) {
         int32_t a = base;
@@ -155,8 +193,7 @@ static void dw_wide_run(const dw_channel *ch, const int8_t *x, int32_t pitch, in
                 a += r[single] * g->taps[ky][single];
             }
         }
-        out[0] = dw_out(ch, a);
-        out += out_step;
+        acc[i] = a;
         x += stride;
     }
 }
@@ -168,43 +205,47 @@ static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int3
     const rig_view iv = win->in, ov = win->out;
     const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
     const int32_t kh = p->kh, kw = p->kw, stride = p->stride, pt = p->pad_top, pl = p->pad_left;
-    const int32_t pitch = iv.w * step;
+    const int32_t pitch = iv.w * step, bias = p->bias[c], in_zp = p->in_zp;
+    const dsp_rq q = dsp_rq_of(p->multiplier[c], p->shift[c]);
     dw_weights g;
+    int32_t acc[DW_CHUNK];
     dw_gather(p, c, &g);
-    dw_channel ch = {p, &g, dsp_rq_of(p->multiplier[c], p->shift[c]), p->bias[c], p->in_zp, p->out_zp, p->act_min, p->act_max};
     /* Interior columns: ox * stride - pl >= 0 and ox * stride - pl + kw <= in_w. */
     int32_t xa = (pl + stride - 1) / stride, xb = in_w + pl - kw >= 0 ? (in_w + pl - kw) / stride + 1 : 0;
     if (xa < win->x0) xa = win->x0;
     if (xb > win->x1) xb = win->x1;
     if (xb < xa) xb = xa;
-    const int fast = step == 1 && ((kw == 3 && kh <= 3 && stride <= 2) || kw >= 4);
+    const int fast3 = step == 1 && kw == 3 && kh <= 3 && stride <= 2, fast_wide = step == 1 && kw >= 4;
     for (int32_t oy = win->y0; oy < win->y1; oy++) {
         const int32_t y0 = oy * stride - pt;
         const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > in_h ? in_h - y0 : kh;
-        int32_t base = ch.bias, wsum = 0;
+        int32_t wsum = 0;
         for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
-        base -= ch.in_zp * wsum;
+        const int32_t base = bias - in_zp * wsum;
+        /* Tap (0, 0) of output (oy, ox) is at row + (ox * stride - pl) * step, maybe outside the buffer. */
+        const int8_t *row = src + (y0 - iv.y0) * pitch - iv.x0 * step;
         int8_t *orow = out + at(&ov, oy, ov.x0) * c_n;
-        /* Tap (0, 0) of output (oy, ox), as an offset that may lie outside the buffer. */
-        const int32_t row_off = (y0 - iv.y0) * pitch;
-        for (int32_t ox = win->x0; ox < win->x1; ox++) {
-            if (ox == xa && xb > xa) {
-                const int8_t *x = src + row_off + (ox * stride - pl - iv.x0) * step;
-                int8_t *o = orow + (ox - ov.x0) * c_n;
-                if (fast && kw == 3)
-                    dw_3x3_run(&ch, x, pitch, stride, ky0, ky1, base, o, c_n, xb - xa);
-                else if (fast)
-                    dw_wide_run(&ch, x, pitch, stride, ky0, ky1, base, o, c_n, xb - xa);
-                else
-                    for (int32_t i = 0; i < xb - xa; i++)
-                        o[i * c_n] = dw_out(&ch, dw_clipped(&ch, x + i * stride * step, pitch, step, ky0, ky1, 0, kw));
-                ox = xb - 1;
-                continue;
+        for (int32_t x0 = win->x0; x0 < win->x1; x0 += DW_CHUNK) {
+            const int32_t x1 = win->x1 - x0 < DW_CHUNK ? win->x1 : x0 + DW_CHUNK;
+            const int32_t a = xa > x0 ? (xa < x1 ? xa : x1) : x0, b = xb < x1 ? (xb > a ? xb : a) : x1;
+            for (int32_t ox = x0; ox < x1; ox++) {
+                if (ox == a && b > a) {
+                    const int8_t *x = row + (ox * stride - pl) * step;
+                    if (fast3)
+                        dw_3x3_run(&g, x, pitch, stride, ky0, ky1, base, acc + (ox - x0), b - a);
+                    else if (fast_wide)
+                        dw_wide_run(&g, kw, x, pitch, stride, ky0, ky1, base, acc + (ox - x0), b - a);
+                    else
+                        for (int32_t i = 0; i < b - a; i++)
+                            acc[ox - x0 + i] = dw_clipped(&g, bias, in_zp, x + i * stride * step, pitch, step, ky0, ky1, 0, kw);
+                    ox = b - 1;
+                    continue;
+                }
+                const int32_t ix = ox * stride - pl;
+                const int32_t kx0 = ix < 0 ? -ix : 0, kx1 = ix + kw > in_w ? in_w - ix : kw;
+                acc[ox - x0] = dw_clipped(&g, bias, in_zp, row + ix * step, pitch, step, ky0, ky1, kx0, kx1);
             }
-            const int32_t x0 = ox * stride - pl;
-            const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > in_w ? in_w - x0 : kw;
-            const int32_t acc = dw_clipped(&ch, src + row_off + (x0 - iv.x0) * step, pitch, step, ky0, ky1, kx0, kx1);
-            orow[(ox - ov.x0) * c_n] = dw_out(&ch, acc);
+            dsp_store(acc, x1 - x0, orow + (x0 - ov.x0) * c_n, c_n, q, p->out_zp, p->act_min, p->act_max);
         }
     }
 }
@@ -240,7 +281,7 @@ static void dw_channel_reference(const rig_conv_params *p, const rig_window *win
 
 static void dw_channel_any(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t step, int8_t *out)
 {
-    if (p->multiplier[c] == INT32_MIN || p->kh > DW_MAX_K || p->kw > DW_MAX_K)
+    if (p->kh > DW_MAX_K || p->kw > DW_MAX_K || !dsp_rq_fits(p->bias[c], p->shift[c], (uint32_t)p->kh * p->kw))
         dw_channel_reference(p, win, c, src, step, out);
     else
         dw_channel_run(p, win, c, src, step, out);
