@@ -19,63 +19,65 @@ static int32_t weight_sum(const int8_t *w, int32_t n)
     return s;
 }
 
-/* Output channels oc, oc+1 of n output pixels: pixel i reads its kh * kw * in_c taps (a column)
- * at in + i * in_step, writes out + i * out_c. */
-__attribute__((noinline)) static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+/* Pixels whose accumulators are formed before they are requantized together. */
+#define PW_CHUNK 32
+
+/* Four input channels of pixels a and b against the weights u (channel 0) and v (channel 1). */
+#define PW_STEP(pa, pb, pu, pv)                                                                                        \
+    do {                                                                                                               \
+        uint32_t va_ = ld32(pa), u_ = ld32(pu);                                                                        \
+        int32_t a02_ = sx02(va_), u02_ = sx02(u_);                                                                     \
+        a0 = __smlad(a02_, u02_, a0);                                                                                  \
+        int32_t a13_ = sx13(va_), u13_ = sx13(u_);                                                                     \
+        a0 = __smlad(a13_, u13_, a0);                                                                                  \
+        uint32_t vb_ = ld32(pb);                                                                                       \
+        int32_t b02_ = sx02(vb_);                                                                                      \
+        b0 = __smlad(b02_, u02_, b0);                                                                                  \
+        int32_t b13_ = sx13(vb_);                                                                                      \
+        b0 = __smlad(b13_, u13_, b0);                                                                                  \
+        uint32_t v_ = ld32(pv);                                                                                        \
+        int32_t v02_ = sx02(v_);                                                                                       \
+        a1 = __smlad(a02_, v02_, a1);                                                                                  \
+        b1 = __smlad(b02_, v02_, b1);                                                                                  \
+        int32_t v13_ = sx13(v_);                                                                                       \
+        a1 = __smlad(a13_, v13_, a1);                                                                                  \
+        b1 = __smlad(b13_, v13_, b1);                                                                                  \
+    } while (0)
+
+/* The accumulators of output channels oc, oc+1 (weights w0, w1, k_n taps each, sums folded into
+ * base0, base1) of n <= PW_CHUNK pixels: pixel i's column of k_n taps is at in + i * in_step. */
+__attribute__((noinline)) static void pw_pair_acc(const int8_t *w0, const int8_t *w1, int32_t k_n, int32_t base0, int32_t base1, const int8_t *in, int32_t in_step, int32_t n, int32_t *acc0, int32_t *acc1)
 {
-    const int32_t in_c = p->kh * p->kw * p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-    const int8_t *w0 = p->weights + oc * in_c, *w1 = w0 + in_c;
-    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
-    const int32_t base1 = p->bias[oc + 1] - p->in_zp * weight_sum(w1, in_c);
-    const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
-    const dsp_rq q1 = dsp_rq_of(p->multiplier[oc + 1], p->shift[oc + 1]);
-    const int32_t c4 = in_c & ~3;
+    const int32_t k8 = k_n & ~7, k4 = k_n & ~3;
     int32_t i = 0;
     for (; i + 2 <= n; i += 2) {
         const int8_t *a = in + i * in_step, *b = a + in_step;
         int32_t a0 = base0, a1 = base1, b0 = base0, b1 = base1;
-        const int8_t *pa = a, *pb = b, *pu = w0, *pv = w1, *end = a + c4;
+        const int8_t *pa = a, *pu = w0, *end = a + k8;
+        const int32_t db = (int32_t)(b - a), dv = (int32_t)(w1 - w0);
         while (pa != end) {
-            uint32_t va = ld32(pa), u = ld32(pu);
-            int32_t a02 = sx02(va), u02 = sx02(u);
-            a0 = __smlad(a02, u02, a0);
-            int32_t a13 = sx13(va), u13 = sx13(u);
-            a0 = __smlad(a13, u13, a0);
-            uint32_t vb = ld32(pb);
-            int32_t b02 = sx02(vb);
-            b0 = __smlad(b02, u02, b0);
-            int32_t b13 = sx13(vb);
-            b0 = __smlad(b13, u13, b0);
-            uint32_t v = ld32(pv);
-            int32_t v02 = sx02(v);
-            a1 = __smlad(a02, v02, a1);
-            b1 = __smlad(b02, v02, b1);
-            int32_t v13 = sx13(v);
-            a1 = __smlad(a13, v13, a1);
-            b1 = __smlad(b13, v13, b1);
-            pa += 4;
-            pb += 4;
-            pu += 4;
-            pv += 4;
+            PW_STEP(pa, pa + db, pu, pu + dv);
+            PW_STEP(pa + 4, pa + db + 4, pu + 4, pu + dv + 4);
+            pa += 8;
+            pu += 8;
         }
-        int32_t c = c4;
-        for (; c < in_c; c++) {
+        if (k4 != k8) PW_STEP(pa, pa + db, pu, pu + dv);
+        for (int32_t c = k4; c < k_n; c++) {
             a0 += a[c] * w0[c];
             a1 += a[c] * w1[c];
             b0 += b[c] * w0[c];
             b1 += b[c] * w1[c];
         }
-        int8_t *oa = out + i * out_c, *ob = oa + out_c;
-        oa[0] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
-        oa[1] = dsp_clamp(dsp_requantize(a1, q1) + out_zp, lo, hi);
-        ob[0] = dsp_clamp(dsp_requantize(b0, q0) + out_zp, lo, hi);
-        ob[1] = dsp_clamp(dsp_requantize(b1, q1) + out_zp, lo, hi);
+        acc0[i] = a0;
+        acc1[i] = a1;
+        acc0[i + 1] = b0;
+        acc1[i + 1] = b1;
     }
     if (i < n) {
         const int8_t *a = in + i * in_step;
         int32_t a0 = base0, a1 = base1;
         int32_t c = 0;
-        for (; c < c4; c += 4) {
+        for (; c < k4; c += 4) {
             uint32_t va = ld32(a + c), u = ld32(w0 + c), v = ld32(w1 + c);
             int32_t a02 = sx02(va), a13 = sx13(va);
             a0 = __smlad(a02, sx02(u), a0);
@@ -83,35 +85,58 @@ __attribute__((noinline)) static void pw_pair(const rig_conv_params *p, int32_t 
             a1 = __smlad(a02, sx02(v), a1);
             a1 = __smlad(a13, sx13(v), a1);
         }
-        for (; c < in_c; c++) {
+        for (; c < k_n; c++) {
             a0 += a[c] * w0[c];
             a1 += a[c] * w1[c];
         }
-        int8_t *oa = out + i * out_c;
-        oa[0] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
-        oa[1] = dsp_clamp(dsp_requantize(a1, q1) + out_zp, lo, hi);
+        acc0[i] = a0;
+        acc1[i] = a1;
+    }
+}
+
+/* Output channels oc, oc+1 of n output pixels: pixel i reads its kh * kw * in_c taps (a column)
+ * at in + i * in_step, writes out + i * out_c. */
+static void pw_pair(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+{
+    const int32_t k_n = p->kh * p->kw * p->in_c, out_c = p->out_c;
+    const int8_t *w0 = p->weights + oc * k_n, *w1 = w0 + k_n;
+    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, k_n);
+    const int32_t base1 = p->bias[oc + 1] - p->in_zp * weight_sum(w1, k_n);
+    const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
+    const dsp_rq q1 = dsp_rq_of(p->multiplier[oc + 1], p->shift[oc + 1]);
+    int32_t acc0[PW_CHUNK], acc1[PW_CHUNK];
+    for (int32_t i = 0; i < n; i += PW_CHUNK) {
+        const int32_t m = n - i < PW_CHUNK ? n - i : PW_CHUNK;
+        pw_pair_acc(w0, w1, k_n, base0, base1, in + i * in_step, in_step, m, acc0, acc1);
+        dsp_store(acc0, m, out + i * out_c, out_c, q0, p->out_zp, p->act_min, p->act_max);
+        dsp_store(acc1, m, out + i * out_c + 1, out_c, q1, p->out_zp, p->act_min, p->act_max);
     }
 }
 
 /* The last output channel when out_c is odd, n pixels as in pw_pair. */
-__attribute__((noinline)) static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
+static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
-    const int32_t in_c = p->kh * p->kw * p->in_c, out_c = p->out_c, out_zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-    const int8_t *w0 = p->weights + oc * in_c;
-    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, in_c);
+    const int32_t k_n = p->kh * p->kw * p->in_c, out_c = p->out_c;
+    const int8_t *w0 = p->weights + oc * k_n;
+    const int32_t base0 = p->bias[oc] - p->in_zp * weight_sum(w0, k_n);
     const dsp_rq q0 = dsp_rq_of(p->multiplier[oc], p->shift[oc]);
-    const int32_t c4 = in_c & ~3;
-    for (int32_t i = 0; i < n; i++) {
-        const int8_t *a = in + i * in_step;
-        int32_t a0 = base0;
-        int32_t c = 0;
-        for (; c < c4; c += 4) {
-            uint32_t va = ld32(a + c), u = ld32(w0 + c);
-            a0 = __smlad(sx02(va), sx02(u), a0);
-            a0 = __smlad(sx13(va), sx13(u), a0);
+    const int32_t k4 = k_n & ~3;
+    int32_t acc[PW_CHUNK];
+    for (int32_t i0 = 0; i0 < n; i0 += PW_CHUNK) {
+        const int32_t m = n - i0 < PW_CHUNK ? n - i0 : PW_CHUNK;
+        for (int32_t i = 0; i < m; i++) {
+            const int8_t *a = in + (i0 + i) * in_step;
+            int32_t a0 = base0;
+            int32_t c = 0;
+            for (; c < k4; c += 4) {
+                uint32_t va = ld32(a + c), u = ld32(w0 + c);
+                a0 = __smlad(sx02(va), sx02(u), a0);
+                a0 = __smlad(sx13(va), sx13(u), a0);
+            }
+            for (; c < k_n; c++) a0 += a[c] * w0[c];
+            acc[i] = a0;
         }
-        for (; c < in_c; c++) a0 += a[c] * w0[c];
-        out[i * out_c] = dsp_clamp(dsp_requantize(a0, q0) + out_zp, lo, hi);
+        dsp_store(acc, m, out + i0 * out_c, out_c, q0, p->out_zp, p->act_min, p->act_max);
     }
 }
 
