@@ -47,14 +47,14 @@ static void dw_gather(const rig_conv_params *p, int32_t c, dw_weights *g)
 #define DW_CHUNK 32
 
 /* Border output: taps clipped to rows [ky0, ky1) and columns [kx0, kx1); src points at tap (0, 0)
- * (possibly outside the buffer: only taps inside are read), pitch bytes per row, step per column. */
-static int32_t dw_clipped(const dw_weights *g, int32_t bias, int32_t in_zp, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+ * (possibly outside the buffer: only taps inside are read), pitch bytes per row, step per column;
+ * the channel's weights read where they are, w at tap (0, 0), c_n bytes apart. */
+static int32_t dw_clipped(const int8_t *w, int32_t kw, int32_t c_n, int32_t bias, int32_t in_zp, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
 {
     int32_t acc = bias;
     for (int32_t ky = ky0; ky < ky1; ky++) {
-        const int8_t *row = src + ky * pitch;
-        const int32_t *w = g->taps[ky];
-        for (int32_t kx = kx0; kx < kx1; kx++) acc += (row[kx * step] - in_zp) * w[kx];
+        const int8_t *row = src + ky * pitch + kx0 * step, *wr = w + (ky * kw + kx0) * c_n;
+        for (int32_t kx = kx0; kx < kx1; kx++, row += step, wr += c_n) acc += (*row - in_zp) * *wr;
     }
     return acc;
 }
@@ -177,7 +177,38 @@ __attribute__((noinline)) static void dw_3x3_run(const dw_weights *g, const int8
 __attribute__((noinline)) static void dw_wide_run(const dw_weights *g, int32_t kw, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
 {
     const int32_t second = kw >= 6 ? kw - 4 : -1, single = kw == 5 ? 4 : -1;
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+    /* Two outputs per pass over the kernel rows, sharing each row's weights. */
+    for (; i + 2 <= n; i += 2) {
+        int32_t a = base, b = base;
+        const int8_t *r = x + ky0 * pitch;
+        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
+            const int32_t *w = g->packed[ky];
+            const int32_t w0 = w[0], w1 = w[1];
+            uint32_t v = ld32(r), u = ld32(r + stride);
+            a = __smlad(sx02(v), w0, a);
+            a = __smlad(sx13(v), w1, a);
+            b = __smlad(sx02(u), w0, b);
+            b = __smlad(sx13(u), w1, b);
+            if (second >= 0) {
+                const int32_t w2 = w[2], w3 = w[3];
+                v = ld32(r + second);
+                u = ld32(r + stride + second);
+                a = __smlad(sx02(v), w2, a);
+                a = __smlad(sx13(v), w3, a);
+                b = __smlad(sx02(u), w2, b);
+                b = __smlad(sx13(u), w3, b);
+            } else if (single >= 0) {
+                const int32_t t = g->taps[ky][4];
+                a += r[4] * t;
+                b += r[stride + 4] * t;
+            }
+        }
+        acc[i] = a;
+        acc[i + 1] = b;
+        x += 2 * stride;
+    }
+    if (i < n) {
         int32_t a = base;
         const int8_t *r = x + ky0 * pitch;
         for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
@@ -194,7 +225,6 @@ __attribute__((noinline)) static void dw_wide_run(const dw_weights *g, int32_t k
             }
         }
         acc[i] = a;
-        x += stride;
     }
 }
 
@@ -207,20 +237,23 @@ static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int3
     const int32_t kh = p->kh, kw = p->kw, stride = p->stride, pt = p->pad_top, pl = p->pad_left;
     const int32_t pitch = iv.w * step, bias = p->bias[c], in_zp = p->in_zp;
     const dsp_rq q = dsp_rq_of(p->multiplier[c], p->shift[c]);
+    const int8_t *w = p->weights + c;
     dw_weights g;
     int32_t acc[DW_CHUNK];
-    dw_gather(p, c, &g);
     /* Interior columns: ox * stride - pl >= 0 and ox * stride - pl + kw <= in_w. */
     int32_t xa = (pl + stride - 1) / stride, xb = in_w + pl - kw >= 0 ? (in_w + pl - kw) / stride + 1 : 0;
     if (xa < win->x0) xa = win->x0;
     if (xb > win->x1) xb = win->x1;
     if (xb < xa) xb = xa;
     const int fast3 = step == 1 && kw == 3 && kh <= 3 && stride <= 2, fast_wide = step == 1 && kw >= 4;
+    /* The gathered weights serve the interior only: a window of border columns reads them in place. */
+    if (xb > xa) dw_gather(p, c, &g);
     for (int32_t oy = win->y0; oy < win->y1; oy++) {
         const int32_t y0 = oy * stride - pt;
         const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > in_h ? in_h - y0 : kh;
         int32_t wsum = 0;
-        for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
+        if (xb > xa)
+            for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
         const int32_t base = bias - in_zp * wsum;
         /* Tap (0, 0) of output (oy, ox) is at row + (ox * stride - pl) * step, maybe outside the buffer. */
         const int8_t *row = src + (y0 - iv.y0) * pitch - iv.x0 * step;
@@ -237,13 +270,13 @@ static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int3
                         dw_wide_run(&g, kw, x, pitch, stride, ky0, ky1, base, acc + (ox - x0), b - a);
                     else
                         for (int32_t i = 0; i < b - a; i++)
-                            acc[ox - x0 + i] = dw_clipped(&g, bias, in_zp, x + i * stride * step, pitch, step, ky0, ky1, 0, kw);
+                            acc[ox - x0 + i] = dw_clipped(w, kw, c_n, bias, in_zp, x + i * stride * step, pitch, step, ky0, ky1, 0, kw);
                     ox = b - 1;
                     continue;
                 }
                 const int32_t ix = ox * stride - pl;
                 const int32_t kx0 = ix < 0 ? -ix : 0, kx1 = ix + kw > in_w ? in_w - ix : kw;
-                acc[ox - x0] = dw_clipped(&g, bias, in_zp, row + ix * step, pitch, step, ky0, ky1, kx0, kx1);
+                acc[ox - x0] = dw_clipped(w, kw, c_n, bias, in_zp, row + ix * step, pitch, step, ky0, ky1, kx0, kx1);
             }
             dsp_store(acc, x1 - x0, orow + (x0 - ov.x0) * c_n, c_n, q, p->out_zp, p->act_min, p->act_max);
         }
