@@ -11,7 +11,8 @@
 /* One channel's weights, sign-extended (taps[ky][kx]), each row's sum, and for kernels of 4 or more
  * columns each row packed as halfword pairs for SMLAD on a 4-byte load: words 2g and 2g+1 hold the
  * weights of bytes 0, 2 and 1, 3 of the load at column min(4g, kw - 4), columns already covered
- * by an earlier load weighted 0; a last single column (kw % 4 == 1) is read alone. */
+ * by an earlier load weighted 0; a last single column (kw % 4 == 1) is read alone; for 3 columns
+ * (w0, w2) and (w1, w2). */
 typedef struct {
     int32_t taps[DW_MAX_K][DW_MAX_K];
     int32_t row_sum[DW_MAX_K];
@@ -29,7 +30,11 @@ static void dw_gather(const rig_conv_params *p, int32_t c, dw_weights *g)
             s += w;
         }
         g->row_sum[ky] = s;
-        if (kw >= 4) {
+        if (kw == 3) {
+            /* (w0, w2) and (w1, w2) as halfword pairs; w1 alone is the low half of the second. */
+            g->packed[ky][0] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][0] & 0xffffu));
+            g->packed[ky][1] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][1] & 0xffffu));
+        } else if (kw >= 4) {
             /* kw 4..7: the load at 0, and for kw 6, 7 the one at kw - 4 for the columns past 3. */
             int32_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
             for (int32_t kx = 0; kx < 4; kx++) t[kx] = g->taps[ky][kx];
@@ -64,12 +69,8 @@ static int32_t dw_clipped(const int8_t *w, int32_t kw, int32_t c_n, int32_t bias
  * the bias less the zero point times those rows' weights. */
 __attribute__((noinline)) static void dw_3x3_run(const dw_weights *g, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
 {
-    /* Per row: (w0, w2) and (w1, w2) as halfword pairs; w1 alone is the low half of the second. */
-    int32_t w02[3], w12[3];
-    for (int32_t ky = 0; ky < 3; ky++) {
-        w02[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][0] & 0xffffu));
-        w12[ky] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][1] & 0xffffu));
-    }
+    const int32_t w02[3] = {g->packed[0][0], g->packed[1][0], g->packed[2][0]};
+    const int32_t w12[3] = {g->packed[0][1], g->packed[1][1], g->packed[2][1]};
     int32_t i = 0;
     if (ky0 == 0 && ky1 == 3) {
         /* Every kernel row inside: the rows unrolled, their weights in registers. */
