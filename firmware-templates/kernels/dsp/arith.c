@@ -1,8 +1,8 @@
 /* Arithmetic the dsp kernels share: word loads, the DSP extension's byte-pair widening, and a
- * requantization bit-exact with rig_requantize in two multiplies' time over the
- * accumulators a layer can produce. Each kernel file
- * includes this one (the build's unit includes it once more, a no-op then); a .c file rather than
- * a header so that the build id, which covers the variant's .c files, covers it too. */
+ * requantization bit-exact with rig_requantize over the accumulators a layer can produce, without
+ * its 64-bit product. Each kernel file includes this one (the build's unit includes it once more,
+ * a no-op then); a .c file rather than a header so that the build id, which covers the variant's
+ * .c files, covers it too. */
 #ifndef RIG_DSP_ARITH_C
 #define RIG_DSP_ARITH_C
 
@@ -82,12 +82,6 @@ static inline int dsp_rq_fits_all(const int32_t *bias, const int32_t *shift, int
     for (int32_t c = 0; c < channels; c++)
         if (!dsp_rq_fits(bias[c], shift[c], taps)) return 0;
     return 1;
-}
-
-static inline int8_t dsp_clamp(int32_t v, int32_t lo, int32_t hi)
-{
-    v = v < lo ? lo : v;
-    return (int8_t)(v > hi ? hi : v);
 }
 
 /* Requantizes n accumulators and stores them out_step bytes apart, clamped: a loop of its own, so

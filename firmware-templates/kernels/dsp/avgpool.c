@@ -1,4 +1,5 @@
-/* Operator avgpool (global), dsp kernel (the reference code for now); see rig_kernels.h. */
+/* Operator avgpool (global), dsp kernel: the reference code, not yet optimized (one pass over the
+ * last feature map, a small share of any network's work); see rig_kernels.h. */
 #include "rig_kernel_util.h"
 
 void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out)
