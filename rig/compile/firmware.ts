@@ -304,7 +304,8 @@ async function compileImage(
     .update(board.id);
   for (const [name, text] of Object.entries(generated)) hash.update(name).update(text);
   for (const file of [...sources, ...kernelSources]) hash.update(await readFile(file));
-  for (const dir of includeDirs) {
+  // Headers: those on the include path, and the variant's own (included by its files' directory).
+  for (const dir of [...includeDirs, ...(parts.kernels === null ? [] : [join('kernels', parts.kernels)])]) {
     for (const f of (await readdir(join(root, dir))).filter((n) => n.endsWith('.h')).sort()) {
       hash.update(await readFile(join(root, dir, f)));
     }

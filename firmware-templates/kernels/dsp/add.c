@@ -2,7 +2,7 @@
  * requantizations as SMMULR and a rounding shift (arith.c), once a check on the call's parameters
  * shows that no intermediate value leaves that requantization's range; each window row is one run
  * of bytes in every buffer, read in ascending order before the byte at or below is written. */
-#include "arith.c"
+#include "rig_dsp_arith.h"
 
 /* An upper bound of |rig_requantize(acc, multiplier, shift)| for |acc| <= bound. */
 static int64_t add_scaled_bound(int64_t bound, int32_t shift)

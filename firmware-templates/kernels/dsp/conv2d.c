@@ -4,7 +4,7 @@
  * (sum((x - z) w) = sum(x w) - z sum(w), the weight sums formed once per call). Other kernels
  * gather each output pixel's taps into a column on the stack (im2col) and multiply the columns the
  * same way. */
-#include "arith.c"
+#include "rig_dsp_arith.h"
 
 /* sum of n int8 weights. */
 static int32_t weight_sum(const int8_t *w, int32_t n)

@@ -4,7 +4,7 @@
  * plane (the in-place kernel's scratch) interior kernel rows are read four bytes at a time and
  * multiplied as halfword pairs with SMLAD; 3x3 kernels compute two outputs per load. The input
  * zero point leaves the inner loops: sum((x - z) w) = sum(x w) - z sum(w) over the rows inside. */
-#include "arith.c"
+#include "rig_dsp_arith.h"
 
 #define DW_MAX_K 7
 

@@ -1,7 +1,7 @@
 /* Operator fc (fully connected), dsp kernel; see rig_kernels.h. Two outputs at a time: four inputs
  * per step widened once with SXTB16 and multiplied with both weight rows by SMLAD; the input zero
  * point folded out of the loop (sum((x - z) w) = sum(x w) - z sum(w)). */
-#include "arith.c"
+#include "rig_dsp_arith.h"
 
 /* The dot products of x with two weight rows of n bytes, and the rows' sums. */
 static void fc_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, uint32_t n, int32_t *xw0, int32_t *xw1, int32_t *sw0, int32_t *sw1)

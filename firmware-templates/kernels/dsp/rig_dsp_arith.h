@@ -1,10 +1,8 @@
 /* Arithmetic the dsp kernels share: word loads, the DSP extension's byte-pair widening, and a
  * requantization bit-exact with rig_requantize over the accumulators a layer can produce, without
- * its 64-bit product. Each kernel file includes this one (the build's unit includes it once more,
- * a no-op then); a .c file rather than a header so that the build id, which covers the variant's
- * .c files, covers it too. */
-#ifndef RIG_DSP_ARITH_C
-#define RIG_DSP_ARITH_C
+ * its 64-bit product. Internal to the variant: each kernel file includes it. */
+#ifndef RIG_DSP_ARITH_H
+#define RIG_DSP_ARITH_H
 
 #include <arm_acle.h>
 #include <string.h>
