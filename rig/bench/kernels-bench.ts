@@ -10,7 +10,7 @@
 // take the same branches), so copy = 2·T(input → I) − T(input → I → I), the copy of the very
 // bytes and rows the layer's image copies. A layer's count is its measured count less that copy.
 import { join, relative } from 'node:path';
-import { DEFAULT_KERNELS, kernelVariants } from '../compile/kernels.js';
+import { REFERENCE_KERNELS, kernelVariants } from '../compile/kernels.js';
 import { loadBoard, type Board } from '../config/board.js';
 import { loadModel } from '../config/model.js';
 import { DEFAULTS } from '../defaults.js';
@@ -116,8 +116,8 @@ export async function benchKernels(variants: readonly string[], out: (line: stri
 
   // The input copy of each layer, with the reference kernels (the copy is common/'s rig_copy_s8 in every variant).
   const copies = await runAll(LAYERS, async (l) => {
-    const once = await instructions(big, DEFAULT_KERNELS, identities(`copy-${slug(l.label)}-1`, l.input, 1));
-    const twice = await instructions(big, DEFAULT_KERNELS, identities(`copy-${slug(l.label)}-2`, l.input, 2));
+    const once = await instructions(big, REFERENCE_KERNELS, identities(`copy-${slug(l.label)}-1`, l.input, 1));
+    const twice = await instructions(big, REFERENCE_KERNELS, identities(`copy-${slug(l.label)}-2`, l.input, 2));
     return 2 * once - twice;
   });
 

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULTS } from '../defaults.js';
 import { loadSuite } from '../config/suite.js';
 import { UserError } from '../util/errors.js';
 import { planSuite } from './nightly.js';
@@ -49,6 +50,6 @@ test('a good suite plans every model under every schedule of each entry', async 
   // An entry's kernel variant: the default when omitted.
   assert.deepEqual(
     prepared.map((p) => p.kernels),
-    ['reference', 'reference'],
+    [DEFAULTS.kernels, DEFAULTS.kernels],
   );
 });

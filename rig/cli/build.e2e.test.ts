@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULTS } from '../defaults.js';
 import { planFor, fitsProblem, targetDirName } from '../bench/bench.js';
 import { buildSelftest, emulatedTarget, hardwareTarget } from '../compile/firmware.js';
 import { loadBoard } from '../config/board.js';
@@ -38,7 +39,7 @@ test('every zoo network that fits links for the F746 and F412, NUCLEO and Discov
           const report = JSON.parse(r.stdout) as { runner: string; flashBytes: number; flashBudgetBytes: number; arenaBytes: number; elf: string };
           assert.equal(report.runner, 'hardware');
           assert.ok(report.flashBytes > 0 && report.flashBytes <= report.flashBudgetBytes);
-          assert.match(report.elf, new RegExp(`${id}-${variant}-arena-${board.defaultArenaRam}/reference/${name.replace(/\./g, '\\.')}-`));
+          assert.match(report.elf, new RegExp(`${id}-${variant}-arena-${board.defaultArenaRam}/${DEFAULTS.kernels}/${name.replace(/\./g, '\\.')}-`));
           assert.doesNotMatch(readFileSync(join(dirname(report.elf), 'build.log'), 'utf8'), /warning:/, `${id} ${variant} ${name}`);
           linked++;
         });
@@ -90,7 +91,7 @@ test('--arena-ram links the arena into the SRAM it names and the stack at the to
     const report = JSON.parse(r.stdout) as { elf: string; buildId: string; arenaRam: string; arenaRegion: { origin: number; sizeBytes: number } };
     assert.equal(report.arenaRam, choice);
     assert.deepEqual([report.arenaRegion.origin, report.arenaRegion.origin + report.arenaRegion.sizeBytes], [start, end]);
-    assert.match(report.elf, new RegExp(`/${id}-nucleo-arena-${choice}/reference/mcunet-vww0-layer/fw\\.elf$`));
+    assert.match(report.elf, new RegExp(`/${id}-nucleo-arena-${choice}/${DEFAULTS.kernels}/mcunet-vww0-layer/fw\\.elf$`));
     const sym = await symbols(report.elf);
     const arena = sym.get('rig_arena')!;
     const what = `${id} ${choice}: rig_arena at 0x${arena.toString(16)}, _earena 0x${sym.get('_earena')!.toString(16)}`;

@@ -2,7 +2,7 @@
 // network under every schedule must give the reference output bit for bit with the planned arena;
 // on a few cases it must also take fewer instructions than the reference kernels.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { randomSpec } from '../model/testing.js';
 import type { Model } from '../model/ir.js';
+import { ROOT } from '../util/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-dsp-'));
 
@@ -101,5 +102,14 @@ test('dsp kernels take fewer instructions than the reference kernels, bit-exact:
     assert.equal(slow.status, 'ok', slow.detail ?? '');
     assert.equal(fast.outputCrc32, slow.outputCrc32);
     assert.ok(fast.latency!.median < slow.latency!.median, `${c.model.name}: dsp ${fast.latency!.median} vs reference ${slow.latency!.median}`);
+    if (c.model.name === 'mcunet-in0') {
+      // Both as recorded (rig/bench/testdata/default-bench.json, layer-wise first).
+      const recorded = JSON.parse(readFileSync(join(ROOT, 'rig', 'bench', 'testdata', 'default-bench.json'), 'utf8')) as Record<
+        string,
+        { instructions: number }[]
+      >;
+      assert.equal(slow.latency!.median, recorded['reference']![0]!.instructions);
+      assert.equal(fast.latency!.median, recorded['dsp']![0]!.instructions);
+    }
   }
 });

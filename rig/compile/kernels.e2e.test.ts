@@ -11,7 +11,7 @@ import { loadModel } from '../config/model.js';
 import { createQemuRunner } from '../deploy/qemu.js';
 import { Store } from '../store/db.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
-import { DEFAULT_KERNELS } from './kernels.js';
+import { REFERENCE_KERNELS } from './kernels.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-kernels-'));
 // A copy of the templates with two more variants: `mirror`, the reference kernels under another
@@ -39,7 +39,7 @@ async function context(kernels: string): Promise<BenchContext> {
 
 test('the variant compiled is the one named on the row and in the store, built apart from the others', async () => {
   const plan = planFor({ model: await loadModel('tiny-cnn', 1), schedule: 'layer' });
-  const reference = await benchCase(await context(DEFAULT_KERNELS), plan);
+  const reference = await benchCase(await context(REFERENCE_KERNELS), plan);
   const mirror = await benchCase(await context('mirror'), plan);
   assert.equal(reference.status, 'ok', reference.detail ?? '');
   assert.equal(mirror.status, 'ok', mirror.detail ?? '');

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 
-export const DEFAULT_KERNELS = 'reference';
+/** The reference kernels: written for clarity, bit-exact with the TypeScript reference; every other variant is measured against them. */
+export const REFERENCE_KERNELS = 'reference';
+
+/** What images are built with unless told otherwise: the kernels for the DSP extension of the Cortex-M4 and M7. */
+export const DEFAULT_KERNELS = 'dsp';
 
 /** Compiled with every variant: rig_requantize, rig_copy_s8 and the shared inline helpers. */
 export const COMMON_KERNELS = 'common';
@@ -24,7 +28,7 @@ export function variantKernels(templatesDir: string = TEMPLATES_DIR): Map<string
   const defined = (sub: string, file: string) =>
     [...readFileSync(join(dir, sub, file), 'utf8').matchAll(/^(?:__attribute__\(\([^)]*\)\) )?\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
   const common = new Set(cFiles(COMMON_KERNELS).flatMap((f) => defined(COMMON_KERNELS, f)));
-  const home = new Map(cFiles(DEFAULT_KERNELS).flatMap((f) => defined(DEFAULT_KERNELS, f).map((name) => [name, f] as const)));
+  const home = new Map(cFiles(REFERENCE_KERNELS).flatMap((f) => defined(REFERENCE_KERNELS, f).map((name) => [name, f] as const)));
   const declared = [...readFileSync(join(dir, 'rig_kernels.h'), 'utf8').matchAll(/^\w+ (rig_\w+)\(/gm)].map((m) => m[1]!);
   return new Map(declared.filter((n) => !common.has(n)).map((n) => [n, home.get(n) ?? '?'] as const));
 }

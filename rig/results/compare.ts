@@ -2,7 +2,7 @@
 // Emulated instruction counts are deterministic, so any change of them is real; silicon cycles
 // vary between runs, so they count as changed only beyond a threshold and outside the baseline's
 // spread. Memory, flash and MACs are deterministic on both.
-import { DEFAULT_KERNELS } from '../compile/kernels.js';
+import { REFERENCE_KERNELS } from '../compile/kernels.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import type { LatencyUnit, ResultRow, ResultStatus } from './row.js';
 
@@ -47,7 +47,7 @@ export function latencyRule(options: CompareOptions): string {
  * A row's kernel variant. Rows stored before every row carried it have none where nothing was
  * built (does-not-fit, build-error); only the reference kernels existed then.
  */
-export const kernelsOf = (row: Pick<ResultRow, 'kernelVariant'>): string => row.kernelVariant ?? DEFAULT_KERNELS;
+export const kernelsOf = (row: Pick<ResultRow, 'kernelVariant'>): string => row.kernelVariant ?? REFERENCE_KERNELS;
 
 export function caseKey(row: ResultRow): string {
   return [row.model, scheduleLabel(row.schedule, row.scheduleOptions), `kernels ${kernelsOf(row)}`, row.board, row.runner, `seed ${row.seed}`].join(' / ');
