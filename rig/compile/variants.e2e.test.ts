@@ -12,7 +12,7 @@ import { createQemuRunner } from '../deploy/qemu.js';
 import type { Model } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
-import { randomSpec } from '../model/testing.js';
+import { randomSpec, WIDE_ODD_SPEC } from '../model/testing.js';
 import type { ResultRow } from '../results/row.js';
 import { SCHEDULES, type Plan } from '../schedule/plan.js';
 import { PlanRefusal } from '../schedule/refusal.js';
@@ -94,7 +94,7 @@ async function runAll<T, R>(cases: readonly T[], run: (c: T) => Promise<R>): Pro
 
 test('every kernel variant runs random specs and odd shapes bit-exact under every schedule in QEMU, arena measured = planned', async () => {
   const board = await loadBoard('f746');
-  const specs = [...ODD_SPECS, ...RANDOM_SEEDS.map((seed) => randomSpec(seed, { minSize: 9 }))];
+  const specs = [...ODD_SPECS, WIDE_ODD_SPEC, ...RANDOM_SEEDS.map((seed) => randomSpec(seed, { minSize: 9 }))];
   const plans = specs.flatMap((spec, i) => plansOf(lowerModel(parseModelSpec(spec, spec.name), i + 1)));
   // Every schedule of every spec planned, the tiled ones on patches of the stage.
   assert.equal(plans.length, specs.length * SCHEDULES.length);

@@ -43,3 +43,20 @@ export function randomSpec(seed: number, { minSize = 7, maxSize = 23 } = {}): Mo
   blocks.push({ type: 'avgpool' }, { type: 'fc', out: r.int(2, 5) });
   return { name: `random-${seed}`, input, blocks };
 }
+
+// Wide enough for interior columns in every kernel size, odd channel counts, both strides.
+export const WIDE_ODD_SPEC: ModelSpecInput = {
+  name: 'wide-odd',
+  input: [21, 19, 3],
+  blocks: [
+    { type: 'conv2d', out: 13, k: 3, stride: 2, act: 'relu6' },
+    { type: 'mbconv', expand: 3, out: 13, k: 3, stride: 1 },
+    { type: 'mbconv', expand: 2, out: 13, k: 5, stride: 1 },
+    { type: 'mbconv', expand: 3, out: 15, k: 7, stride: 1 },
+    { type: 'dwconv2d', k: 3, stride: 2, act: 'relu' },
+    { type: 'mbconv', expand: 2, out: 15, k: 5, stride: 2 },
+    { type: 'conv2d', out: 9, k: 1, stride: 2, act: 'none' },
+    { type: 'avgpool' },
+    { type: 'fc', out: 5 },
+  ],
+};
