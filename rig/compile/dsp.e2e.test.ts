@@ -1,6 +1,6 @@
-// The dsp kernel variant through the real compiler and QEMU: odd shapes, random specs and a zoo
-// network under every schedule must give the reference output bit for bit with the planned arena;
-// on a few cases it must also take fewer instructions than the reference kernels.
+// The dsp kernel variant through the real compiler and QEMU, beside what variants.e2e.test.ts checks
+// of every variant: a zoo network and a wide odd-shape spec bit-exact and in fewer instructions than
+// the reference kernels, both as recorded.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
