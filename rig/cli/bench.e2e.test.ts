@@ -114,7 +114,7 @@ test('rig bench with no arguments runs a small zoo network under all four schedu
   assert.match(r.stdout, /instructions \(emulated\)/);
   assert.doesNotMatch(r.stdout, /\bms\b/);
   for (const schedule of ['layer', 'patch 2×2 split \\d+', 'stream1d 2×2 split \\d+', 'stream2d 2×2 split \\d+']) {
-    assert.match(r.stdout, new RegExp(`mcunet-in0\\s+${schedule}\\s+reference\\s+f746\\s+qemu\\s+ok`));
+    assert.match(r.stdout, new RegExp(`mcunet-in0\\s+${schedule}\\s+${DEFAULTS.kernels}\\s+f746\\s+qemu\\s+ok`));
     assert.match(r.stdout, new RegExp(`mcunet-in0\\s+${schedule}\\s+ok\\s+[\\d,]+\\s+= planned`));
   }
   // stream2d computes every stage pixel once: the layer-wise MAC count; patch recomputes halos.
@@ -240,11 +240,11 @@ test('mcunet-vww1 runs bit-exact layer-wise and patch-based with measured arena 
     join(dir, 'build'),
   ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /mcunet-vww1\s+layer\s+reference\s+f746\s+qemu\s+ok/);
-  assert.match(r.stdout, /mcunet-vww1\s+patch 2×2 split 3\s+reference\s+f746\s+qemu\s+ok/);
+  assert.match(r.stdout, new RegExp(`mcunet-vww1\\s+layer\\s+${DEFAULTS.kernels}\\s+f746\\s+qemu\\s+ok`));
+  assert.match(r.stdout, new RegExp(`mcunet-vww1\\s+patch 2×2 split 3\\s+${DEFAULTS.kernels}\\s+f746\\s+qemu\\s+ok`));
   assert.match(r.stdout, /mcunet-vww1: planned arena 89,600 B, measured 89,600 B; TinyEngine's layer-wise plan: 93,992 B/);
   assert.match(r.stdout, /mcunet-vww1 patch 2×2 split 3: planned arena 33,968 B, measured 33,968 B; TinyEngine's patch-based plan: 62,352 B/);
-  assert.match(r.stdout, /mcunet-in4\s+layer\s+reference\s+f746\s+qemu\s+does-not-fit/);
+  assert.match(r.stdout, new RegExp(`mcunet-in4\\s+layer\\s+${DEFAULTS.kernels}\\s+f746\\s+qemu\\s+does-not-fit`));
   assert.match(r.stdout, /mcunet-in4 needs 408 KB of SRAM \(arena 409600 B \+ stack 8192 B\); f746 has 320 KB/);
   // The schedules side by side: real and paper peaks, MACs and instructions against layer-wise.
   assert.match(r.stdout, /mcunet-vww1\s+patch 2×2 split 3\s+ok\s+33,968\s+= planned\s+31,096\s+11,739,520\s+1\.014×\s+[\d,]+\s+1\.0\d\d×/);
