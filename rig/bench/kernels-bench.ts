@@ -20,6 +20,7 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import type { ResultRow } from '../results/row.js';
 import { formatInt } from '../util/format.js';
+import { mapConcurrently } from '../util/concurrency.js';
 import { ROOT } from '../util/paths.js';
 import { benchCase, planFor } from './bench.js';
 
@@ -79,17 +80,6 @@ function identities(name: string, shape: [number, number, number], depth: number
 
 const slug = (label: string) => label.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '');
 
-/** Runs two cases at a time (two cores build two images at once). */
-async function runAll<T, R>(cases: readonly T[], run: (c: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(cases.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < cases.length; i = next++) results[i] = await run(cases[i]!);
-  };
-  await Promise.all([worker(), worker()]);
-  return results;
-}
-
 /** The instructions of one layer-wise inference; throws when the case is not ok (a count of a wrong output means nothing). */
 async function instructions(board: Board, kernels: string, m: Model): Promise<number> {
   const row: Omit<ResultRow, 'runId'> = await benchCase(
@@ -115,14 +105,14 @@ export async function benchKernels(variants: readonly string[], out: (line: stri
   const f746 = await loadBoard(DEFAULTS.board);
 
   // The input copy of each layer, with the reference kernels (the copy is common/'s rig_copy_s8 in every variant).
-  const copies = await runAll(LAYERS, async (l) => {
+  const copies = await mapConcurrently(LAYERS, 2, async (l) => {
     const once = await instructions(big, REFERENCE_KERNELS, identities(`copy-${slug(l.label)}-1`, l.input, 1));
     const twice = await instructions(big, REFERENCE_KERNELS, identities(`copy-${slug(l.label)}-2`, l.input, 2));
     return 2 * once - twice;
   });
 
   const layerCases = variants.flatMap((kernels) => LAYERS.map((layer, i) => ({ kernels, layer, i })));
-  const measured = await runAll(layerCases, async ({ kernels, layer }) => {
+  const measured = await mapConcurrently(layerCases, 2, async ({ kernels, layer }) => {
     const m = model(slug(layer.label), layer.input, [layer.block]);
     return { macs: modelMacs(m), all: await instructions(big, kernels, m) };
   });
@@ -156,7 +146,7 @@ export async function benchKernels(variants: readonly string[], out: (line: stri
 
   out('');
   const networkCases = variants.flatMap((kernels) => NETWORKS.map((name) => ({ kernels, name })));
-  const networks = await runAll(networkCases, async ({ kernels, name }) => {
+  const networks = await mapConcurrently(networkCases, 2, async ({ kernels, name }) => {
     const m = await loadModel(name, SEED);
     return { macs: modelMacs(m), all: await instructions(f746, kernels, m) };
   });

@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { benchRecord, recordedBench } from '../bench/testing.js';
 import Database from 'better-sqlite3';
 import type { ResultRow } from '../results/row.js';
 import { Store } from '../store/db.js';
 import { DEFAULTS } from '../defaults.js';
-import { ROOT } from '../util/paths.js';
 import { CLI, rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-e2e-'));
@@ -124,19 +124,10 @@ test('rig bench with no arguments runs a small zoo network under all four schedu
   // Emulated instructions are deterministic: the counts, CRCs and arenas recorded in
   // rig/bench/testdata/default-bench.json for the default kernel variant hold until a change to
   // kernels or plans is meant to move them (dsp.e2e.test.ts checks the reference kernels' record).
-  const recorded = (JSON.parse(readFileSync(join(ROOT, 'rig', 'bench', 'testdata', 'default-bench.json'), 'utf8')) as Record<string, unknown[]>)[
-    DEFAULTS.kernels
-  ];
+  const recorded = recordedBench()[DEFAULTS.kernels];
   const store = new Store(join(dir, 'table.db'));
   try {
-    const measured = store.results(1).map((row) => ({
-      schedule: row.schedule,
-      scheduleOptions: row.scheduleOptions,
-      instructions: row.latency?.median,
-      outputCrc32: row.outputCrc32,
-      measuredArenaBytes: row.memory.measuredArenaBytes,
-      macs: row.macs,
-    }));
+    const measured = store.results(1).map(benchRecord);
     assert.deepEqual(measured, recorded);
   } finally {
     store.close();

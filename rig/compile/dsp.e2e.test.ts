@@ -2,10 +2,11 @@
 // of every variant: a wide odd-shape spec bit-exact in fewer instructions than the reference
 // kernels, and mcunet-in0 under every schedule as recorded for both variants.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { benchRecord, recordedBench } from '../bench/testing.js';
 import { benchCase, planFor, type BenchContext, type BenchCase } from '../bench/bench.js';
 import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
@@ -14,7 +15,6 @@ import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { WIDE_ODD_SPEC } from '../model/testing.js';
 import type { Model } from '../model/ir.js';
-import { ROOT } from '../util/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-dsp-'));
 
@@ -55,7 +55,7 @@ test('dsp kernels take fewer instructions than the reference kernels, bit-exact,
 
 test('both variants keep their record: mcunet-in0 under the four default schedules measures the counts, CRCs and arenas in default-bench.json', async () => {
   // Emulated instructions are deterministic; rig bench with no arguments checks the default variant's record the same way.
-  const recorded = JSON.parse(readFileSync(join(ROOT, 'rig', 'bench', 'testdata', 'default-bench.json'), 'utf8')) as Record<string, unknown[]>;
+  const recorded = recordedBench();
   const mcunet = await loadModel('mcunet-in0', 1);
   const measured: Record<string, unknown[]> = {};
   for (const kernels of ['reference', 'dsp']) {
@@ -64,14 +64,7 @@ test('both variants keep their record: mcunet-in0 under the four default schedul
     for (const schedule of ['layer', 'patch', 'stream1d', 'stream2d'] as const) {
       const row = await benchCase(ctx, planFor({ model: mcunet, schedule }));
       assert.equal(row.status, 'ok', row.detail ?? '');
-      measured[kernels].push({
-        schedule: row.schedule,
-        scheduleOptions: row.scheduleOptions,
-        instructions: row.latency?.median,
-        outputCrc32: row.outputCrc32,
-        measuredArenaBytes: row.memory.measuredArenaBytes,
-        macs: row.macs,
-      });
+      measured[kernels].push(benchRecord(row));
     }
   }
   assert.deepEqual(measured, recorded);

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { mapConcurrently } from '../util/concurrency.js';
 import { benchCase, planFor, type BenchContext } from '../bench/bench.js';
 import { loadBoard } from '../config/board.js';
 import { createQemuRunner } from '../deploy/qemu.js';
@@ -81,17 +82,6 @@ function plansOf(model: Model): Plan[] {
   });
 }
 
-/** Runs `cases` two at a time (the builds take most of the time, and two cores build two at once). */
-async function runAll<T, R>(cases: readonly T[], run: (c: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(cases.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < cases.length; i = next++) results[i] = await run(cases[i]!);
-  };
-  await Promise.all([worker(), worker()]);
-  return results;
-}
-
 test('every kernel variant runs random specs and odd shapes bit-exact under every schedule in QEMU, arena measured = planned', async () => {
   const board = await loadBoard('f746');
   const specs = [...ODD_SPECS, WIDE_ODD_SPEC, ...RANDOM_SEEDS.map((seed) => randomSpec(seed, { minSize: 9 }))];
@@ -102,7 +92,7 @@ test('every kernel variant runs random specs and odd shapes bit-exact under ever
   assert.ok(variants.includes('reference'));
   for (const kernels of variants) {
     const ctx: BenchContext = { runner: createQemuRunner(board), seed: 1, warmup: 0, runs: 1, inferenceTimeoutMs: 60_000, kernels, buildRoot: dir };
-    const rows: Omit<ResultRow, 'runId'>[] = await runAll(plans, (plan) => benchCase(ctx, plan));
+    const rows: Omit<ResultRow, 'runId'>[] = await mapConcurrently(plans, 2, (plan) => benchCase(ctx, plan));
     for (const [i, row] of rows.entries()) {
       const what = `${kernels}: ${row.model} ${row.schedule} ${JSON.stringify(row.scheduleOptions)}: ${row.detail}`;
       assert.equal(row.status, 'ok', what);
