@@ -104,6 +104,16 @@ void rig_timer_sample(uint32_t *cycles, uint32_t *ticks)
     __asm__ volatile("cpsie i" ::: "memory");
 }
 
+uint32_t rig_timer_read(void)
+{
+    uint32_t ticks;
+
+    __asm__ volatile("cpsid i" ::: "memory");
+    ticks = (uint32_t)rig_systick_peek();
+    __asm__ volatile("cpsie i" ::: "memory");
+    return ticks;
+}
+
 static uint32_t semihost(uint32_t op, const void *arg)
 {
     register uint32_t r0 __asm__("r0") = op;

@@ -33,6 +33,13 @@ uint32_t rig_timer_stop(void);
  */
 void rig_timer_sample(uint32_t *cycles, uint32_t *ticks);
 
+/*
+ * Reads the running timer without stopping it (the profiling pass): its ticks since
+ * rig_timer_start in the unit rig_timer_stop returns, modulo 2^32, so that differences of two
+ * reads add up to what rig_timer_stop would report over the same span.
+ */
+uint32_t rig_timer_read(void);
+
 /* CPU cycles per SysTick tick when the board has a cycle counter; 0 when it has none (QEMU). */
 extern const uint32_t rig_cycles_per_tick;
 

@@ -1,7 +1,7 @@
 /*
  * rig benchmark harness: waits for "run <W> <N>", measures the model's arena and stack high-water
- * marks by painting, runs W warm-ups and N timed inferences, and reports each step as a protocol
- * line (see ../PROTOCOL.md). The model comes from the generated model.h / model.c.
+ * marks by painting, runs W warm-ups, N timed inferences and one profiled one, and reports each
+ * step as a protocol line (see ../PROTOCOL.md). The model comes from the generated model.h / model.c.
  */
 #include <stdint.h>
 #include <string.h>
@@ -166,6 +166,38 @@ static int measure_memory(void)
     return stack_used >= a.stack_painted ? -1 : 0;
 }
 
+/*
+ * The profiling pass, after the timed runs: one more inference through rig_model_profile, which
+ * reads the running timer after every step and adds the step's ticks to its slot (an operator of
+ * the model, the input copy, or the tiling's region copies; model.h). Reading the timer costs a
+ * few instructions a step, which is why the timed runs never profile.
+ */
+static void profile(void)
+{
+    static uint32_t slot_ticks[RIG_PROFILE_SLOTS];
+    uint32_t ticks;
+
+    memset(slot_ticks, 0, sizeof slot_ticks);
+    rig_timer_start();
+    RIG_BARRIER();
+    rig_model_profile(rig_arena, slot_ticks);
+    RIG_BARRIER();
+    ticks = rig_timer_stop();
+    RIG_BARRIER();
+
+    for (uint32_t k = 0; k < RIG_PROFILE_SLOTS; k++) {
+        rig_proto_begin("slot");
+        rig_proto_u32("i", k);
+        rig_proto_u32("ticks", slot_ticks[k]);
+        rig_proto_end();
+    }
+    rig_proto_begin("profile");
+    rig_proto_u32("slots", RIG_PROFILE_SLOTS);
+    rig_proto_u32("ticks", ticks);
+    rig_proto_crc("crc32", rig_crc32(rig_model_output(rig_arena), RIG_OUTPUT_BYTES));
+    rig_proto_end();
+}
+
 static void benchmark(uint32_t warmup, uint32_t runs)
 {
     rig_proto_begin("start");
@@ -199,6 +231,8 @@ static void benchmark(uint32_t warmup, uint32_t runs)
         rig_proto_crc("crc32", rig_crc32(rig_model_output(rig_arena), RIG_OUTPUT_BYTES));
         rig_proto_end();
     }
+
+    profile();
 
     rig_proto_begin("done");
     rig_proto_u32("runs", runs);

@@ -11,6 +11,7 @@ import { planLayerwise } from '../schedule/layerwise.js';
 import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { profileSlotCount, readProfile } from '../schedule/profile.js';
 import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 import { UserError } from '../util/errors.js';
 import { createDebug, progress } from '../util/log.js';
@@ -133,6 +134,7 @@ export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: numb
     layerwiseMacs: modelMacs(model),
     outputCrc32: null,
     referenceCrc32,
+    profile: null,
     kernelVariant: null,
     firmwareId: null,
     seed,
@@ -215,9 +217,17 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
       detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry`,
     };
   }
+  const profiled = t.profile;
+  if (profiled !== undefined && profiled.slotTicks.length !== profileSlotCount(model)) {
+    return { ...measured, status: 'telemetry-error', detail: `the profiling pass has ${profiled.slotTicks.length} slots, the plan ${profileSlotCount(model)}` };
+  }
   const wrong = samples.filter((s) => s.crc32 !== expectedCrc32);
   let status: ResultStatus = 'ok';
   const details: string[] = [];
+  if (profiled !== undefined && profiled.crc32 !== expectedCrc32) {
+    status = 'mismatch';
+    details.push(`the profiling pass's output CRC ${profiled.crc32} differs from the reference ${expectedCrc32}`);
+  }
   if (wrong.length > 0) {
     status = 'mismatch';
     details.push(
@@ -233,5 +243,6 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     details.push(`measured arena ${arenaUsed} B differs from the planned ${plan.arenaBytes} B`);
   }
   if (outcome.note !== undefined) details.push(outcome.note);
-  return { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, status, detail: details.length > 0 ? details.join('; ') : null };
+  const profile = profiled === undefined ? null : readProfile(plan, profiled.slotTicks, profiled.ticks, runner.toLatency);
+  return { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, profile, status, detail: details.length > 0 ? details.join('; ') : null };
 }

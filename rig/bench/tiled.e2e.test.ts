@@ -73,6 +73,16 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
       assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, what);
       assert.deepEqual(row.scheduleOptions, { patches, split });
       assert.ok(row.macs >= row.layerwiseMacs! * 0.5 && row.latency!.median > 0, what);
+      // The patches' and windows' steps summed per layer: the schedule's MACs, and the inference
+      // but for the input and region copies.
+      const { layers, input, copies, rest, total } = row.profile!;
+      assert.equal(
+        layers.reduce((a, l) => a + l.macs, 0),
+        row.macs,
+        what,
+      );
+      assert.equal(layers.reduce((a, l) => a + l.latency, 0) + input + copies + rest, total, what);
+      assert.ok(Math.abs(total - input - copies - row.latency!.median) <= 0.02 * row.latency!.median, what);
       if (schedule === 'stream2d') assert.ok(row.macs <= row.layerwiseMacs!, what);
     }
 });

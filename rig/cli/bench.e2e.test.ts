@@ -62,8 +62,35 @@ test('rig bench --json runs a model and odd shapes under every schedule in QEMU 
     assert.equal(row.outputCrc32, row.referenceCrc32);
     assert.ok(row.memory.stackBytes! > 0 && row.memory.flashBytes! > 0 && row.memory.staticRamBytes! >= 0);
     assert.ok(row.macs > 0);
+    // The profiling pass: every operator's steps summed, within 2% of the timed inference; only
+    // the input copy, the region copies and a few instructions around them are outside.
+    const profile = row.profile!;
+    const layers = profile.layers.reduce((a, l) => a + l.latency, 0);
+    assert.equal(
+      profile.layers.reduce((a, l) => a + l.macs, 0),
+      row.macs,
+    );
+    assert.ok(
+      Math.abs(layers - row.latency!.median) <= 0.02 * row.latency!.median,
+      `${row.model}/${row.schedule}: layers ${layers}, whole ${row.latency!.median}`,
+    );
+    assert.equal(layers + profile.input + profile.copies + profile.rest, profile.total);
+    assert.ok(
+      profile.input > 0 && profile.rest >= 0 && (row.schedule === 'stream1d' || row.schedule === 'stream2d' ? profile.copies > 0 : profile.copies === 0),
+    );
   }
   assert.equal(rows[0]!.memory.plannedArenaBytes, 6144);
+
+  // The profile of a stored row, layer by layer: as a table, and as JSON equal to the row's.
+  const layers = await rig(['results', '--layers', '2', '--db', db]);
+  assert.equal(layers.code, 0, layers.stderr);
+  assert.match(layers.stdout, /#\s+layer\s+operator\s+output\s+MACs\s+instructions \(emulated\)\s+per MAC\s+share/);
+  for (const l of rows[1]!.profile!.layers) assert.match(layers.stdout, new RegExp(`\\b${l.name}\\s+${l.op}\\s+${l.shape.join('×')}\\s`));
+  assert.match(layers.stdout, /Row 2: tiny-cnn patch 2×2 split \d+ on f746 \(qemu\)[^]*Outside them: the input copy [\d,]+, region copies 0/);
+  const json = JSON.parse((await rig(['results', '--layers', '2', '--json', '--db', db])).stdout) as { id: number };
+  assert.deepEqual(json, { id: 2, unit: 'instructions', ...rows[1]!.profile });
+  const unknown = await rig(['results', '--layers', '99', '--db', db]);
+  assert.deepEqual([unknown.code, unknown.stderr.trim()], [2, `rig: No result row 99 in ${db} (the id column of rig results)`]);
   assert.match(first.stderr, /Stored run 1/);
 
   const store = new Store(db);

@@ -1,10 +1,13 @@
 // rig results and rig compare: what the store holds, and what changed between two runs.
 import type { Argv } from 'yargs';
 import { DEFAULTS } from '../defaults.js';
-import { compareRuns, listResults, listRuns } from '../results/query.js';
-import { FAILING_VERDICTS } from '../results/compare.js';
-import { RESULT_STATUSES, RUNNER_KINDS, type ResultStatus, type RunnerKind } from '../results/row.js';
-import { SCHEDULES } from '../schedule/plan.js';
+import { compareRuns, listResults, listRuns, profiledRow } from '../results/query.js';
+import { FAILING_VERDICTS, kernelsOf } from '../results/compare.js';
+import { RESULT_STATUSES, RUNNER_KINDS, type Profile, type ResultStatus, type RunnerKind } from '../results/row.js';
+import { scheduleLabel, SCHEDULES } from '../schedule/plan.js';
+import type { StoredResult } from '../store/db.js';
+import { formatInt, pct } from '../util/format.js';
+import { RUNNER_UNIT, unitLabel } from '../util/units.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { outputFormat, printComparison, printListing, RESULT_HEADERS, resultCells } from './table.js';
@@ -25,11 +28,13 @@ export function resultsOptions<T>(y: Argv<T>) {
     .option('status', { choices: RESULT_STATUSES })
     .option('limit', { type: 'number', default: DEFAULTS.resultsLimit, describe: 'the newest this many rows (or runs)' })
     .option('runs', { type: 'boolean', default: false, describe: 'list runs instead of rows' })
+    .option('layers', { type: 'number', describe: 'the per-layer profile of result row ID (the id column)' })
     .option('json', { type: 'boolean', default: false })
     .option('csv', { type: 'boolean', default: false })
     .example([
       ['$0 results --model mcunet-in0 --runner qemu', 'every emulated row of mcunet-in0'],
       ['$0 results --runs --limit 5 --csv', 'the last five runs as CSV'],
+      ['$0 results --layers 12', 'where row 12 spent its time, layer by layer'],
     ]);
 }
 
@@ -43,12 +48,17 @@ export interface ResultsArgs extends Exports {
   status?: ResultStatus | undefined;
   limit: number;
   runs: boolean;
+  layers?: number | undefined;
 }
 
 export function resultsCommand(args: ResultsArgs): number {
   const format = outputFormat(args);
   if (!Number.isInteger(args.limit) || args.limit < 1)
     throw new UserError(`--limit: expected a whole number of at least 1, found ${args.limit}`, { exitCode: 2 });
+  if (args.layers !== undefined) {
+    printLayers(format, profiledRow(args.db, args.layers));
+    return 0;
+  }
   if (args.runs) {
     const runs = listRuns(args.db, { board: args.board, runner: args.runner, limit: args.limit });
     const cells = runs.map(({ run: r, okRows, rows, suite }) => [
@@ -89,6 +99,36 @@ export function resultsCommand(args: ResultsArgs): number {
     rows,
   );
   return 0;
+}
+
+/** A row's profile: one line per layer, then what the layers add up to and what is outside them. */
+function printLayers(format: ReturnType<typeof outputFormat>, row: StoredResult & { profile: Profile }): void {
+  const { profile } = row;
+  const unit = unitLabel(row.latency?.unit ?? RUNNER_UNIT[row.runner]);
+  const cells = profile.layers.map((l, i) => [
+    i,
+    l.name,
+    l.op,
+    l.shape.join('×'),
+    l.macs,
+    l.latency,
+    l.macs === 0 ? null : (l.latency / l.macs).toFixed(2),
+    `${((100 * l.latency) / profile.total).toFixed(1)}%`,
+  ]);
+  const sum = profile.layers.reduce((a, l) => a + l.latency, 0);
+  const notes = [
+    '',
+    `Row ${row.id}: ${row.model} ${scheduleLabel(row.schedule, row.scheduleOptions)} on ${row.board} (${row.runner}), kernels ${kernelsOf(row)}; one profiled inference after the timed runs.`,
+    `The layers: ${formatInt(sum)} ${unit}, ${pct(sum, profile.total)} against the whole profiled inference (${formatInt(profile.total)})${row.latency === null ? '' : ` and ${pct(sum, row.latency.median)} against the timed median (${formatInt(row.latency.median)})`}.`,
+    `Outside them: the input copy ${formatInt(profile.input)}, region copies ${formatInt(profile.copies)}, before the first step and after the last ${formatInt(profile.rest)}.`,
+  ];
+  printListing(
+    format,
+    ['#', 'layer', 'operator', 'output', 'MACs', unit, 'per MAC', 'share'],
+    cells,
+    { id: row.id, unit: row.latency?.unit ?? RUNNER_UNIT[row.runner], ...profile },
+    notes,
+  );
 }
 
 export function compareOptions<T>(y: Argv<T>) {

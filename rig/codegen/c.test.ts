@@ -6,6 +6,7 @@ import { planFor } from '../bench/bench.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
 import { TINY_CNN } from '../model/zoo.js';
+import { profileSlot, profileSlotCount } from '../schedule/profile.js';
 import { generateModelC } from './c.js';
 
 const model = lowerModel(parseModelSpec(TINY_CNN, 'tiny'), 1);
@@ -39,10 +40,28 @@ test('windows and parameter structs use named fields; every call is numbered by 
       /= \{ \.in = \{ \.y0 = \d+, \.x0 = \d+, \.h = \d+, \.w = \d+ \}, (\.in2 = \{[^}]+\}, )?\.out = \{[^}]+\}, \.y0 = \d+, \.y1 = \d+, \.x0 = \d+, \.x1 = \d+ \};$/,
     );
   assert.match(c, /static const rig_conv_params L0_b0_conv2d_p = \{\n {4}\.in_h = 32, \.in_w = 32, \.in_c = 3,\n/);
-  const calls = c
-    .slice(c.indexOf('void rig_model_invoke'))
-    .split('\n')
-    .filter((l) => l.startsWith('    rig_'));
+  const calls = functionBody(c, 'rig_model_invoke').filter((l) => l.startsWith('    rig_'));
   assert.equal(calls.length, plan.steps.length);
   calls.forEach((l, n) => assert.match(l, new RegExp(`/\\* ${n}: ${plan.steps[n]!.name.replace(/[@,]/g, '\\$&')}`)));
+});
+
+/** The lines of a generated function's body. */
+function functionBody(c: string, name: string): string[] {
+  const start = c.indexOf(`void ${name}(`);
+  return c.slice(start, c.indexOf('\n}\n', start)).split('\n');
+}
+
+test("the profiling pass runs rig_model_invoke's calls in order, each followed by the mark of its slot", () => {
+  const plan = planFor({ model, schedule: 'stream1d', patches: 2, split: 3 });
+  const c = generateModelC(plan);
+  const invoke = functionBody(c, 'rig_model_invoke').filter((l) => l.startsWith('    rig_'));
+  const profile = functionBody(c, 'rig_model_profile').filter((l) => l.startsWith('    rig_') || l.startsWith('    RIG_MARK'));
+  const slots = plan.steps.map((step) => profileSlot(model, step));
+  assert.deepEqual(
+    profile,
+    invoke.flatMap((call, n) => [call, `    RIG_MARK(${slots[n]});`]),
+  );
+  // Every kind of slot is used: the operators, the input copy and the stream buffers' copies.
+  assert.ok(slots.includes(model.ops.length) && slots.includes(model.ops.length + 1) && slots.includes(model.ops.length - 1));
+  assert.ok(slots.every((k) => k >= 0 && k < profileSlotCount(model)));
 });

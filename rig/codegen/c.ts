@@ -5,9 +5,10 @@ import { tensorBytes, type Model } from '../model/ir.js';
 import type { EmittedOp } from '../ops/contract.js';
 import { opModule } from '../ops/registry.js';
 import { fullRegion, outputSlot, type Plan, type Region, type Slot, type Step } from '../schedule/plan.js';
+import { profileSlot, profileSlotCount } from '../schedule/profile.js';
 import { cArray, cIdent } from './cdata.js';
 
-export const CODEGEN_VERSION = 3;
+export const CODEGEN_VERSION = 4;
 
 export interface HeaderInfo {
   readonly boardId: string;
@@ -75,14 +76,25 @@ function arenaTable(plan: Plan): string {
 }
 export function generateModelC(plan: Plan): string {
   const model = plan.model;
-  const parts: string[] = [banner(plan), arenaTable(plan), '', '#include <stddef.h>', '#include "model.h"', '#include "rig_kernels.h"', ''];
+  const parts: string[] = [
+    banner(plan),
+    arenaTable(plan),
+    '',
+    '#include <stddef.h>',
+    '#include "model.h"',
+    '#include "rig_board.h"',
+    '#include "rig_kernels.h"',
+    '',
+  ];
   const windows: string[] = [];
   const calls: string[] = [];
+  const marks: string[] = [];
   const ptr = (slot: Slot) => `arena + ${slot.buffer.offset}`;
   const emitted = new Map<number, EmittedOp>();
   plan.steps.forEach((step, n) => {
     const win = `rig_w${n}`;
     const comment = `/* ${n}: ${describe(model, step)} */`;
+    marks.push(`    RIG_MARK(${profileSlot(model, step)});`);
     if (step.kind === 'load') {
       windows.push(windowStruct(win, [fullRegion(model, model.input)], step.output.region, step.output.region));
       calls.push(`    rig_copy_s8(&${win}, ${model.tensors[model.input]!.shape[2]}, rig_input, ${ptr(step.output)}); ${comment}`);
@@ -122,8 +134,13 @@ export function generateModelC(plan: Plan): string {
   });
   parts.push(cArray('int8_t', 'rig_input', model.inputData));
   parts.push(windows.join('\n'), '');
+  // The profiling pass runs the same calls with the timer read after each (rig/schedule/profile.ts).
+  const profiled = calls.flatMap((call, n) => [call, marks[n]!]);
   parts.push(
     `void rig_model_invoke(int8_t *arena)\n{\n${calls.join('\n')}\n}\n`,
+    `/* The steps of rig_model_invoke, each step's timer ticks added to its slot: ticks[op] for an op's steps, ticks[${model.ops.length}] for the input copy, ticks[${model.ops.length + 1}] for region copies. */`,
+    `#define RIG_MARK(slot) (now = rig_timer_read(), ticks[slot] += now - last, last = now)\n`,
+    `void rig_model_profile(int8_t *arena, uint32_t *ticks)\n{\n    uint32_t last = rig_timer_read(), now;\n\n${profiled.join('\n')}\n}\n`,
     `const int8_t *rig_model_output(const int8_t *arena)\n{\n    return arena + ${outputSlot(plan).buffer.offset};\n}\n`,
   );
   return parts.join('\n');
@@ -143,7 +160,10 @@ export function generateModelH(plan: Plan, info: HeaderInfo): string {
     `#define RIG_REFERENCE_CRC32 ${JSON.stringify(info.referenceCrc32)}`,
     `#define RIG_ARENA_BYTES ${plan.arenaBytes}u`,
     `#define RIG_OUTPUT_BYTES ${outBytes}u`,
+    `#define RIG_PROFILE_SLOTS ${profileSlotCount(plan.model)}u`,
     'void rig_model_invoke(int8_t *arena);',
+    "/* rig_model_invoke with each step's timer ticks added to ticks[its slot] (RIG_PROFILE_SLOTS of them). */",
+    'void rig_model_profile(int8_t *arena, uint32_t *ticks);',
     'const int8_t *rig_model_output(const int8_t *arena);',
     '#endif',
     '',

@@ -50,7 +50,7 @@ interface ChartSeries {
 /** One chart as the page script draws it with uPlot. */
 export interface ChartSpec {
   id: string;
-  /** sram, latency, macs, trend-latency, trend-arena */
+  /** sram, latency, macs, layers, trend-latency, trend-arena */
   kind: string;
   xLabel: string;
   yLabel: string;
@@ -113,13 +113,37 @@ function categories(rows: readonly ReportRow[]): string[] {
   return rows.map((r) => (count.get(r.scheduleLabel)! > 1 ? `${r.scheduleLabel} (run ${r.runId})` : r.scheduleLabel));
 }
 
+/** Each profiled row's latency layer by layer (the model's operators in order); null when no row has a profile. */
+function layersChart(g: Group, cats: readonly string[], nextId: () => string): ChartSpec | null {
+  const profiled = g.rows.flatMap((r, i) => (r.profile === null ? [] : [{ profile: r.profile, label: cats[i]! }]));
+  const names = profiled[0]?.profile.layers.map((l) => `${l.name} (${l.op})`);
+  if (names === undefined) return null;
+  return {
+    id: nextId(),
+    kind: 'layers',
+    xLabel: 'operator',
+    yLabel: unitLabel(g.unit),
+    x: names.map((_, i) => i),
+    categories: names,
+    dates: null,
+    series: profiled.map(({ profile, label }, i) => ({
+      label,
+      color: TREND_COLORS[i % TREND_COLORS.length]!,
+      values: names.map((_, k) => profile.layers[k]?.latency ?? null),
+    })),
+    whiskers: null,
+    limit: null,
+    fromZero: true,
+  };
+}
+
 function groupCharts(
   g: Group,
   board: BoardBudget | undefined,
   trends: readonly Trend[],
   axis: 'run' | 'nightly',
   nextId: () => string,
-): { sram: ChartSpec; latency: ChartSpec; macs: ChartSpec; trendLatency: ChartSpec | null; trendArena: ChartSpec | null } {
+): { sram: ChartSpec; latency: ChartSpec; macs: ChartSpec; layers: ChartSpec | null; trendLatency: ChartSpec | null; trendArena: ChartSpec | null } {
   const x = g.rows.map((_, i) => i);
   const cats = categories(g.rows);
   const unit = unitLabel(g.unit);
@@ -163,8 +187,9 @@ function groupCharts(
     whiskers: null,
     limit: null,
   };
+  const layers = layersChart(g, cats, nextId);
   const mine = trends.filter((t) => t.model === g.model && t.board === g.board && t.runner === g.runner && t.points.length > 0);
-  if (mine.length === 0) return { sram, latency: lat, macs, trendLatency: null, trendArena: null };
+  if (mine.length === 0) return { sram, latency: lat, macs, layers, trendLatency: null, trendArena: null };
   // One x axis for every case: the union of their runs (or nightlies); a case absent there is a gap.
   const xs = [...new Set(mine.flatMap((t) => t.points.map((p) => p.x)))].sort((a, b) => a - b);
   const dates = xs.map((v) => mine.flatMap((t) => t.points).find((p) => p.x === v)?.date ?? null);
@@ -179,6 +204,7 @@ function groupCharts(
     sram,
     latency: lat,
     macs,
+    layers,
     trendLatency: {
       ...trend,
       id: nextId(),
@@ -217,6 +243,7 @@ function groupSection(net: Network, g: Group, data: ReportData, nextId: () => st
     charts.sram,
     charts.latency,
     charts.macs,
+    ...(charts.layers === null ? [] : [charts.layers]),
     ...(charts.trendLatency === null ? [] : [charts.trendLatency]),
     ...(charts.trendArena === null ? [] : [charts.trendArena]),
   );
@@ -239,6 +266,15 @@ function groupSection(net: Network, g: Group, data: ReportData, nextId: () => st
 ${chartBox(charts.sram, 'Peak SRAM per schedule: planned and measured arena (bytes)', sramCaption)}
 ${chartBox(charts.latency, `Latency per schedule in ${h(unit)}: median, whiskers from min to max`, g.unit === 'instructions' ? 'Instructions counted by the emulator: proportional to the work, not a time.' : 'CPU cycles counted by the DWT cycle counter.')}
 ${chartBox(charts.macs, 'Executed MACs against the layer-wise MACs of the same model', '')}
+${
+  charts.layers === null
+    ? '<p class="note">No per-layer profile in these rows.</p>'
+    : chartBox(
+        charts.layers,
+        `Per-layer profile in ${h(unit)}: each layer's steps summed`,
+        "One inference profiled after the timed runs; the layers are the model's operators in order (patches and stream windows summed per layer). Outside them: the input copy and region copies (rig results --layers ID lists them).",
+      )
+}
 ${trends}
 </div>
 ${statusTable(g)}
@@ -413,6 +449,8 @@ const PAGE_SCRIPT = `
   function draw(spec) {
     var el = document.getElementById(spec.id);
     var cats = spec.categories, dates = spec.dates, n = spec.x.length;
+    // Many categories (a network's layers): the axis numbers them, the legend names them.
+    var dense = cats && n > 16;
     var xValue = cats
       ? function (u, v) { return v == null ? '\\u2013' : (cats[v] || ''); }
       : function (u, v) { var i = spec.x.indexOf(v); return v == null ? '\\u2013' : '#' + v + (i >= 0 && dates[i] ? ' ' + dates[i] : ''); };
@@ -440,7 +478,7 @@ const PAGE_SCRIPT = `
           incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
           values: function (u, splits) {
             // A schedule's options go on a second line: four labels fit side by side.
-            return splits.map(function (v) { return Number.isInteger(v) ? (cats ? (cats[v] || '').replace(' ', '\\n') : '#' + v) : ''; });
+            return splits.map(function (v) { return Number.isInteger(v) ? (cats && !dense ? (cats[v] || '').replace(' ', '\\n') : '#' + v) : ''; });
           }
         },
         { label: spec.yLabel, size: 64, values: function (u, splits) { return splits.map(compact); } }
@@ -453,7 +491,7 @@ const PAGE_SCRIPT = `
       }
     };
     // A tick at each category, or at each run (nightly) while they are few: none between them.
-    if (cats || n <= 16) options.axes[0].splits = function () { return spec.x.slice(); };
+    if ((cats && !dense) || n <= 16) options.axes[0].splits = function () { return spec.x.slice(); };
     var data = [spec.x].concat(spec.series.map(function (s) { return s.values; }));
     new uPlot(options, data, el);
     el.setAttribute('data-drawn', 'true');
@@ -520,7 +558,7 @@ ${toc === '' ? '' : `<nav class="toc">Networks: ${toc}</nav>`}
 ${sections}
 <section id="notes">
 <h2>Notes</h2>
-<p class="note" id="per-layer-profile">Per-layer profile: not recorded. The store keeps one latency per inference, not per layer.</p>
+<p class="note" id="per-layer-profile">Per-layer profiles come from one more inference after the timed runs, with the timer read after every step; the layers add up to the whole inference but for the input copy and the tiling's region copies. <code>rig results --layers ID</code> prints a row's.</p>
 <p class="note">Latency in emulation counts instructions (QEMU, <code>-icount shift=0</code>), never a time; silicon rows count CPU cycles. The two are never in one chart.</p>
 </section>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>

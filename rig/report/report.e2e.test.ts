@@ -48,7 +48,7 @@ before(async () => {
       runner: 'qemu',
       args: { model: [HOSTILE_NAME] },
     });
-    store.addResult({ ...benchRow, runId, model: HOSTILE_NAME, status: 'mismatch', detail: HOSTILE_DETAIL, outputCrc32: 'deadbeef' });
+    store.addResult({ ...benchRow, runId, model: HOSTILE_NAME, status: 'mismatch', detail: HOSTILE_DETAIL, outputCrc32: 'deadbeef', profile: null });
     store.finishRun(runId, 'complete');
   } finally {
     store.close();
@@ -137,6 +137,8 @@ test('rig report writes the newest run; the page opens offline with every chart 
     );
     for (const d of drawn) assert.ok(d.width > 0 && d.height > 0 && d.seriesPixels > 20, `chart ${d.id} is not drawn: ${JSON.stringify(d)}`);
 
+    assert.equal(await page.locator('#network-1 .note', { hasText: 'No per-layer profile in these rows.' }).count(), 1);
+
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.locator('#network-1 h2').textContent(), HOSTILE_NAME);
@@ -159,7 +161,7 @@ test("rig report of two runs: both networks charted, the numbers on the page equ
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, [url]);
     assert.equal(await page.locator('#selection').textContent(), 'Runs #1, #2');
-    assert.equal(specs.length, 10);
+    assert.equal(specs.length, 11);
     for (const d of drawn) assert.ok(d.width > 0 && d.height > 0 && d.seriesPixels > 20, `chart ${d.id} is not drawn: ${JSON.stringify(d)}`);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.equal(await page.locator('img').count(), 0);
@@ -175,7 +177,7 @@ test("rig report of two runs: both networks charted, the numbers on the page equ
     assert.equal(Number(await cell('macs').getAttribute('data-value')), benchRow.macs);
     assert.equal(planned, 6144);
     // The charts plot the same numbers, emulated latency in instructions, under the board's SRAM.
-    const tiny = specs.slice(0, 5);
+    const tiny = specs.slice(0, 6);
     assert.deepEqual(tiny[0]!.series[0]!.values, [planned]);
     assert.deepEqual(tiny[0]!.limit?.label, 'F746 SRAM 320 KB');
     assert.equal(await page.locator('#network-1 .limit-note').getAttribute('data-sram-bytes'), '327680');
@@ -187,6 +189,16 @@ test("rig report of two runs: both networks charted, the numbers on the page equ
     assert.deepEqual(
       tiny[2]!.series.map((s) => s.values),
       [[benchRow.macs], [benchRow.layerwiseMacs]],
+    );
+    // The per-layer profile: the stored row's layers, named, in emulated instructions.
+    assert.equal(tiny[3]!.kind, 'layers');
+    assert.deepEqual(
+      tiny[3]!.categories,
+      benchRow.profile!.layers.map((l) => `${l.name} (${l.op})`),
+    );
+    assert.deepEqual(
+      tiny[3]!.series.map((s) => s.values),
+      [benchRow.profile!.layers.map((l) => l.latency)],
     );
     assert.doesNotMatch(specs.map((s) => s.yLabel).join(' '), /\bms\b|cycles/);
     assert.deepEqual(await page.locator('td[data-field="crc-device"]').allTextContents(), [benchRow.outputCrc32, 'deadbeef']);

@@ -4,7 +4,7 @@ import type { RowFilter, StoredResult, StoredRun } from '../store/db.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
 import { compareRows, latencyRule, tally, type RowComparison, type Verdict } from './compare.js';
-import type { RunnerKind } from './row.js';
+import type { Profile, RunnerKind } from './row.js';
 
 function withStore<T>(db: string, read: (store: Store) => T): T {
   const store = Store.existing(db);
@@ -39,6 +39,18 @@ export function listResults(db: string, filter: RowFilter): StoredResult[] {
   return withStore(db, (store) => {
     for (const id of filter.runIds ?? []) if (store.run(id) === undefined) throw unknownRun(id, db);
     return store.rows(filter);
+  });
+}
+
+/** One stored row that has a per-layer profile (`rig results --layers`). */
+export function profiledRow(db: string, id: number): StoredResult & { profile: Profile } {
+  return withStore(db, (store) => {
+    const row = Number.isInteger(id) ? store.result(id) : undefined;
+    if (row === undefined) throw new UserError(`No result row ${id} in ${db} (the id column of rig results)`, { exitCode: 2 });
+    if (row.profile === null) {
+      throw new UserError(`Result row ${id} (${row.model}, ${row.status}) has no per-layer profile: rows of runs that did not finish, and rows stored before rig profiled, have none`);
+    }
+    return { ...row, profile: row.profile };
   });
 }
 

@@ -1,9 +1,10 @@
 // A result row: one benchmark case on one board, as `rig bench` measures it and every consumer
 // (the store, comparisons, the report, the command line) reads it. Expected outcomes of a case
 // are its status, never exceptions.
+import type { Profile } from '../schedule/profile.js';
 import type { LatencyUnit } from '../util/units.js';
 
-export type { LatencyUnit };
+export type { LatencyUnit, Profile };
 
 /** Where a row was measured: QEMU (latency in emulated instructions) or silicon (CPU cycles). */
 export const RUNNER_KINDS = ['qemu', 'hardware'] as const;
@@ -58,6 +59,8 @@ export interface ResultRow {
   layerwiseMacs: number | null;
   outputCrc32: string | null;
   referenceCrc32: string;
+  /** Per-layer latency from the profiling pass (null when not recorded: rows stored before it, failed runs). */
+  profile: Profile | null;
   /** The kernel variant the case is built with (`--kernels`); null in rows stored before every row carried it. */
   kernelVariant: string | null;
   firmwareId: string | null;

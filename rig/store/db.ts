@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { LatencyUnit, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
+import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 
 export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted';
 export type NightlyStatus = 'running' | 'passed' | 'regressed' | 'failed' | 'interrupted';
@@ -86,6 +86,7 @@ interface ResultRecord {
   schedule_options_json: string;
   paper_peak_bytes: number | null;
   layerwise_macs: number | null;
+  profile_json: string | null;
 }
 
 /** A column and the value it must equal; undefined matches any. */
@@ -186,6 +187,7 @@ export class Store {
       schedule_options_json: JSON.stringify(row.scheduleOptions),
       paper_peak_bytes: row.memory.paperPeakBytes,
       layerwise_macs: row.layerwiseMacs,
+      profile_json: row.profile === null ? null : JSON.stringify(row.profile),
     };
     const cols = Object.keys(rec);
     const r = this.db.prepare(`INSERT INTO results (created_at, ${cols.join(', ')}) VALUES (?, ${cols.map((c) => `@${c}`).join(', ')})`).run(createdAt, rec);
@@ -227,6 +229,12 @@ export class Store {
     const params = [...given.map(([, value]) => value), ...(extra?.params ?? []), ...(limit === undefined ? [] : [limit])];
     const sql = `SELECT * FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${limit === undefined ? '' : ' LIMIT ?'}`;
     return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  /** One result row by its id. */
+  result(id: number): StoredResult | undefined {
+    const r = this.db.prepare('SELECT * FROM results WHERE id = ?').get(id) as ResultRecord | undefined;
+    return r === undefined ? undefined : { ...fromRecord(r), id: r.id, createdAt: r.created_at };
   }
 
   run(runId: number): StoredRun | undefined {
@@ -351,6 +359,7 @@ function fromRecord(r: ResultRecord): ResultRow {
     layerwiseMacs: r.layerwise_macs,
     outputCrc32: r.output_crc32,
     referenceCrc32: r.reference_crc32,
+    profile: r.profile_json === null ? null : (JSON.parse(r.profile_json) as Profile),
     kernelVariant: r.kernel_variant,
     firmwareId: r.firmware_id,
     seed: r.seed,

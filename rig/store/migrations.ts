@@ -78,4 +78,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_nightly ON runs(nightly_id);
     `,
   },
+  {
+    version: 4,
+    // The profiling pass: {total, layers: [{name, op, shape, macs, latency}], input, copies, rest}
+    // in the row's latency unit (rig/schedule/profile.ts); SQLite's json_each reads the layers.
+    sql: `
+      ALTER TABLE results ADD COLUMN profile_json TEXT;
+    `,
+  },
 ];

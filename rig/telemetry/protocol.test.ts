@@ -14,6 +14,11 @@ test('a well-formed line parses into numbers', () => {
   assert.match(line, /^@rig1 7 time i=3 ticks=123456 crc32=deadbeef \*[0-9a-f]{8}$/);
   assert.deepEqual(parseLine(line), { ok: true, message: { kind: 'time', seq: 7, i: 3, ticks: 123456, crc32: 'deadbeef' } });
   assert.deepEqual(parseLine(line + '\r'), parseLine(line));
+  assert.deepEqual(parseLine(formatLine(8, 'slot', { i: 54, ticks: 17851 })), { ok: true, message: { kind: 'slot', seq: 8, i: 54, ticks: 17851 } });
+  assert.deepEqual(parseLine(formatLine(9, 'profile', { slots: 57, ticks: 627427, crc32: 'be4b3db7' })), {
+    ok: true,
+    message: { kind: 'profile', seq: 9, slots: 57, ticks: 627427, crc32: 'be4b3db7' },
+  });
 });
 
 test('every corrupted byte is caught by the checksum', () => {
@@ -37,6 +42,8 @@ test('bad lines are rejected with a reason and never yield numbers', () => {
     [formatLine(0, 'time', { i: 0, crc32: 'deadbeef' }), /ticks must be a decimal/],
     [formatLine(0, 'time', { i: 0, ticks: 1, crc32: 'DEADBEEF' }), /crc32 must be 8 lowercase hex/],
     [formatLine(0, 'bogus'), /unknown kind/],
+    [formatLine(0, 'slot', { i: 2 }), /slot: ticks must be a decimal/],
+    [formatLine(0, 'profile', { slots: 3, ticks: 9, crc32: '0badf00' }), /profile: crc32 must be 8 lowercase hex/],
     [formatLine(0, 'done', { runs: 1, runs2: 2 }).replace('runs2', 'runs'), /checksum mismatch/],
   ];
   for (const [line, reason] of cases) {

@@ -10,6 +10,8 @@ export type Message =
   | { kind: 'start'; seq: number; warmup: number; runs: number }
   | { kind: 'mem'; seq: number; arenaUsed: number; arenaSize: number; stackUsed: number; stackSize: number }
   | { kind: 'time'; seq: number; i: number; ticks: number; crc32: string }
+  | { kind: 'slot'; seq: number; i: number; ticks: number }
+  | { kind: 'profile'; seq: number; slots: number; ticks: number; crc32: string }
   | { kind: 'done'; seq: number; runs: number }
   | { kind: 'error'; seq: number; code: string }
   // The selftest image's answers (PROTOCOL.md, "Selftest").
@@ -106,6 +108,10 @@ export function parseLine(raw: string): ParseResult {
         };
       case 'time':
         return { ok: true, message: { kind, seq, i: uint(map, 'i'), ticks: uint(map, 'ticks'), crc32: hex8(map, 'crc32') } };
+      case 'slot':
+        return { ok: true, message: { kind, seq, i: uint(map, 'i'), ticks: uint(map, 'ticks') } };
+      case 'profile':
+        return { ok: true, message: { kind, seq, slots: uint(map, 'slots'), ticks: uint(map, 'ticks'), crc32: hex8(map, 'crc32') } };
       case 'done':
         return { ok: true, message: { kind, seq, runs: uint(map, 'runs') } };
       case 'error':

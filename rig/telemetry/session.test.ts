@@ -58,6 +58,29 @@ test('a clean run: hello, run, mem, three times, done, bye', async () => {
   assert.deepEqual(link.written, ['run 1 3\n', 'bye\n']);
 });
 
+/** `run` with a profiling pass of `slots` before done: slot i took 10 + i ticks, the pass 100. */
+function profiled(slots: readonly number[], declared = slots.length): string[] {
+  const lines = slots.map((i, k) => formatLine(7 + k, 'slot', { i, ticks: 10 + i }));
+  lines.push(formatLine(7 + slots.length, 'profile', { slots: declared, ticks: 100, crc32: '0badf00d' }));
+  return [...run.slice(0, -1), ...lines, formatLine(8 + slots.length, 'done', { runs: 3 })];
+}
+
+test('the profiling pass: every slot once, then its total and CRC; a missing or repeated slot fails the run', async () => {
+  const r = await runSession(fakeLink([hello(0), hello(1)], profiled([0, 1, 2])), options);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.telemetry.profile, { slotTicks: [10, 11, 12], ticks: 100, crc32: '0badf00d' });
+  // A firmware that sends no profiling pass (an older image) leaves the profile out, nothing else.
+  const without = await runSession(fakeLink([hello(0), hello(1)], run), options);
+  assert.ok(without.ok && without.telemetry.profile === undefined, JSON.stringify(without));
+
+  const missing = await runSession(fakeLink([hello(0), hello(1)], profiled([0, 2], 3)), options);
+  assert.ok(!missing.ok && missing.status === 'telemetry-error' && /sent 2 slot lines for 3 slots/.test(missing.detail), JSON.stringify(missing));
+  const outOfRange = await runSession(fakeLink([hello(0), hello(1)], profiled([0, 1, 5], 3)), options);
+  assert.ok(!outOfRange.ok && /sent 3 slot lines for 3 slots/.test(outOfRange.detail), JSON.stringify(outOfRange));
+  const twice = await runSession(fakeLink([hello(0), hello(1)], profiled([0, 1, 1], 3)), options);
+  assert.ok(!twice.ok && /unexpected slot line i=1/.test(twice.detail), JSON.stringify(twice));
+});
+
 test('a corrupted time line fails the run and never becomes a number', async () => {
   const garbled = [...run];
   garbled[3] = garbled[3]!.replace('ticks=100', 'ticks=900');

@@ -1,6 +1,6 @@
 // One benchmark conversation with a board (or the emulator) over a line link: wait for hello,
-// send the run command, collect mem, time×N and done. Lost and corrupt lines are counted; a
-// missing measurement fails the run, never a guessed number.
+// send the run command, collect mem, time×N, the profiling pass and done. Lost and corrupt lines
+// are counted; a missing measurement fails the run, never a guessed number.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDebug } from '../util/log.js';
 import { BYE_COMMAND, parseLine, runCommand, type Message } from './protocol.js';
@@ -41,10 +41,19 @@ export interface Sample {
   crc32: string;
 }
 
+/** The profiling pass (PROTOCOL.md): each slot's ticks, the pass's total and its output's CRC. */
+export interface ProfileTelemetry {
+  slotTicks: number[];
+  ticks: number;
+  crc32: string;
+}
+
 export interface Telemetry {
   hello?: Hello;
   mem?: Mem;
   samples: Sample[];
+  /** Absent when the firmware sent no profiling pass. */
+  profile?: ProfileTelemetry;
   corruptLines: number;
   lostLines: number;
   /** Reasons of corrupt lines, first few, for the error message. */
@@ -195,6 +204,7 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
 
   phase = 'memory';
   const seen = new Set<number>();
+  const slots = new Map<number, number>();
   for (;;) {
     m = await receive(options.lineTimeoutMs);
     if ('ok' in m) return m;
@@ -205,6 +215,15 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
       if (m.i >= options.runs || seen.has(m.i)) return fail('telemetry-error', `unexpected time line i=${m.i}`);
       seen.add(m.i);
       telemetry.samples.push({ i: m.i, ticks: m.ticks, crc32: m.crc32 });
+    } else if (m.kind === 'slot') {
+      if (slots.has(m.i) || telemetry.profile !== undefined) return fail('telemetry-error', `unexpected slot line i=${m.i}`);
+      slots.set(m.i, m.ticks);
+    } else if (m.kind === 'profile') {
+      const slotTicks = Array.from({ length: m.slots }, (_, i) => slots.get(i));
+      if (slots.size !== m.slots || slotTicks.includes(undefined)) {
+        return fail('telemetry-error', `the profiling pass sent ${slots.size} slot lines for ${m.slots} slots`);
+      }
+      telemetry.profile = { slotTicks: slotTicks as number[], ticks: m.ticks, crc32: m.crc32 };
     } else if (m.kind === 'done') {
       phase = 'done';
       // Everything before done has arrived: let the firmware go.
