@@ -73,8 +73,9 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
       assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, what);
       assert.deepEqual(row.scheduleOptions, { patches, split });
       assert.ok(row.macs >= row.layerwiseMacs! * 0.5 && row.latency!.median > 0, what);
-      // The patches' and windows' steps summed per layer: the schedule's MACs, and the inference
-      // but for the input and region copies.
+      // The patches' and windows' steps summed per layer: the schedule's MACs, and with the input
+      // and region copies the whole profiled inference, which reads the timer after each step
+      // (a few instructions each) and otherwise equals a timed one.
       const { layers, input, copies, rest, total } = row.profile!;
       assert.equal(
         layers.reduce((a, l) => a + l.macs, 0),
@@ -82,7 +83,7 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
         what,
       );
       assert.equal(layers.reduce((a, l) => a + l.latency, 0) + input + copies + rest, total, what);
-      assert.ok(Math.abs(total - input - copies - row.latency!.median) <= 0.02 * row.latency!.median, what);
+      assert.ok(total >= row.latency!.median && total <= 1.01 * row.latency!.median, `${what}: profiled ${total}, timed ${row.latency!.median}`);
       if (schedule === 'stream2d') assert.ok(row.macs <= row.layerwiseMacs!, what);
     }
 });
