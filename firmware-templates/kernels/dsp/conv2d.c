@@ -140,9 +140,199 @@ static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, in
     }
 }
 
+/* The GEMM path: the columns of a chunk of pixels and the weights of four output channels are
+ * widened to halfword pairs (the columns less the input zero point, so that no weight sums are
+ * needed), then each pair of pixels meets the four channels with SMLAD alone: per two taps, two
+ * column words and four weight words feed eight SMLADs. The weights are widened once per call when
+ * every channel's fit the buffer, else a group of four at a time for each chunk. */
+
+/* Bytes of the widened columns of a chunk, of the widened weights, and the most pixels in a chunk;
+ * the longest column (taps padded to a multiple of 4) the path takes, four channels' worth of which
+ * fill the weights' buffer. */
+#define GEMM_X_BYTES 1536
+#define GEMM_W_BYTES 1536
+#define GEMM_PIXELS 32
+#define GEMM_K_MAX (GEMM_W_BYTES / 8)
+
+typedef struct {
+    uint32_t x[GEMM_X_BYTES / 4];
+    uint32_t w[GEMM_W_BYTES / 4];
+    int32_t acc[4 * GEMM_PIXELS];
+    /* Words of a widened column (even), pixels in a chunk (even), whether w holds every channel. */
+    int32_t words, chunk, all;
+} gemm_ctx;
+
+/* Widens k int8 values less z to halfword pairs, SXTB16's: word 2g holds values 4g and 4g + 2, word
+ * 2g + 1 values 4g + 1 and 4g + 3, the words `step` apart; a partial last group is padded with z,
+ * which widens to 0. Weights pass z = 0 and sub = 0 (a constant: no subtraction is compiled). */
+static inline void gemm_widen(const int8_t *src, int32_t k, int8_t z, int sub, uint32_t *dst, int32_t step)
+{
+    const int32_t z2 = (int32_t)((uint16_t)z * 0x00010001u);
+    int32_t c = 0;
+    uint32_t v;
+    for (; c + 4 <= k; c += 4) {
+        v = ld32(src + c);
+        dst[0] = (uint32_t)(sub ? __ssub16(sx02(v), z2) : sx02(v));
+        dst[step] = (uint32_t)(sub ? __ssub16(sx13(v), z2) : sx13(v));
+        dst += 2 * step;
+    }
+    if (c < k) {
+        v = (uint8_t)z * 0x01010101u;
+        for (int32_t j = 0; c + j < k; j++) v = (v & ~(0xffu << 8 * j)) | (uint32_t)(uint8_t)src[c + j] << 8 * j;
+        dst[0] = (uint32_t)(sub ? __ssub16(sx02(v), z2) : sx02(v));
+        dst[step] = (uint32_t)(sub ? __ssub16(sx13(v), z2) : sx13(v));
+    }
+}
+
+/* Two taps of pixels a and b (words xa, xb) against four channels' weight words at pw. */
+#define GEMM_STEP(xa, xb, pw)                                                                                          \
+    do {                                                                                                               \
+        const uint32_t xa_ = (xa), xb_ = (xb);                                                                         \
+        uint32_t w_ = (pw)[0];                                                                                         \
+        a0 = __smlad(xa_, w_, a0);                                                                                     \
+        b0 = __smlad(xb_, w_, b0);                                                                                     \
+        w_ = (pw)[1];                                                                                                  \
+        a1 = __smlad(xa_, w_, a1);                                                                                     \
+        b1 = __smlad(xb_, w_, b1);                                                                                     \
+        w_ = (pw)[2];                                                                                                  \
+        a2 = __smlad(xa_, w_, a2);                                                                                     \
+        b2 = __smlad(xb_, w_, b2);                                                                                     \
+        w_ = (pw)[3];                                                                                                  \
+        a3 = __smlad(xa_, w_, a3);                                                                                     \
+        b3 = __smlad(xb_, w_, b3);                                                                                     \
+    } while (0)
+
+/* The accumulators of four channels (biases b) of `pairs` pixel pairs: pair j's widened columns
+ * interleaved at x + j * 2 * words (a word of pixel a, then of pixel b), the channels' weight words
+ * interleaved at w (four per tap pair); pixel i's accumulators land at acc + 4 * i. words is even. */
+__attribute__((noinline)) static void gemm_acc(const uint32_t *x, int32_t words, int32_t pairs, const uint32_t *w, const int32_t *b, int32_t *acc)
+{
+    for (int32_t j = 0; j < pairs; j++) {
+        int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
+        int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+        const uint32_t *px = x + j * 2 * words, *end = px + 2 * words, *pw = w;
+        do {
+            GEMM_STEP(px[0], px[1], pw);
+            GEMM_STEP(px[2], px[3], pw + 4);
+            px += 4;
+            pw += 8;
+        } while (px != end);
+        int32_t *o = acc + 8 * j;
+        o[0] = a0;
+        o[1] = a1;
+        o[2] = a2;
+        o[3] = a3;
+        o[4] = b0;
+        o[5] = b1;
+        o[6] = b2;
+        o[7] = b3;
+    }
+}
+
+/* (a * b + 2^31) >> 32, plus c: SMMLAR. */
+static inline int32_t smmlar(int32_t a, int32_t b, int32_t c)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+}
+
+/* Requantizes n accumulators 4 apart and stores them out_step bytes apart, for a channel that
+ * gemm_fits admits: shift = -right with 1 <= right <= 22, multiplier >= 0, |acc| < 2^30, and the
+ * whole int8 range as the activation range. Then dsp_requantize(acc) + out_zp is
+ * (x + rnd - [x < 0] + out_zp * 2^right) >> right with x = SMMULR(2 acc, multiplier) and
+ * rnd = 2^(right - 1): SMMLAR adds rz = rnd + out_zp * 2^right - [acc < 0] to x (|x| < 2^30 and
+ * |rz| <= 2^29 + 2^21, so the sum does not overflow), and [acc < 0] may stand for [x < 0]: both are
+ * 0 when acc >= 0, and when acc < 0 but x = 0 both give out_zp. The clamp is then SSAT's. */
+__attribute__((noinline)) static void gemm_store(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, int32_t mult, int32_t shift, int32_t out_zp)
+{
+    const int32_t right = -shift, rz = (2 * out_zp + 1) << (right - 1);
+    for (const int32_t *end = acc + 4 * n; acc != end; acc += 4) {
+        const int32_t a = *acc;
+        *out = (int8_t)__ssat(smmlar((int32_t)((uint32_t)a << 1), mult, rz + (a >> 31)) >> right, 8);
+        out += out_step;
+    }
+}
+
+/* Whether the GEMM path takes a call: its columns short enough and every channel's requantization
+ * gemm_store's (the dsp_rq_fits bound is checked before). */
+static int gemm_fits(const rig_conv_params *p, int32_t taps)
+{
+    if (((taps + 3) & ~3) > GEMM_K_MAX || p->act_min != -128 || p->act_max != 127) return 0;
+    for (int32_t c = 0; c < p->out_c; c++)
+        if (p->multiplier[c] < 0 || p->shift[c] > -1 || p->shift[c] < -22) return 0;
+    return 1;
+}
+
+/* The widened weights of output channels oc .. oc + 3 at w (four words per tap pair); channels
+ * past out_c get zero weights (their outputs are not stored). */
+static void gemm_widen_group(const rig_conv_params *p, int32_t oc, int32_t words, uint32_t *w)
+{
+    const int32_t k_n = p->kh * p->kw * p->in_c;
+    for (int32_t c = 0; c < 4; c++) {
+        if (oc + c < p->out_c)
+            gemm_widen(p->weights + (oc + c) * k_n, k_n, 0, 0, w + c, 4);
+        else
+            for (int32_t t = 0; t < words; t++) w[4 * t + c] = 0;
+    }
+}
+
+/* Sizes a call's chunks and widens every channel's weights when they fit. */
+static void gemm_prepare(const rig_conv_params *p, gemm_ctx *g)
+{
+    const int32_t words = ((p->kh * p->kw * p->in_c + 3) & ~3) / 2, fit = (GEMM_X_BYTES / 4 / words) & ~1;
+    const int32_t group_words = 4 * words, groups = (p->out_c + 3) / 4;
+    g->words = words;
+    g->chunk = fit < GEMM_PIXELS ? fit : GEMM_PIXELS;
+    g->all = groups * group_words <= GEMM_W_BYTES / 4;
+    if (g->all)
+        for (int32_t i = 0; i < groups; i++) gemm_widen_group(p, 4 * i, words, g->w + i * group_words);
+}
+
+/* Every output channel of n <= g->chunk pixels by the GEMM path: pixel i's column of k_col bytes
+ * at in + i * in_step, its outputs at out + i * out_c. */
+static void gemm_columns(const rig_conv_params *p, gemm_ctx *g, const int8_t *in, int32_t in_step, int32_t k_col, int8_t *out, int32_t n)
+{
+    const int32_t out_c = p->out_c, words = g->words, pairs = (n + 1) / 2;
+    uint32_t *x = g->x;
+    for (int32_t i = 0; i < n; i++) gemm_widen(in + i * in_step, k_col, (int8_t)p->in_zp, 1, x + (i / 2) * 2 * words + (i & 1), 2);
+    /* An odd last pixel is paired with a column of zeros. */
+    if (n & 1)
+        for (int32_t t = 0; t < words; t++) x[(n - 1) * words + 2 * t + 1] = 0;
+    for (int32_t oc = 0; oc < out_c; oc += 4) {
+        const int32_t nc = out_c - oc < 4 ? out_c - oc : 4;
+        const uint32_t *w = g->w + oc * words;
+        if (!g->all) {
+            gemm_widen_group(p, oc, words, g->w);
+            w = g->w;
+        }
+        int32_t b[4] = {0, 0, 0, 0};
+        for (int32_t c = 0; c < nc; c++) b[c] = p->bias[oc + c];
+        gemm_acc(x, words, pairs, w, b, g->acc);
+        for (int32_t c = 0; c < nc; c++)
+            gemm_store(g->acc + c, n, out + oc + c, out_c, p->multiplier[oc + c], p->shift[oc + c], p->out_zp);
+    }
+}
+
+/* Every output channel of n pixels whose columns of taps are at in + i * in_step, outputs at
+ * out + i * out_c: by the GEMM path when the call takes it (g), else a channel pair at a time. A column
+ * is k_col bytes: its taps, or more when padded with the input zero point (which the GEMM path then
+ * widens along: it adds nothing). */
+static void conv_columns(const rig_conv_params *p, gemm_ctx *g, const int8_t *in, int32_t in_step, int32_t k_col, int8_t *out, int32_t n)
+{
+    if (g) {
+        for (int32_t i = 0; i < n; i += g->chunk)
+            gemm_columns(p, g, in + i * in_step, in_step, k_col, out + i * p->out_c, n - i < g->chunk ? n - i : g->chunk);
+        return;
+    }
+    int32_t oc = 0;
+    for (; oc + 2 <= p->out_c; oc += 2) pw_pair(p, oc, in, in_step, out + oc, n);
+    if (oc < p->out_c) pw_single(p, oc, in, in_step, out + oc, n);
+}
+
 /* 1x1, no padding: output (y, x) reads input (y * stride, x * stride), always inside the view. A
  * run of pixels is a window row, or the whole window when its rows lie back to back in both buffers. */
-static void conv_1x1(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+static void conv_1x1(const rig_conv_params *p, gemm_ctx *g, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const rig_view iv = win->in, ov = win->out;
     const int32_t in_c = p->in_c, out_c = p->out_c, stride = p->stride;
@@ -156,26 +346,43 @@ static void conv_1x1(const rig_conv_params *p, const rig_window *win, const int8
     for (int32_t r = 0; r < rows; r++) {
         const int32_t oy = win->y0 + r;
         const int8_t *src = in + at(&iv, oy * stride, win->x0 * stride) * in_c;
-        int8_t *dst = out + at(&ov, oy, win->x0) * out_c;
-        int32_t oc = 0;
-        for (; oc + 2 <= out_c; oc += 2) pw_pair(p, oc, src, in_step, dst + oc, n);
-        if (oc < out_c) pw_single(p, oc, src, in_step, dst + oc, n);
+        conv_columns(p, g, src, in_step, in_c, out + at(&ov, oy, win->x0) * out_c, n);
     }
 }
 
 /* Bytes of the stack buffer that holds the im2col columns of a run of output pixels. */
 #define CONV_COLUMNS_BYTES 1024
 
+/* n bytes from src to dst, a word at a time (unaligned word accesses are allowed). */
+static inline void col_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const uint32_t v = ld32(src + j);
+        memcpy(dst + j, &v, 4);
+    }
+    for (; j < n; j++) dst[j] = src[j];
+}
+
+static inline void col_fill(int8_t *dst, int8_t v, int32_t n)
+{
+    for (int32_t j = 0; j < n; j++) dst[j] = v;
+}
+
 /* Any kernel: the taps of a run of output pixels of one row gathered into columns (kh * kw * in_c
- * bytes each, in the weights' order, padding taps holding the input zero point so that they add
- * nothing once the zero point is folded out), then multiplied as a 1x1 convolution of the columns. */
-static void conv_im2col(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+ * bytes each, in the weights' order, a row of kw taps copied at once when it lies inside the input,
+ * padding taps holding the input zero point so that they add nothing once the zero point is folded
+ * out), each column padded with the zero point to a multiple of 4 bytes, then multiplied as a 1x1
+ * convolution of the columns. */
+static void conv_im2col(const rig_conv_params *p, gemm_ctx *g, const rig_window *win, const int8_t *in, int8_t *out)
 {
     int8_t columns[CONV_COLUMNS_BYTES] __attribute__((aligned(4)));
     const rig_view iv = win->in, ov = win->out;
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
     const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
-    const int32_t k_n = kh * kw * in_c, run_max = CONV_COLUMNS_BYTES / k_n;
+    const int32_t k_n = kh * kw * in_c, kp = (k_n + 3) & ~3, row = kw * in_c;
+    /* A run is at most one GEMM chunk. */
+    const int32_t run_max = g && g->chunk < CONV_COLUMNS_BYTES / kp ? g->chunk : CONV_COLUMNS_BYTES / kp;
     const int8_t zp = (int8_t)p->in_zp;
     for (int32_t oy = win->y0; oy < win->y1; oy++) {
         const int32_t y0 = oy * stride - p->pad_top;
@@ -184,27 +391,26 @@ static void conv_im2col(const rig_conv_params *p, const rig_window *win, const i
             int8_t *col = columns;
             for (int32_t i = 0; i < n; i++) {
                 const int32_t x0 = (ox0 + i) * stride - p->pad_left;
-                for (int32_t ky = 0; ky < kh; ky++) {
+                for (int32_t ky = 0; ky < kh; ky++, col += row) {
                     const int32_t iy = y0 + ky;
                     if (iy < 0 || iy >= in_h) {
-                        for (int32_t j = 0; j < kw * in_c; j++) *col++ = zp;
-                        continue;
-                    }
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = x0 + kx;
-                        if (ix < 0 || ix >= in_w) {
-                            for (int32_t j = 0; j < in_c; j++) *col++ = zp;
-                        } else {
-                            const int8_t *src = in + at(&iv, iy, ix) * in_c;
-                            for (int32_t j = 0; j < in_c; j++) *col++ = src[j];
+                        col_fill(col, zp, row);
+                    } else if (x0 >= 0 && x0 + kw <= in_w) {
+                        col_copy(col, in + at(&iv, iy, x0) * in_c, row);
+                    } else {
+                        for (int32_t kx = 0; kx < kw; kx++) {
+                            const int32_t ix = x0 + kx;
+                            if (ix < 0 || ix >= in_w)
+                                col_fill(col + kx * in_c, zp, in_c);
+                            else
+                                col_copy(col + kx * in_c, in + at(&iv, iy, ix) * in_c, in_c);
                         }
                     }
                 }
+                col_fill(col, zp, kp - k_n);
+                col += kp - k_n;
             }
-            int8_t *dst = out + at(&ov, oy, ox0) * out_c;
-            int32_t oc = 0;
-            for (; oc + 2 <= out_c; oc += 2) pw_pair(p, oc, columns, k_n, dst + oc, n);
-            if (oc < out_c) pw_single(p, oc, columns, k_n, dst + oc, n);
+            conv_columns(p, g, columns, kp, kp, out + at(&ov, oy, ox0) * out_c, n);
         }
     }
 }
@@ -247,13 +453,20 @@ static void conv_reference(const rig_conv_params *p, const rig_window *win, cons
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const int32_t taps = (int32_t)p->kh * p->kw * p->in_c;
-    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps))
+    gemm_ctx ctx, *g = NULL;
+    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps)) {
         conv_reference(p, win, in, out);
-    else if (p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
-             (p->out_w - 1) * p->stride < p->in_w)
-        conv_1x1(p, win, in, out);
+        return;
+    }
+    if (gemm_fits(p, taps)) {
+        g = &ctx;
+        gemm_prepare(p, g);
+    }
+    if (p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
+        (p->out_w - 1) * p->stride < p->in_w)
+        conv_1x1(p, g, win, in, out);
     else if (taps <= CONV_COLUMNS_BYTES)
-        conv_im2col(p, win, in, out);
+        conv_im2col(p, g, win, in, out);
     else
         conv_reference(p, win, in, out);
 }
