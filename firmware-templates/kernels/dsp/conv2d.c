@@ -1,9 +1,11 @@
-/* Operator conv2d, dsp kernel; see rig_kernels.h. A 1x1 convolution is a matrix multiply: two
- * output channels of two output pixels at a time, four input channels per step, widened with
- * SXTB16 and multiplied with SMLAD; the input zero point leaves the inner loop
- * (sum((x - z) w) = sum(x w) - z sum(w), the weight sums formed once per call). Other kernels
- * gather each output pixel's taps into a column on the stack (im2col) and multiply the columns the
- * same way. */
+/* Operator conv2d, dsp kernel; see rig_kernels.h. A convolution is a matrix multiply of columns
+ * by the weights: a 1x1's columns are its input pixels, other kernels gather each output pixel's
+ * taps into a column (im2col). Columns of at most GEMM_K_MAX taps, under the usual requantization
+ * (gemm_fits), take the GEMM path below: columns and weights widened to halfword pairs once, two
+ * pixels by four output channels with SMLAD alone. Other calls go two output channels of two pixels
+ * at a time, four input channels per step widened with SXTB16 in the loop and multiplied with
+ * SMLAD, the input zero point out of the inner loop (sum((x - z) w) = sum(x w) - z sum(w), the
+ * weight sums formed once per call). */
 #include "rig_dsp_arith.h"
 
 /* sum of n int8 weights. */
@@ -150,7 +152,7 @@ static void pw_single(const rig_conv_params *p, int32_t oc, const int8_t *in, in
  * the longest column (taps padded to a multiple of 4) the path takes, four channels' worth of which
  * fill the weights' buffer. */
 #define GEMM_X_BYTES 1536
-#define GEMM_W_BYTES 1536
+#define GEMM_W_BYTES 1024
 #define GEMM_PIXELS 32
 #define GEMM_K_MAX (GEMM_W_BYTES / 8)
 
@@ -158,49 +160,56 @@ typedef struct {
     uint32_t x[GEMM_X_BYTES / 4];
     uint32_t w[GEMM_W_BYTES / 4];
     int32_t acc[4 * GEMM_PIXELS];
+    /* One gathered column (im2col) before it is widened. */
+    int8_t col[GEMM_K_MAX] __attribute__((aligned(4)));
     /* Words of a widened column (even), pixels in a chunk (even), whether w holds every channel. */
     int32_t words, chunk, all;
 } gemm_ctx;
 
-/* Widens k int8 values less z to halfword pairs, SXTB16's: word 2g holds values 4g and 4g + 2, word
- * 2g + 1 values 4g + 1 and 4g + 3, the words `step` apart; a partial last group is padded with z,
- * which widens to 0. Weights pass z = 0 and sub = 0 (a constant: no subtraction is compiled). */
-static inline void gemm_widen(const int8_t *src, int32_t k, int8_t z, int sub, uint32_t *dst, int32_t step)
+/* Widens k int8 values to halfword pairs, SXTB16's: word 2g holds values 4g and 4g + 2, word
+ * 2g + 1 values 4g + 1 and 4g + 3, the words `step` apart; a partial last group is padded with z.
+ * Columns (cols, a constant) are widened less their zero point z, so the padding widens to 0;
+ * weights (z = 0) doubled, so that the accumulators come out doubled, as the requantization takes
+ * them (|2 w| <= 256 and |x - z| <= 255 keep every product, and 2 |acc| < 2^31 the sums, exact). */
+static inline void gemm_widen(const int8_t *src, int32_t k, int8_t z, int cols, uint32_t *dst, int32_t step)
 {
     const int32_t z2 = (int32_t)((uint16_t)z * 0x00010001u);
     int32_t c = 0;
     uint32_t v;
     for (; c + 4 <= k; c += 4) {
         v = ld32(src + c);
-        dst[0] = (uint32_t)(sub ? __ssub16(sx02(v), z2) : sx02(v));
-        dst[step] = (uint32_t)(sub ? __ssub16(sx13(v), z2) : sx13(v));
+        const int32_t lo = sx02(v), hi = sx13(v);
+        dst[0] = (uint32_t)(cols ? __ssub16(lo, z2) : __sadd16(lo, lo));
+        dst[step] = (uint32_t)(cols ? __ssub16(hi, z2) : __sadd16(hi, hi));
         dst += 2 * step;
     }
     if (c < k) {
         v = (uint8_t)z * 0x01010101u;
         for (int32_t j = 0; c + j < k; j++) v = (v & ~(0xffu << 8 * j)) | (uint32_t)(uint8_t)src[c + j] << 8 * j;
-        dst[0] = (uint32_t)(sub ? __ssub16(sx02(v), z2) : sx02(v));
-        dst[step] = (uint32_t)(sub ? __ssub16(sx13(v), z2) : sx13(v));
+        const int32_t lo = sx02(v), hi = sx13(v);
+        dst[0] = (uint32_t)(cols ? __ssub16(lo, z2) : __sadd16(lo, lo));
+        dst[step] = (uint32_t)(cols ? __ssub16(hi, z2) : __sadd16(hi, hi));
     }
 }
 
-/* Two taps of pixels a and b (words xa, xb) against four channels' weight words at pw. */
-#define GEMM_STEP(xa, xb, pw)                                                                                          \
-    do {                                                                                                               \
-        const uint32_t xa_ = (xa), xb_ = (xb);                                                                         \
-        uint32_t w_ = (pw)[0];                                                                                         \
-        a0 = __smlad(xa_, w_, a0);                                                                                     \
-        b0 = __smlad(xb_, w_, b0);                                                                                     \
-        w_ = (pw)[1];                                                                                                  \
-        a1 = __smlad(xa_, w_, a1);                                                                                     \
-        b1 = __smlad(xb_, w_, b1);                                                                                     \
-        w_ = (pw)[2];                                                                                                  \
-        a2 = __smlad(xa_, w_, a2);                                                                                     \
-        b2 = __smlad(xb_, w_, b2);                                                                                     \
-        w_ = (pw)[3];                                                                                                  \
-        a3 = __smlad(xa_, w_, a3);                                                                                     \
-        b3 = __smlad(xb_, w_, b3);                                                                                     \
-    } while (0)
+/* Two taps of pixels a and b (their words loaded into xa, xb) against four channels' weight words,
+ * in assembly: written in C, the loop's fourteen live registers (eight accumulators, two column
+ * words, a weight word and three pointers) make the compiler spill the end pointer and give up the
+ * post-incremented loads. */
+#define GEMM_STEP                                                                                                      \
+    "ldrd %[xa], %[xb], [%[px]], #8\n\t"                                                                              \
+    "ldr %[w], [%[pw]], #4\n\t"                                                                                       \
+    "smlad %[a0], %[xa], %[w], %[a0]\n\t"                                                                             \
+    "smlad %[b0], %[xb], %[w], %[b0]\n\t"                                                                             \
+    "ldr %[w], [%[pw]], #4\n\t"                                                                                       \
+    "smlad %[a1], %[xa], %[w], %[a1]\n\t"                                                                             \
+    "smlad %[b1], %[xb], %[w], %[b1]\n\t"                                                                             \
+    "ldr %[w], [%[pw]], #4\n\t"                                                                                       \
+    "smlad %[a2], %[xa], %[w], %[a2]\n\t"                                                                             \
+    "smlad %[b2], %[xb], %[w], %[b2]\n\t"                                                                             \
+    "ldr %[w], [%[pw]], #4\n\t"                                                                                       \
+    "smlad %[a3], %[xa], %[w], %[a3]\n\t"                                                                             \
+    "smlad %[b3], %[xb], %[w], %[b3]\n\t"
 
 /* The accumulators of four channels (biases b) of `pairs` pixel pairs: pair j's widened columns
  * interleaved at x + j * 2 * words (a word of pixel a, then of pixel b), the channels' weight words
@@ -211,12 +220,13 @@ __attribute__((noinline)) static void gemm_acc(const uint32_t *x, int32_t words,
         int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         const uint32_t *px = x + j * 2 * words, *end = px + 2 * words, *pw = w;
-        do {
-            GEMM_STEP(px[0], px[1], pw);
-            GEMM_STEP(px[2], px[3], pw + 4);
-            px += 4;
-            pw += 8;
-        } while (px != end);
+        uint32_t xa, xb, wv;
+        __asm__("1:\n\t" GEMM_STEP GEMM_STEP "cmp %[px], %[end]\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                  [px] "+r"(px), [pw] "+r"(pw), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "=&r"(wv)
+                : [end] "r"(end)
+                : "cc", "memory");
         int32_t *o = acc + 8 * j;
         o[0] = a0;
         o[1] = a1;
@@ -237,28 +247,45 @@ static inline int32_t smmlar(int32_t a, int32_t b, int32_t c)
     return r;
 }
 
-/* Requantizes n accumulators 4 apart and stores them out_step bytes apart, for a channel that
- * gemm_fits admits: shift = -right with 1 <= right <= 22, multiplier >= 0, |acc| < 2^30, and the
- * whole int8 range as the activation range. Then dsp_requantize(acc) + out_zp is
- * (x + rnd - [x < 0] + out_zp * 2^right) >> right with x = SMMULR(2 acc, multiplier) and
- * rnd = 2^(right - 1): SMMLAR adds rz = rnd + out_zp * 2^right - [acc < 0] to x (|x| < 2^30 and
- * |rz| <= 2^29 + 2^21, so the sum does not overflow), and [acc < 0] may stand for [x < 0]: both are
- * 0 when acc >= 0, and when acc < 0 but x = 0 both give out_zp. The clamp is then SSAT's. */
-__attribute__((noinline)) static void gemm_store(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, int32_t mult, int32_t shift, int32_t out_zp)
+/* Requantizes the doubled accumulators (a = 2 acc) of n pixels, 4 apart, of `channels` (1 or 2,
+ * a constant) adjacent output channels and stores them, pixels out_step bytes apart, for channels
+ * that gemm_fits admits: shift = -right with 1 <= right <= 22, multiplier >= 0, |acc| < 2^30 and
+ * the whole int8 range as the activation range. Then dsp_requantize(acc) + out_zp is
+ * (x + rnd - [x < 0] + out_zp * 2^right) >> right with x = SMMULR(a, multiplier) and
+ * rnd = 2^(right - 1): SMMLAR adds rz = rnd + out_zp * 2^right - [a < 0] to x (|x| < 2^30 and,
+ * with |out_zp| <= 128, |rz| <= 2^29 + 2^21 + 1, so the sum does not overflow), and [a < 0] may
+ * stand for [x < 0]: both are 0 when a >= 0, and when a < 0 but x = 0 both give out_zp. The clamp
+ * is then SSAT's. */
+static inline void gemm_store_run(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, const int32_t *mult, const int32_t *shift, int32_t out_zp, int channels)
 {
-    const int32_t right = -shift, rz = (2 * out_zp + 1) << (right - 1);
+    const int32_t m0 = mult[0], r0 = -shift[0], rz0 = (2 * out_zp + 1) << (r0 - 1);
+    const int32_t m1 = channels > 1 ? mult[1] : 0, r1 = channels > 1 ? -shift[1] : 0, rz1 = channels > 1 ? (2 * out_zp + 1) << (r1 - 1) : 0;
     for (const int32_t *end = acc + 4 * n; acc != end; acc += 4) {
-        const int32_t a = *acc;
-        *out = (int8_t)__ssat(smmlar((int32_t)((uint32_t)a << 1), mult, rz + (a >> 31)) >> right, 8);
+        const int32_t a0 = acc[0];
+        out[0] = (int8_t)__ssat(smmlar(a0, m0, rz0 + (a0 >> 31)) >> r0, 8);
+        if (channels > 1) {
+            const int32_t a1 = acc[1];
+            out[1] = (int8_t)__ssat(smmlar(a1, m1, rz1 + (a1 >> 31)) >> r1, 8);
+        }
         out += out_step;
     }
 }
 
+__attribute__((noinline)) static void gemm_store1(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, const int32_t *mult, const int32_t *shift, int32_t out_zp)
+{
+    gemm_store_run(acc, n, out, out_step, mult, shift, out_zp, 1);
+}
+
+__attribute__((noinline)) static void gemm_store2(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, const int32_t *mult, const int32_t *shift, int32_t out_zp)
+{
+    gemm_store_run(acc, n, out, out_step, mult, shift, out_zp, 2);
+}
+
 /* Whether the GEMM path takes a call: its columns short enough and every channel's requantization
- * gemm_store's (the dsp_rq_fits bound is checked before). */
+ * gemm_store_run's (the dsp_rq_fits bound is checked before). */
 static int gemm_fits(const rig_conv_params *p, int32_t taps)
 {
-    if (((taps + 3) & ~3) > GEMM_K_MAX || p->act_min != -128 || p->act_max != 127) return 0;
+    if (((taps + 3) & ~3) > GEMM_K_MAX || p->act_min != -128 || p->act_max != 127 || p->out_zp < -128 || p->out_zp > 127) return 0;
     for (int32_t c = 0; c < p->out_c; c++)
         if (p->multiplier[c] < 0 || p->shift[c] > -1 || p->shift[c] < -22) return 0;
     return 1;
@@ -289,16 +316,20 @@ static void gemm_prepare(const rig_conv_params *p, gemm_ctx *g)
         for (int32_t i = 0; i < groups; i++) gemm_widen_group(p, 4 * i, words, g->w + i * group_words);
 }
 
-/* Every output channel of n <= g->chunk pixels by the GEMM path: pixel i's column of k_col bytes
- * at in + i * in_step, its outputs at out + i * out_c. */
-static void gemm_columns(const rig_conv_params *p, gemm_ctx *g, const int8_t *in, int32_t in_step, int32_t k_col, int8_t *out, int32_t n)
+/* Where pixel i of a chunk has its widened column: pixel pairs interleave their words. */
+static inline uint32_t *gemm_slot(gemm_ctx *g, int32_t i)
+{
+    return g->x + (i / 2) * 2 * g->words + (i & 1);
+}
+
+/* Every output channel of the chunk's n pixels, their columns widened into their slots; pixel i's
+ * outputs at out + i * out_c. */
+static void gemm_multiply(const rig_conv_params *p, gemm_ctx *g, int8_t *out, int32_t n)
 {
     const int32_t out_c = p->out_c, words = g->words, pairs = (n + 1) / 2;
-    uint32_t *x = g->x;
-    for (int32_t i = 0; i < n; i++) gemm_widen(in + i * in_step, k_col, (int8_t)p->in_zp, 1, x + (i / 2) * 2 * words + (i & 1), 2);
     /* An odd last pixel is paired with a column of zeros. */
     if (n & 1)
-        for (int32_t t = 0; t < words; t++) x[(n - 1) * words + 2 * t + 1] = 0;
+        for (int32_t t = 0; t < words; t++) gemm_slot(g, n)[2 * t] = 0;
     for (int32_t oc = 0; oc < out_c; oc += 4) {
         const int32_t nc = out_c - oc < 4 ? out_c - oc : 4;
         const uint32_t *w = g->w + oc * words;
@@ -306,32 +337,27 @@ static void gemm_columns(const rig_conv_params *p, gemm_ctx *g, const int8_t *in
             gemm_widen_group(p, oc, words, g->w);
             w = g->w;
         }
-        int32_t b[4] = {0, 0, 0, 0};
-        for (int32_t c = 0; c < nc; c++) b[c] = p->bias[oc + c];
-        gemm_acc(x, words, pairs, w, b, g->acc);
-        for (int32_t c = 0; c < nc; c++)
-            gemm_store(g->acc + c, n, out + oc + c, out_c, p->multiplier[oc + c], p->shift[oc + c], p->out_zp);
+        int32_t b[4];
+        for (int32_t c = 0; c < 4; c++) b[c] = c < nc ? 2 * p->bias[oc + c] : 0;
+        gemm_acc(g->x, words, pairs, w, b, g->acc);
+        int32_t c = 0;
+        for (; c + 2 <= nc; c += 2) gemm_store2(g->acc + c, n, out + oc + c, out_c, p->multiplier + oc + c, p->shift + oc + c, p->out_zp);
+        if (c < nc) gemm_store1(g->acc + c, n, out + oc + c, out_c, p->multiplier + oc + c, p->shift + oc + c, p->out_zp);
     }
 }
 
-/* Every output channel of n pixels whose columns of taps are at in + i * in_step, outputs at
- * out + i * out_c: by the GEMM path when the call takes it (g), else a channel pair at a time. A column
- * is k_col bytes: its taps, or more when padded with the input zero point (which the GEMM path then
- * widens along: it adds nothing). */
-static void conv_columns(const rig_conv_params *p, gemm_ctx *g, const int8_t *in, int32_t in_step, int32_t k_col, int8_t *out, int32_t n)
+/* Every output channel of n pixels, two at a time: pixel i's column of taps at in + i * in_step,
+ * its outputs at out + i * out_c. */
+static void pair_columns(const rig_conv_params *p, const int8_t *in, int32_t in_step, int8_t *out, int32_t n)
 {
-    if (g) {
-        for (int32_t i = 0; i < n; i += g->chunk)
-            gemm_columns(p, g, in + i * in_step, in_step, k_col, out + i * p->out_c, n - i < g->chunk ? n - i : g->chunk);
-        return;
-    }
     int32_t oc = 0;
     for (; oc + 2 <= p->out_c; oc += 2) pw_pair(p, oc, in, in_step, out + oc, n);
     if (oc < p->out_c) pw_single(p, oc, in, in_step, out + oc, n);
 }
 
 /* 1x1, no padding: output (y, x) reads input (y * stride, x * stride), always inside the view. A
- * run of pixels is a window row, or the whole window when its rows lie back to back in both buffers. */
+ * run of pixels is a window row, or the whole window when its rows lie back to back in both
+ * buffers; the GEMM path (g) widens each pixel's input channels straight from the input. */
 static void conv_1x1(const rig_conv_params *p, gemm_ctx *g, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const rig_view iv = win->in, ov = win->out;
@@ -346,73 +372,129 @@ static void conv_1x1(const rig_conv_params *p, gemm_ctx *g, const rig_window *wi
     for (int32_t r = 0; r < rows; r++) {
         const int32_t oy = win->y0 + r;
         const int8_t *src = in + at(&iv, oy * stride, win->x0 * stride) * in_c;
-        conv_columns(p, g, src, in_step, in_c, out + at(&ov, oy, win->x0) * out_c, n);
+        int8_t *dst = out + at(&ov, oy, win->x0) * out_c;
+        if (!g) {
+            pair_columns(p, src, in_step, dst, n);
+            continue;
+        }
+        for (int32_t i0 = 0; i0 < n; i0 += g->chunk) {
+            const int32_t m = n - i0 < g->chunk ? n - i0 : g->chunk;
+            for (int32_t i = 0; i < m; i++) gemm_widen(src + (i0 + i) * in_step, in_c, (int8_t)p->in_zp, 1, gemm_slot(g, i), 2);
+            gemm_multiply(p, g, dst + i0 * out_c, m);
+        }
     }
 }
 
-/* Bytes of the stack buffer that holds the im2col columns of a run of output pixels. */
+/* Bytes of the stack buffer that holds the im2col columns of a run of output pixels (channel pairs). */
 #define CONV_COLUMNS_BYTES 1024
 
-/* n bytes from src to dst, a word at a time (unaligned word accesses are allowed). */
+/* n bytes from src to dst, a word at a time, then a halfword and a byte (unaligned accesses are
+ * allowed). The empty asm hides the loop from the compiler, which would call memcpy for it: a
+ * library call costs more than these few words. */
 static inline void col_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
     int32_t j = 0;
     for (; j + 4 <= n; j += 4) {
-        const uint32_t v = ld32(src + j);
+        uint32_t v = ld32(src + j);
+        __asm__("" : "+r"(v));
         memcpy(dst + j, &v, 4);
     }
-    for (; j < n; j++) dst[j] = src[j];
+    if (n & 2) {
+        uint16_t h;
+        memcpy(&h, src + j, 2);
+        memcpy(dst + j, &h, 2);
+        j += 2;
+    }
+    if (n & 1) dst[j] = src[j];
 }
 
+/* n bytes of v at dst, as col_copy writes them (memset hidden the same way). */
 static inline void col_fill(int8_t *dst, int8_t v, int32_t n)
 {
-    for (int32_t j = 0; j < n; j++) dst[j] = v;
+    uint32_t v4 = (uint8_t)v * 0x01010101u;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __asm__("" : "+r"(v4));
+        memcpy(dst + j, &v4, 4);
+    }
+    if (n & 2) {
+        memcpy(dst + j, &v4, 2);
+        j += 2;
+    }
+    if (n & 1) dst[j] = v;
 }
 
-/* Any kernel: the taps of a run of output pixels of one row gathered into columns (kh * kw * in_c
- * bytes each, in the weights' order, a row of kw taps copied at once when it lies inside the input,
- * padding taps holding the input zero point so that they add nothing once the zero point is folded
- * out), each column padded with the zero point to a multiple of 4 bytes, then multiplied as a 1x1
- * convolution of the columns. */
-static void conv_im2col(const rig_conv_params *p, gemm_ctx *g, const rig_window *win, const int8_t *in, int8_t *out)
+/* Output pixel (oy, ox)'s column: its kh * kw * in_c taps in the weights' order, a row of kw taps
+ * copied at once when it lies inside the input, padding taps holding the input zero point so that
+ * they add nothing once the zero point is folded out, then the zero point up to a multiple of 4. */
+static inline void im2col_column(const rig_conv_params *p, const rig_view *iv, const int8_t *in, int32_t oy, int32_t ox, int8_t *col)
 {
-    int8_t columns[CONV_COLUMNS_BYTES] __attribute__((aligned(4)));
-    const rig_view iv = win->in, ov = win->out;
-    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
-    const int32_t kh = p->kh, kw = p->kw, stride = p->stride;
-    const int32_t k_n = kh * kw * in_c, kp = (k_n + 3) & ~3, row = kw * in_c;
-    /* A run is at most one GEMM chunk. */
-    const int32_t run_max = g && g->chunk < CONV_COLUMNS_BYTES / kp ? g->chunk : CONV_COLUMNS_BYTES / kp;
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, kh = p->kh, kw = p->kw, row = kw * in_c;
+    const int32_t y0 = oy * p->stride - p->pad_top, x0 = ox * p->stride - p->pad_left, k_n = kh * row;
     const int8_t zp = (int8_t)p->in_zp;
-    for (int32_t oy = win->y0; oy < win->y1; oy++) {
-        const int32_t y0 = oy * stride - p->pad_top;
-        for (int32_t ox0 = win->x0; ox0 < win->x1; ox0 += run_max) {
-            const int32_t n = win->x1 - ox0 < run_max ? win->x1 - ox0 : run_max;
-            int8_t *col = columns;
-            for (int32_t i = 0; i < n; i++) {
-                const int32_t x0 = (ox0 + i) * stride - p->pad_left;
-                for (int32_t ky = 0; ky < kh; ky++, col += row) {
-                    const int32_t iy = y0 + ky;
-                    if (iy < 0 || iy >= in_h) {
-                        col_fill(col, zp, row);
-                    } else if (x0 >= 0 && x0 + kw <= in_w) {
-                        col_copy(col, in + at(&iv, iy, x0) * in_c, row);
-                    } else {
-                        for (int32_t kx = 0; kx < kw; kx++) {
-                            const int32_t ix = x0 + kx;
-                            if (ix < 0 || ix >= in_w)
-                                col_fill(col + kx * in_c, zp, in_c);
-                            else
-                                col_copy(col + kx * in_c, in + at(&iv, iy, ix) * in_c, in_c);
-                        }
-                    }
-                }
-                col_fill(col, zp, kp - k_n);
-                col += kp - k_n;
+    for (int32_t ky = 0; ky < kh; ky++, col += row) {
+        const int32_t iy = y0 + ky;
+        if (iy < 0 || iy >= in_h) {
+            col_fill(col, zp, row);
+        } else if (x0 >= 0 && x0 + kw <= in_w) {
+            col_copy(col, in + at(iv, iy, x0) * in_c, row);
+        } else {
+            for (int32_t kx = 0; kx < kw; kx++) {
+                const int32_t ix = x0 + kx;
+                if (ix < 0 || ix >= in_w)
+                    col_fill(col + kx * in_c, zp, in_c);
+                else
+                    col_copy(col + kx * in_c, in + at(iv, iy, ix) * in_c, in_c);
             }
-            conv_columns(p, g, columns, kp, kp, out + at(&ov, oy, ox0) * out_c, n);
         }
     }
+    col_fill(col, zp, ((k_n + 3) & ~3) - k_n);
+}
+
+/* Any kernel: the columns of a run of output pixels of one row gathered (im2col), then multiplied
+ * as a 1x1 convolution of the columns: the GEMM path (g) widens each column as it is gathered, the
+ * channel pairs read the run's columns from `columns`. */
+static void conv_im2col(const rig_conv_params *p, gemm_ctx *g, int8_t *columns, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t kp = (p->kh * p->kw * p->in_c + 3) & ~3, out_c = p->out_c;
+    const int32_t run_max = g ? g->chunk : CONV_COLUMNS_BYTES / kp;
+    for (int32_t oy = win->y0; oy < win->y1; oy++) {
+        for (int32_t ox0 = win->x0; ox0 < win->x1; ox0 += run_max) {
+            const int32_t n = win->x1 - ox0 < run_max ? win->x1 - ox0 : run_max;
+            int8_t *dst = out + at(&ov, oy, ox0) * out_c;
+            if (g) {
+                for (int32_t i = 0; i < n; i++) {
+                    im2col_column(p, &iv, in, oy, ox0 + i, g->col);
+                    gemm_widen(g->col, kp, (int8_t)p->in_zp, 1, gemm_slot(g, i), 2);
+                }
+                gemm_multiply(p, g, dst, n);
+            } else {
+                for (int32_t i = 0; i < n; i++) im2col_column(p, &iv, in, oy, ox0 + i, columns + i * kp);
+                pair_columns(p, columns, kp, dst, n);
+            }
+        }
+    }
+}
+
+/* A call by the GEMM path, and one by channel pairs: each holds its buffers only while it runs. */
+__attribute__((noinline)) static void conv_gemm(const rig_conv_params *p, int pointwise, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    gemm_ctx g;
+    gemm_prepare(p, &g);
+    if (pointwise)
+        conv_1x1(p, &g, win, in, out);
+    else
+        conv_im2col(p, &g, NULL, win, in, out);
+}
+
+__attribute__((noinline)) static void conv_pairs(const rig_conv_params *p, int pointwise, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    int8_t columns[CONV_COLUMNS_BYTES] __attribute__((aligned(4)));
+    if (pointwise)
+        conv_1x1(p, NULL, win, in, out);
+    else
+        conv_im2col(p, NULL, columns, win, in, out);
 }
 
 /* The reference kernel, word for word: accumulators the fast requantization does not cover, or
@@ -453,20 +535,12 @@ static void conv_reference(const rig_conv_params *p, const rig_window *win, cons
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const int32_t taps = (int32_t)p->kh * p->kw * p->in_c;
-    gemm_ctx ctx, *g = NULL;
-    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps)) {
+    const int pointwise = p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
+                          (p->out_w - 1) * p->stride < p->in_w;
+    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps) || (!pointwise && ((taps + 3) & ~3) > CONV_COLUMNS_BYTES))
         conv_reference(p, win, in, out);
-        return;
-    }
-    if (gemm_fits(p, taps)) {
-        g = &ctx;
-        gemm_prepare(p, g);
-    }
-    if (p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
-        (p->out_w - 1) * p->stride < p->in_w)
-        conv_1x1(p, g, win, in, out);
-    else if (taps <= CONV_COLUMNS_BYTES)
-        conv_im2col(p, g, win, in, out);
+    else if (gemm_fits(p, taps))
+        conv_gemm(p, pointwise, win, in, out);
     else
-        conv_reference(p, win, in, out);
+        conv_pairs(p, pointwise, win, in, out);
 }
