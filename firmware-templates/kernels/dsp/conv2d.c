@@ -166,29 +166,29 @@ typedef struct {
     int32_t words, chunk, all;
 } gemm_ctx;
 
-/* Widens k int8 values to halfword pairs, SXTB16's: word 2g holds values 4g and 4g + 2, word
- * 2g + 1 values 4g + 1 and 4g + 3, the words `step` apart; a partial last group is padded with z.
- * Columns (cols, a constant) are widened less their zero point z, so the padding widens to 0;
- * weights (z = 0) doubled, so that the accumulators come out doubled, as the requantization takes
- * them (|2 w| <= 256 and |x - z| <= 255 keep every product, and 2 |acc| < 2^31 the sums, exact). */
+/* The halfword pairs of four int8 values v (SXTB16's: bytes 0 and 2, then 1 and 3) at dst[0] and
+ * dst[step]: a column's less its zero point (z2: z in both halves), or weights doubled (see below). */
+static inline void gemm_widen_word(uint32_t v, int32_t z2, int cols, uint32_t *dst, int32_t step)
+{
+    const int32_t lo = sx02(v), hi = sx13(v);
+    dst[0] = (uint32_t)(cols ? __ssub16(lo, z2) : __sadd16(lo, lo));
+    dst[step] = (uint32_t)(cols ? __ssub16(hi, z2) : __sadd16(hi, hi));
+}
+
+/* Widens k int8 values to halfword pairs, two words per four values, the words `step` apart; a
+ * partial last four is padded with z. Columns (cols, a constant) are widened less their zero point
+ * z, so the padding widens to 0; weights (z = 0) doubled, so that the accumulators come out
+ * doubled, as the requantization takes them (|2 w| <= 256 and |x - z| <= 255 keep every product,
+ * and 2 |acc| < 2^31 the sums, exact). */
 static inline void gemm_widen(const int8_t *src, int32_t k, int8_t z, int cols, uint32_t *dst, int32_t step)
 {
     const int32_t z2 = (int32_t)((uint16_t)z * 0x00010001u);
     int32_t c = 0;
-    uint32_t v;
-    for (; c + 4 <= k; c += 4) {
-        v = ld32(src + c);
-        const int32_t lo = sx02(v), hi = sx13(v);
-        dst[0] = (uint32_t)(cols ? __ssub16(lo, z2) : __sadd16(lo, lo));
-        dst[step] = (uint32_t)(cols ? __ssub16(hi, z2) : __sadd16(hi, hi));
-        dst += 2 * step;
-    }
+    for (; c + 4 <= k; c += 4, dst += 2 * step) gemm_widen_word(ld32(src + c), z2, cols, dst, step);
     if (c < k) {
-        v = (uint8_t)z * 0x01010101u;
+        uint32_t v = (uint8_t)z * 0x01010101u;
         for (int32_t j = 0; c + j < k; j++) v = (v & ~(0xffu << 8 * j)) | (uint32_t)(uint8_t)src[c + j] << 8 * j;
-        const int32_t lo = sx02(v), hi = sx13(v);
-        dst[0] = (uint32_t)(cols ? __ssub16(lo, z2) : __sadd16(lo, lo));
-        dst[step] = (uint32_t)(cols ? __ssub16(hi, z2) : __sadd16(hi, hi));
+        gemm_widen_word(v, z2, cols, dst, step);
     }
 }
 
@@ -221,7 +221,12 @@ __attribute__((noinline)) static void gemm_acc(const uint32_t *x, int32_t words,
         int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         const uint32_t *px = x + j * 2 * words, *end = px + 2 * words, *pw = w;
         uint32_t xa, xb, wv;
-        __asm__("1:\n\t" GEMM_STEP GEMM_STEP "cmp %[px], %[end]\n\t"
+        /* Eight taps per pass, entered halfway when the column holds an odd number of fours (the
+         * column is 8 words long in bytes). */
+        __asm__("sub %[w], %[end], %[px]\n\t"
+                "tst %[w], #16\n\t"
+                "bne 2f\n\t"
+                "1:\n\t" GEMM_STEP GEMM_STEP "2:\n\t" GEMM_STEP GEMM_STEP "cmp %[px], %[end]\n\t"
                 "bne 1b"
                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
                   [px] "+r"(px), [pw] "+r"(pw), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "=&r"(wv)
@@ -240,7 +245,7 @@ __attribute__((noinline)) static void gemm_acc(const uint32_t *x, int32_t words,
 }
 
 /* (a * b + 2^31) >> 32, plus c: SMMLAR. */
-static inline int32_t smmlar(int32_t a, int32_t b, int32_t c)
+static inline int32_t gemm_smmlar(int32_t a, int32_t b, int32_t c)
 {
     int32_t r;
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
@@ -261,12 +266,9 @@ static inline void gemm_store_run(const int32_t *acc, int32_t n, int8_t *out, in
     const int32_t m0 = mult[0], r0 = -shift[0], rz0 = (2 * out_zp + 1) << (r0 - 1);
     const int32_t m1 = channels > 1 ? mult[1] : 0, r1 = channels > 1 ? -shift[1] : 0, rz1 = channels > 1 ? (2 * out_zp + 1) << (r1 - 1) : 0;
     for (const int32_t *end = acc + 4 * n; acc != end; acc += 4) {
-        const int32_t a0 = acc[0];
-        out[0] = (int8_t)__ssat(smmlar(a0, m0, rz0 + (a0 >> 31)) >> r0, 8);
-        if (channels > 1) {
-            const int32_t a1 = acc[1];
-            out[1] = (int8_t)__ssat(smmlar(a1, m1, rz1 + (a1 >> 31)) >> r1, 8);
-        }
+        const int32_t a0 = acc[0], a1 = channels > 1 ? acc[1] : 0;
+        out[0] = (int8_t)__ssat(gemm_smmlar(a0, m0, rz0 + (a0 >> 31)) >> r0, 8);
+        if (channels > 1) out[1] = (int8_t)__ssat(gemm_smmlar(a1, m1, rz1 + (a1 >> 31)) >> r1, 8);
         out += out_step;
     }
 }
@@ -391,7 +393,7 @@ static void conv_1x1(const rig_conv_params *p, gemm_ctx *g, const rig_window *wi
 /* n bytes from src to dst, a word at a time, then a halfword and a byte (unaligned accesses are
  * allowed). The empty asm hides the loop from the compiler, which would call memcpy for it: a
  * library call costs more than these few words. */
-static inline void col_copy(int8_t *dst, const int8_t *src, int32_t n)
+static inline void im2col_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
     int32_t j = 0;
     for (; j + 4 <= n; j += 4) {
@@ -408,8 +410,8 @@ static inline void col_copy(int8_t *dst, const int8_t *src, int32_t n)
     if (n & 1) dst[j] = src[j];
 }
 
-/* n bytes of v at dst, as col_copy writes them (memset hidden the same way). */
-static inline void col_fill(int8_t *dst, int8_t v, int32_t n)
+/* n bytes of v at dst, as im2col_copy writes them (memset hidden the same way). */
+static inline void im2col_fill(int8_t *dst, int8_t v, int32_t n)
 {
     uint32_t v4 = (uint8_t)v * 0x01010101u;
     int32_t j = 0;
@@ -435,20 +437,20 @@ static inline void im2col_column(const rig_conv_params *p, const rig_view *iv, c
     for (int32_t ky = 0; ky < kh; ky++, col += row) {
         const int32_t iy = y0 + ky;
         if (iy < 0 || iy >= in_h) {
-            col_fill(col, zp, row);
+            im2col_fill(col, zp, row);
         } else if (x0 >= 0 && x0 + kw <= in_w) {
-            col_copy(col, in + at(iv, iy, x0) * in_c, row);
+            im2col_copy(col, in + at(iv, iy, x0) * in_c, row);
         } else {
             for (int32_t kx = 0; kx < kw; kx++) {
                 const int32_t ix = x0 + kx;
                 if (ix < 0 || ix >= in_w)
-                    col_fill(col + kx * in_c, zp, in_c);
+                    im2col_fill(col + kx * in_c, zp, in_c);
                 else
-                    col_copy(col + kx * in_c, in + at(iv, iy, ix) * in_c, in_c);
+                    im2col_copy(col + kx * in_c, in + at(iv, iy, ix) * in_c, in_c);
             }
         }
     }
-    col_fill(col, zp, ((k_n + 3) & ~3) - k_n);
+    im2col_fill(col, zp, ((k_n + 3) & ~3) - k_n);
 }
 
 /* Any kernel: the columns of a run of output pixels of one row gathered (im2col), then multiplied
