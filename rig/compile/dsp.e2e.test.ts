@@ -1,6 +1,7 @@
 // The dsp kernel variant through the real compiler and QEMU, beside what variants.e2e.test.ts checks
 // of every variant: a wide odd-shape spec bit-exact in fewer instructions than the reference
-// kernels, and mcunet-in0 under every schedule as recorded for both variants.
+// kernels, convolutions at the edges of the fast requantization's range, and mcunet-in0 under
+// every schedule as recorded for both variants.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,53 @@ test('dsp kernels take fewer instructions than the reference kernels, bit-exact,
   assert.equal(slow.status, 'ok', slow.detail ?? '');
   assert.equal(fast.outputCrc32, slow.outputCrc32);
   assert.ok(fast.latency!.median < slow.latency!.median, `dsp ${fast.latency!.median} vs reference ${slow.latency!.median}`);
+});
+
+/** Each conv2d's requantization and output zero point replaced by `edges[i]`'s, layer by layer. */
+function withRequant(m: Model, edges: { shift: number[]; multiplier: number[]; bias?: number[]; outZp: number; act?: [number, number] }[]): Model {
+  const convs = m.ops.filter((op) => op.kind === 'conv2d');
+  assert.equal(convs.length, edges.length);
+  const outZp = new Map(convs.map((op, i) => [op.output, edges[i]!.outZp]));
+  return {
+    ...m,
+    tensors: m.tensors.map((t) => (outZp.has(t.id) ? { ...t, zeroPoint: outZp.get(t.id)! } : t)),
+    ops: m.ops.map((op) => {
+      if (op.kind !== 'conv2d') return op;
+      const e = edges[convs.indexOf(op)]!;
+      const n = op.requant.bias.length;
+      const cycle = (values: number[]) => Int32Array.from({ length: n }, (_, c) => values[c % values.length]!);
+      const bias = Int32Array.from(op.requant.bias, (b, c) => e.bias?.[c] ?? b);
+      const [actMin, actMax] = e.act ?? [op.requant.actMin, op.requant.actMax];
+      return { ...op, requant: { bias, multiplier: cycle(e.multiplier), shift: cycle(e.shift), actMin, actMax } };
+    }),
+  };
+}
+
+test('dsp convolutions stay bit-exact at the edges of the fast requantization and beside it', async () => {
+  // 1×1 and 3×3 convolutions whose channels sit at the fast path's edges: right shifts of 1 and
+  // 22, the largest multiplier, extreme output zero points, biases at the largest accumulator the
+  // range check admits (|bias| + taps · 255 · 128 just under 2^30); then a shift of 0 and a narrow
+  // activation range, which the fast path leaves to the general one.
+  const spec: ModelSpecInput = {
+    name: 'rq-edges',
+    input: [9, 11, 13],
+    blocks: [
+      { type: 'conv2d', out: 13, k: 1, act: 'none' },
+      { type: 'conv2d', out: 11, k: 3, stride: 1, act: 'relu' },
+      { type: 'conv2d', out: 9, k: 3, stride: 2, act: 'relu6' },
+      { type: 'conv2d', out: 6, k: 1, act: 'none' },
+    ],
+  };
+  const edge = (taps: number) => 2 ** 30 - taps * 255 * 128 - 1;
+  const m = withRequant(model(spec, 3), [
+    { shift: [-1, -22, -9], multiplier: [2 ** 31 - 1, 2 ** 30, 0x5a827999], bias: [edge(13), -edge(13)], outZp: 127 },
+    { shift: [-22, -1, -2], multiplier: [2 ** 30, 2 ** 31 - 1], bias: [-edge(13 * 9), edge(13 * 9)], outZp: -128 },
+    { shift: [0, -9, -8], multiplier: [2 ** 30 + 12345], outZp: 5 },
+    { shift: [-9], multiplier: [0x6a09e667], outZp: -3, act: [-100, 90] },
+  ]);
+  const ctx = await context('dsp');
+  await okRow(ctx, { model: m, schedule: 'layer' });
+  await okRow(ctx, { model: m, schedule: 'stream2d', patches: 2, split: 2 });
 });
 
 test('both variants keep their record: mcunet-in0 under the four default schedules measures the counts, CRCs and arenas in default-bench.json', async () => {
