@@ -100,35 +100,36 @@ static inline void st32(int8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
-/* One lane of dw_store4: lane i's accumulator in a, its dw_rq at q + 16 i; m, r, n, s scratch. */
-#define DW_RQ_LANE(a, i)                                   \
-    "ldrd %[m], %[r], [%[q], #" #i "*16]\n\t"              \
-    "ldrd %[n], %[s], [%[q], #" #i "*16+8]\n\t"            \
-    "and %[n], %[n], " a ", asr #31\n\t"                   \
-    "add %[r], %[r], %[n]\n\t"                             \
-    "smmlar " a ", " a ", %[m], %[r]\n\t"                  \
-    "asr " a ", " a ", %[s]\n\t"                           \
+/* One lane of dw_store4: lane i's accumulator in a, its dw_rq loaded at once (LDM) from q. */
+#define DW_RQ_LANE(a)                            \
+    "ldm %[q]!, {%[m], %[r], %[n], %[s]}\n\t"    \
+    "and %[n], %[n], " a ", asr #31\n\t"         \
+    "add %[r], %[r], %[n]\n\t"                   \
+    "smmlar " a ", " a ", %[m], %[r]\n\t"        \
+    "asr " a ", " a ", %[s]\n\t"                 \
     "ssat " a ", #8, " a "\n\t"
 
 /* Requantizes the four accumulators of a group's output pixel, clamps them and stores the four
  * bytes at out: per lane SMMLAR(acc, mult, rnd + (sign & neg)) >> right, saturated to a byte; the
  * bytes packed into one word and clamped to the act bounds four at a time (SSUB8 sets the GE flags
- * SEL reads). One block, for GCC would otherwise load each field alone. */
+ * SEL reads). One block, for GCC would otherwise load each field alone; LDM needs its registers in
+ * ascending order, hence the fixed ones. */
 DW_ALWAYS void dw_store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const dw_group *g, int8_t *out)
 {
-    int32_t m, r, n, s;
-    __asm__ volatile(DW_RQ_LANE("%[a0]", 0) DW_RQ_LANE("%[a1]", 1) DW_RQ_LANE("%[a2]", 2) DW_RQ_LANE("%[a3]", 3)
+    register int32_t m __asm__("r8"), r __asm__("r9"), n __asm__("r10"), s __asm__("r11");
+    const dw_rq *q = g->q;
+    __asm__ volatile(DW_RQ_LANE("%[a0]") DW_RQ_LANE("%[a1]") DW_RQ_LANE("%[a2]") DW_RQ_LANE("%[a3]")
             "bfi %[a0], %[a1], #8, #8\n\t"
             "bfi %[a0], %[a2], #16, #8\n\t"
             "bfi %[a0], %[a3], #24, #8\n\t"
-            "ldrd %[m], %[r], [%[q], #64]\n\t"
+            "ldrd %[m], %[r], [%[q]]\n\t"
             "ssub8 %[n], %[a0], %[m]\n\t"
             "sel %[a0], %[a0], %[m]\n\t"
             "ssub8 %[n], %[a0], %[r]\n\t"
             "sel %[a0], %[r], %[a0]\n\t"
             "str %[a0], [%[out]]"
-            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [r] "=&r"(r), [n] "=&r"(n), [s] "=&r"(s)
-            : [q] "r"(g->q), [out] "r"(out)
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [r] "=&r"(r), [n] "=&r"(n), [s] "=&r"(s), [q] "+&r"(q)
+            : [out] "r"(out)
             : "cc", "memory");
 }
 
@@ -190,7 +191,7 @@ DW_ALWAYS void dw_acc3x3(const int8_t *x, int32_t step, int32_t pitch, const int
 DW_ALWAYS void dw_interior(const dw_call *k, const dw_group *g, int32_t K, const int8_t *x, int32_t rows, const int32_t (*w)[2], const int32_t base[4], int32_t n, int8_t *out, int32_t out_step)
 {
     const int32_t step = k->step, pitch = k->pitch, xstep = k->p->stride * step;
-    for (int32_t i = 0; i < n; i++, x += xstep, out += out_step) {
+    for (int8_t *const end = out + n * out_step; out != end; x += xstep, out += out_step) {
         int32_t a0 = base[0], a1 = base[1], a2 = base[2], a3 = base[3];
         if (K == 3 && rows == 3)
             dw_acc3x3(x, step, pitch, w, &a0, &a1, &a2, &a3);
@@ -389,7 +390,7 @@ void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, in
     /* The ring's slots run down from the scratch's end, so that its last byte is written, as the
      * planned arena (measured on the device) expects. */
     const int32_t slots = pixels / 4, delay = dw_delay(p, win), groups = delay < slots ? dw_groups(p) : 0;
-    int8_t *const ring = scratch + pixels - 4, *const ring_end = ring - 4 * (slots - 1);
+    int8_t *const ring = scratch + pixels - 4;
     dw_group g;
     int32_t c = 0;
     for (; c < 4 * groups; c += 4) {
@@ -397,10 +398,9 @@ void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, in
             for (int32_t i = c; i < c + 4; i++) dw_channel_inplace(p, win, i, data, scratch);
             continue;
         }
-        /* Computed and flushed outputs, in window order; the next to flush is (fy, fx), held at
-         * slot `from`, going to `to`. */
-        int32_t done = 0, flushed = 0, fy = win->y0, fx = win->x0;
-        const int8_t *from = ring;
+        /* Computed and flushed outputs, in window order; the next to flush is (fy, fx), held in
+         * slot `slot`, going to `to`. */
+        int32_t done = 0, flushed = 0, slot = 0, fy = win->y0, fx = win->x0;
         int8_t *to = data + at(&ov, fy, fx) * c_n + c;
         for (int32_t oy = win->y0; oy < win->y1; oy++) {
             for (int32_t ox = win->x0; ox < win->x1;) {
@@ -411,12 +411,18 @@ void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, in
                 dw_group_row(&k, &g, data + c, oy, ox, ox + n, ring - 4 * at_slot, -4);
                 done += n;
                 ox += n;
-                const int32_t last = oy == win->y1 - 1 && ox == win->x1;
-                for (const int32_t until = last ? done : done - delay; flushed < until; flushed++) {
-                    st32(to, ld32(from));
-                    from = from == ring_end ? ring : from - 4;
-                    to += c_n;
-                    if (++fx == win->x1) {
+                const int32_t until = oy == win->y1 - 1 && ox == win->x1 ? done : done - delay;
+                while (flushed < until) {
+                    /* A run within one output row and one pass over the ring. */
+                    int32_t run = until - flushed;
+                    run = run < win->x1 - fx ? run : win->x1 - fx;
+                    run = run < slots - slot ? run : slots - slot;
+                    const int8_t *from = ring - 4 * slot;
+                    for (int32_t i = 0; i < run; i++, from -= 4, to += c_n) st32(to, ld32(from));
+                    flushed += run;
+                    slot = slot + run == slots ? 0 : slot + run;
+                    fx += run;
+                    if (fx == win->x1) {
                         fx = win->x0;
                         to = data + at(&ov, ++fy, fx) * c_n + c;
                     }
