@@ -135,13 +135,13 @@ DW_ALWAYS void dw_store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const d
 
 /* The four channels' products over kernel rows [0, rows) and columns [0, K) added to a0 .. a3: x at
  * the first tap, w its weights, w_pitch taps from one kernel row's weights to the next; with
- * sub_zp the zero point pair zp2 subtracted from each tap first (x - z fits a halfword). Unrolled
- * where K and rows are constants. */
+ * sub_zp the zero point pair zp2 subtracted from each tap first (x - z fits a halfword). A kernel
+ * row is unrolled where K is a constant. */
 #define DW_ACC(x, rows, w, w_pitch, sub_zp, zp2, a0, a1, a2, a3)                                     \
     do {                                                                                             \
         const int8_t *r_ = (x);                                                                      \
         const int32_t(*wr_)[2] = (w);                                                                \
-        _Pragma("GCC unroll 7") for (int32_t ky_ = 0; ky_ < (rows); ky_++) {                         \
+        for (int32_t ky_ = 0; ky_ < (rows); ky_++) {                                                 \
             const int8_t *c_ = r_;                                                                   \
             _Pragma("GCC unroll 7") for (int32_t kx_ = 0; kx_ < K; kx_++, c_ += step) {              \
                 const uint32_t v_ = ld32(c_);                                                        \
@@ -184,8 +184,8 @@ DW_ALWAYS void dw_acc3x3(const int8_t *x, int32_t step, int32_t pitch, const int
             : "memory");
 }
 
-/* Interior outputs of one row of a group, kw = K columns and `rows` kernel rows (constants where
- * inlined), n of them, the first with tap (0, 0) of its first kernel row inside the tensor at x;
+/* Interior outputs of one row of a group, kw = K columns (a constant where inlined) and `rows`
+ * kernel rows, n of them, the first with tap (0, 0) of its first kernel row inside the tensor at x;
  * w the weights of that first row; base the accumulators' start; out gets each output's four
  * bytes, out_step apart. */
 DW_ALWAYS void dw_interior(const dw_call *k, const dw_group *g, int32_t K, const int8_t *x, int32_t rows, const int32_t (*w)[2], const int32_t base[4], int32_t n, int8_t *out, int32_t out_step)
@@ -201,27 +201,18 @@ DW_ALWAYS void dw_interior(const dw_call *k, const dw_group *g, int32_t K, const
     }
 }
 
-/* dw_interior with the kernel width, and the rows when all are inside, constants for the widths
- * MobileNets use. */
-#define DW_INTERIOR_K(K)                                                      \
-    do {                                                                      \
-        if (rows == K)                                                        \
-            dw_interior(k, g, K, x, K, w, base, n, out, out_step);            \
-        else                                                                  \
-            dw_interior(k, g, K, x, rows, w, base, n, out, out_step);         \
-    } while (0)
-
+/* dw_interior with the kernel width a constant for the widths MobileNets use. */
 __attribute__((noinline)) static void dw_interior_any(const dw_call *k, const dw_group *g, const int8_t *x, int32_t rows, const int32_t (*w)[2], const int32_t base[4], int32_t n, int8_t *out, int32_t out_step)
 {
     switch (k->p->kw) {
     case 3:
-        DW_INTERIOR_K(3);
+        dw_interior(k, g, 3, x, rows, w, base, n, out, out_step);
         break;
     case 5:
-        DW_INTERIOR_K(5);
+        dw_interior(k, g, 5, x, rows, w, base, n, out, out_step);
         break;
     case 7:
-        DW_INTERIOR_K(7);
+        dw_interior(k, g, 7, x, rows, w, base, n, out, out_step);
         break;
     default:
         dw_interior(k, g, k->p->kw, x, rows, w, base, n, out, out_step);
