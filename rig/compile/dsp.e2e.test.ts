@@ -101,6 +101,38 @@ test('dsp convolutions stay bit-exact at the edges of the fast requantization an
   await okRow(ctx, { model: m, schedule: 'stream2d', patches: 2, split: 2 });
 });
 
+// Per-channel requantizations the depthwise fast path treats apart: a left shift (no rounding
+// shift), a rounding shift past its range, a bias past its accumulator bound (those channels take
+// the reference loop), beside ordinary ones; channels not a multiple of 4; in place and not.
+test('dsp depthwise kernels are bit-exact whatever the requantization of each channel', async () => {
+  const spec: ModelSpecInput = {
+    name: 'dw-requant',
+    input: [9, 11, 10],
+    blocks: [
+      { type: 'dwconv2d', k: 3, stride: 1, act: 'relu6' },
+      { type: 'mbconv', expand: 1, out: 10, k: 5, stride: 1 },
+      { type: 'dwconv2d', k: 7, stride: 2, act: 'none' },
+    ],
+  };
+  const m = model(spec, 5);
+  const shifts = [0, 1, -3, -9, -24, -9, 0, -9, -2, 2];
+  const edited: Model = {
+    ...m,
+    ops: m.ops.map((op) => {
+      if (op.kind !== 'dwconv2d') return op;
+      const c = op.requant.bias.length;
+      const bias = Int32Array.from(op.requant.bias, (b, i) => (i === 5 ? 2 ** 30 - 1000 : b));
+      const shift = Int32Array.from({ length: c }, (_, i) => shifts[i % shifts.length]!);
+      // Small multipliers where the shift is small, so that the outputs stay inside the byte range.
+      const multiplier = Int32Array.from(op.requant.multiplier, (q, i) => (shift[i]! >= -3 ? 2 ** 22 + i : q));
+      return { ...op, requant: { ...op.requant, bias, shift, multiplier } };
+    }),
+  };
+  const ctx = await context('dsp');
+  await okRow(ctx, { model: edited, schedule: 'layer' });
+  for (const schedule of ['patch', 'stream2d'] as const) await okRow(ctx, { model: edited, schedule, patches: 2, split: 2 });
+});
+
 test('both variants keep their record: mcunet-in0 under the four default schedules measures the counts, CRCs and arenas in default-bench.json', async () => {
   // Emulated instructions are deterministic; rig bench with no arguments checks the default variant's record the same way.
   const recorded = recordedBench();

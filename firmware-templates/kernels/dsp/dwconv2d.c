@@ -1,290 +1,290 @@
-/* Operator dwconv2d, dsp kernels (plain and in place); see rig_kernels.h. One channel at a time:
- * its weights are gathered once, its output columns split into the interior (every tap of a kernel
- * row inside the tensor: no bounds checks) and the border (taps clipped). On a contiguous channel
- * plane (the in-place kernel's scratch) interior kernel rows are read four bytes at a time and
- * multiplied as halfword pairs with SMLAD; 3x3 kernels compute two outputs per load. The input
- * zero point leaves the inner loops: sum((x - z) w) = sum(x w) - z sum(w) over the rows inside. */
+/* Operator dwconv2d, dsp kernels (plain and in place); see rig_kernels.h. Four channels at a time,
+ * straight from the HWC tensor: one word load fetches a pixel of the four, SXTB16 splits it into
+ * the halfword pairs (c0, c2) and (c1, c3), and SMLABB/SMLATT multiply them by the same split of
+ * the four weights of the tap, prepared once per call with the requantization's left shift applied.
+ * Output columns split into the interior (every tap of a kernel row inside the tensor), where the
+ * input zero point leaves the loop (sum((x - z) w) = sum(x w) - z sum(w) over the rows inside),
+ * and the border, where taps are clipped and the zero point subtracted per tap. The four results
+ * are requantized, packed and clamped as one word and stored at once. In place, a group's outputs
+ * wait in a ring in the scratch until the input pixels they overwrite are read for the last time.
+ * The channels past the last multiple of four, and those whose requantization the fast path does
+ * not cover, take the reference kernel's loop. */
+#include <stddef.h>
 #include "rig_dsp_arith.h"
 
 #define DW_MAX_K 7
+#define DW_ALWAYS static inline __attribute__((always_inline))
 
-/* One channel's weights, sign-extended (taps[ky][kx]), each row's sum, and for kernels of 4 or more
- * columns each row packed as halfword pairs for SMLAD on a 4-byte load: words 2g and 2g+1 hold the
- * weights of bytes 0, 2 and 1, 3 of the load at column min(4g, kw - 4), columns already covered
- * by an earlier load weighted 0; a last single column (kw % 4 == 1) is read alone; for 3 columns
- * (w0, w2) and (w1, w2). */
+/* One channel's requantization for accumulators already shifted left by left1 (the weights and
+ * bias are), with the output zero point folded into the rounding term: dsp_requantize's
+ * (x + rnd + sign) >> right, plus out_zp, is (x + rnd + (out_zp << right) + sign) >> right, and
+ * SMMLAR adds that term to the product. The sign may be the accumulator's rather than x's: they
+ * differ only when x is 0, where subtracting 1 before the shift (right >= 1) leaves the result. */
 typedef struct {
-    int32_t taps[DW_MAX_K][DW_MAX_K];
-    int32_t row_sum[DW_MAX_K];
-    int32_t packed[DW_MAX_K][4];
-} dw_weights;
+    int32_t mult, rnd, neg, right;
+} dw_rq;
 
-static void dw_gather(const rig_conv_params *p, int32_t c, dw_weights *g)
+/* A group of four channels, prepared once per call: per tap the weights split as (w0, w2) and
+ * (w1, w3), per channel the bias, requantization, and the cumulative sums of its kernel rows. */
+typedef struct {
+    int32_t w[DW_MAX_K * DW_MAX_K][2];
+    int32_t cum[DW_MAX_K + 1][4];
+    int32_t bias[4];
+    dw_rq q[4];
+    uint32_t lo4, hi4; /* the act bounds, a byte each lane: right after q, where dw_store4 reads them */
+} dw_group;
+
+_Static_assert(offsetof(dw_group, lo4) == offsetof(dw_group, q) + sizeof(dw_rq[4]), "dw_store4 reads the bounds past q");
+
+/* The layer-wide part of a call: shape, the input zero point as a halfword pair, and the
+ * interior output columns [xa, xb) (every tap of a kernel row inside the tensor). */
+typedef struct {
+    const rig_conv_params *p;
+    const rig_window *win;
+    int32_t step, pitch, xa, xb;
+    uint32_t zp2;
+} dw_call;
+
+static dw_call dw_call_of(const rig_conv_params *p, const rig_window *win)
+{
+    const int32_t stride = p->stride, pl = p->pad_left, kw = p->kw, in_w = p->in_w;
+    dw_call k;
+    k.p = p;
+    k.win = win;
+    k.step = p->out_c;
+    k.pitch = win->in.w * p->out_c;
+    k.xa = (pl + stride - 1) / stride;
+    k.xb = in_w + pl - kw >= 0 ? (in_w + pl - kw) / stride + 1 : 0;
+    if (k.xb < k.xa) k.xb = k.xa;
+    k.zp2 = 0x00010001u * (uint16_t)p->in_zp;
+    return k;
+}
+
+/* Whether channels c .. c+3 take the fast path, and if so their group prepared in g. */
+static int dw_group_of(const rig_conv_params *p, int32_t c, dw_group *g)
 {
     const int32_t kh = p->kh, kw = p->kw, c_n = p->out_c;
+    int32_t left1[4];
+    for (int32_t i = 0; i < 4; i++) {
+        const int32_t shift = p->shift[c + i], mult = p->multiplier[c + i];
+        const dsp_rq q = dsp_rq_of(mult, shift);
+        /* Weights shifted by left1 stay within halfwords; out_zp << right stays below 2^29, so
+         * that the rounding sum stays below 2^31; the accumulator's sign is x's (or x is 0). */
+        if (!dsp_rq_fits(p->bias[c + i], shift, (uint32_t)kh * kw) || q.left1 > 8 || q.right > 22 || mult < 0) return 0;
+        g->q[i] = (dw_rq){mult, q.rnd + p->out_zp * (1 << q.right), q.neg, q.right};
+        left1[i] = q.left1;
+        g->bias[i] = (int32_t)((uint32_t)p->bias[c + i] << q.left1);
+        g->cum[0][i] = 0;
+    }
+    g->lo4 = 0x01010101u * (uint8_t)p->act_min;
+    g->hi4 = 0x01010101u * (uint8_t)p->act_max;
     for (int32_t ky = 0; ky < kh; ky++) {
-        int32_t s = 0;
+        for (int32_t i = 0; i < 4; i++) g->cum[ky + 1][i] = g->cum[ky][i];
         for (int32_t kx = 0; kx < kw; kx++) {
-            int32_t w = p->weights[(ky * kw + kx) * c_n + c];
-            g->taps[ky][kx] = w;
-            s += w;
-        }
-        g->row_sum[ky] = s;
-        if (kw == 3) {
-            /* (w0, w2) and (w1, w2) as halfword pairs; w1 alone is the low half of the second. */
-            g->packed[ky][0] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][0] & 0xffffu));
-            g->packed[ky][1] = (int32_t)(((uint32_t)g->taps[ky][2] << 16) | ((uint32_t)g->taps[ky][1] & 0xffffu));
-        } else if (kw >= 4) {
-            /* kw 4..7: the load at 0, and for kw 6, 7 the one at kw - 4 for the columns past 3. */
-            int32_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            for (int32_t kx = 0; kx < 4; kx++) t[kx] = g->taps[ky][kx];
-            if (kw >= 6)
-                for (int32_t kx = 4; kx < kw; kx++) t[4 + kx - (kw - 4)] = g->taps[ky][kx];
-            for (int32_t w = 0; w < 2; w++) {
-                g->packed[ky][2 * w] = (int32_t)(((uint32_t)t[4 * w + 2] << 16) | ((uint32_t)t[4 * w] & 0xffffu));
-                g->packed[ky][2 * w + 1] = (int32_t)(((uint32_t)t[4 * w + 3] << 16) | ((uint32_t)t[4 * w + 1] & 0xffffu));
+            const int8_t *w = p->weights + (ky * kw + kx) * c_n + c;
+            int32_t s[4];
+            for (int32_t i = 0; i < 4; i++) {
+                s[i] = w[i] * (1 << left1[i]);
+                g->cum[ky + 1][i] += s[i];
             }
+            g->w[ky * kw + kx][0] = (int32_t)((uint32_t)s[2] << 16 | ((uint32_t)s[0] & 0xffffu));
+            g->w[ky * kw + kx][1] = (int32_t)((uint32_t)s[3] << 16 | ((uint32_t)s[1] & 0xffffu));
         }
     }
+    return 1;
 }
 
-/* Output columns whose accumulators are formed before they are requantized together. */
-#define DW_CHUNK 32
-
-/* Border output: taps clipped to rows [ky0, ky1) and columns [kx0, kx1); src points at tap (0, 0)
- * (possibly outside the buffer: only taps inside are read), pitch bytes per row, step per column;
- * the channel's weights read where they are, w at tap (0, 0), c_n bytes apart. */
-static int32_t dw_clipped(const int8_t *w, int32_t kw, int32_t c_n, int32_t bias, int32_t in_zp, const int8_t *src, int32_t pitch, int32_t step, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+/* Stores a word at any address (STR: unaligned stores are allowed on the M4 and M7). */
+static inline void st32(int8_t *p, uint32_t v)
 {
-    int32_t acc = bias;
-    for (int32_t ky = ky0; ky < ky1; ky++) {
-        const int8_t *row = src + ky * pitch + kx0 * step, *wr = w + (ky * kw + kx0) * c_n;
-        for (int32_t kx = kx0; kx < kx1; kx++, row += step, wr += c_n) acc += (*row - in_zp) * *wr;
-    }
-    return acc;
+    memcpy(p, &v, 4);
 }
 
-/* Interior, 3x3, stride 1 or 2, contiguous plane: the accumulators of n outputs, two per step. x
- * points at tap (0, 0) of the first output; kernel rows [ky0, ky1) are inside the tensor; base is
- * the bias less the zero point times those rows' weights. */
-__attribute__((noinline)) static void dw_3x3_run(const dw_weights *g, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
+/* One lane of dw_store4: lane i's accumulator in a, its dw_rq loaded at once (LDM) from q. */
+#define DW_RQ_LANE(a)                            \
+    "ldm %[q]!, {%[m], %[r], %[n], %[s]}\n\t"    \
+    "and %[n], %[n], " a ", asr #31\n\t"         \
+    "add %[r], %[r], %[n]\n\t"                   \
+    "smmlar " a ", " a ", %[m], %[r]\n\t"        \
+    "asr " a ", " a ", %[s]\n\t"                 \
+    "ssat " a ", #8, " a "\n\t"
+
+/* Requantizes the four accumulators of a group's output pixel, clamps them and stores the four
+ * bytes at out: per lane SMMLAR(acc, mult, rnd + (sign & neg)) >> right, saturated to a byte; the
+ * bytes packed into one word and clamped to the act bounds four at a time (SSUB8 sets the GE flags
+ * SEL reads). One block, for GCC would otherwise load each field alone; LDM needs its registers in
+ * ascending order, hence the fixed ones. */
+DW_ALWAYS void dw_store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const dw_group *g, int8_t *out)
 {
-    const int32_t w02[3] = {g->packed[0][0], g->packed[1][0], g->packed[2][0]};
-    const int32_t w12[3] = {g->packed[0][1], g->packed[1][1], g->packed[2][1]};
-    int32_t i = 0;
-    if (ky0 == 0 && ky1 == 3) {
-        /* Every kernel row inside: the rows unrolled, their weights in registers. */
-        const int32_t p0 = w02[0], q0 = w12[0], p1 = w02[1], q1 = w12[1], p2 = w02[2], q2 = w12[2];
-        if (stride == 1) {
-            for (; i + 2 <= n; i += 2) {
-                /* Bytes x0..x3 of each row: a = w0 x0 + w2 x2 + w1 x1, b = w0 x1 + w2 x3 + w1 x2. */
-                uint32_t v = ld32(x);
-                int32_t e = sx02(v), o = sx13(v);
-                int32_t a = __smlad(e, p0, base), b = __smlad(o, p0, base);
-                a = __smlabb(o, q0, a);
-                b = __smlatb(e, q0, b);
-                v = ld32(x + pitch);
-                e = sx02(v);
-                o = sx13(v);
-                a = __smlad(e, p1, a);
-                b = __smlad(o, p1, b);
-                a = __smlabb(o, q1, a);
-                b = __smlatb(e, q1, b);
-                v = ld32(x + 2 * pitch);
-                e = sx02(v);
-                o = sx13(v);
-                a = __smlad(e, p2, a);
-                b = __smlad(o, p2, b);
-                acc[i] = __smlabb(o, q2, a);
-                acc[i + 1] = __smlatb(e, q2, b);
-                x += 2;
-            }
-        } else {
-            for (; i + 2 <= n; i += 2) {
-                /* Bytes x0..x4 of each row: a = w0 x0 + w2 x2 + w1 x1, b = w0 x2 + w1 x3 + w2 x4. */
-                uint32_t v = ld32(x);
-                int32_t e = sx02(v), o = sx13(v);
-                int32_t a = __smlad(e, p0, base), b = __smlatb(e, p0, base);
-                a = __smlabb(o, q0, a);
-                b = __smlatb(o, q0, b);
-                b = __smlabt((int32_t)x[4], p0, b);
-                v = ld32(x + pitch);
-                e = sx02(v);
-                o = sx13(v);
-                a = __smlad(e, p1, a);
-                b = __smlatb(e, p1, b);
-                a = __smlabb(o, q1, a);
-                b = __smlatb(o, q1, b);
-                b = __smlabt((int32_t)x[pitch + 4], p1, b);
-                v = ld32(x + 2 * pitch);
-                e = sx02(v);
-                o = sx13(v);
-                a = __smlad(e, p2, a);
-                b = __smlatb(e, p2, b);
-                acc[i] = __smlabb(o, q2, a);
-                b = __smlatb(o, q2, b);
-                acc[i + 1] = __smlabt((int32_t)x[2 * pitch + 4], p2, b);
-                x += 4;
-            }
-        }
-    } else if (stride == 1) {
-        for (; i + 2 <= n; i += 2) {
-            int32_t a = base, b = base;
-            const int8_t *r = x + ky0 * pitch;
-            for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-                uint32_t v = ld32(r);
-                int32_t e = sx02(v), o = sx13(v);
-                a = __smlad(e, w02[ky], a);
-                a = __smlabb(o, w12[ky], a);
-                b = __smlad(o, w02[ky], b);
-                b = __smlatb(e, w12[ky], b);
-            }
-            acc[i] = a;
-            acc[i + 1] = b;
-            x += 2;
-        }
-    } else {
-        for (; i + 2 <= n; i += 2) {
-            int32_t a = base, b = base;
-            const int8_t *r = x + ky0 * pitch;
-            for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-                uint32_t v = ld32(r);
-                int32_t e = sx02(v), o = sx13(v);
-                a = __smlad(e, w02[ky], a);
-                a = __smlabb(o, w12[ky], a);
-                b = __smlatb(e, w02[ky], b);
-                b = __smlatb(o, w12[ky], b);
-                b = __smlabt((int32_t)r[4], w02[ky], b);
-            }
-            acc[i] = a;
-            acc[i + 1] = b;
-            x += 4;
-        }
-    }
-    if (i < n) {
-        int32_t a = base;
-        const int8_t *r = x + ky0 * pitch;
-        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-            a += r[0] * g->taps[ky][0];
-            a += r[1] * g->taps[ky][1];
-            a += r[2] * g->taps[ky][2];
-        }
-        acc[i] = a;
-    }
+    register int32_t m __asm__("r8"), r __asm__("r9"), n __asm__("r10"), s __asm__("r11");
+    const dw_rq *q = g->q;
+    __asm__ volatile(DW_RQ_LANE("%[a0]") DW_RQ_LANE("%[a1]") DW_RQ_LANE("%[a2]") DW_RQ_LANE("%[a3]")
+            "bfi %[a0], %[a1], #8, #8\n\t"
+            "bfi %[a0], %[a2], #16, #8\n\t"
+            "bfi %[a0], %[a3], #24, #8\n\t"
+            "ldrd %[m], %[r], [%[q]]\n\t"
+            "ssub8 %[n], %[a0], %[m]\n\t"
+            "sel %[a0], %[a0], %[m]\n\t"
+            "ssub8 %[n], %[a0], %[r]\n\t"
+            "sel %[a0], %[r], %[a0]\n\t"
+            "str %[a0], [%[out]]"
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [r] "=&r"(r), [n] "=&r"(n), [s] "=&r"(s), [q] "+&r"(q)
+            : [out] "r"(out)
+            : "cc", "memory");
 }
 
-/* Interior, 4 to 7 columns, contiguous plane: per kernel row one or two 4-byte loads (see
- * dw_weights), a fifth column alone. Arguments as dw_3x3_run's. */
-__attribute__((noinline)) static void dw_wide_run(const dw_weights *g, int32_t kw, const int8_t *x, int32_t pitch, int32_t stride, int32_t ky0, int32_t ky1, int32_t base, int32_t *acc, int32_t n)
+/* The four channels' products over kernel rows [0, rows) and columns [0, K) added to a0 .. a3: x at
+ * the first tap, w its weights, w_pitch taps from one kernel row's weights to the next; with
+ * sub_zp the zero point pair zp2 subtracted from each tap first (x - z fits a halfword). A kernel
+ * row is unrolled where K is a constant. */
+#define DW_ACC(x, rows, w, w_pitch, sub_zp, zp2, a0, a1, a2, a3)                                     \
+    do {                                                                                             \
+        const int8_t *r_ = (x);                                                                      \
+        const int32_t(*wr_)[2] = (w);                                                                \
+        for (int32_t ky_ = 0; ky_ < (rows); ky_++) {                                                 \
+            const int8_t *c_ = r_;                                                                   \
+            _Pragma("GCC unroll 7") for (int32_t kx_ = 0; kx_ < K; kx_++, c_ += step) {              \
+                const uint32_t v_ = ld32(c_);                                                        \
+                int32_t e_ = sx02(v_), o_ = sx13(v_);                                                \
+                if (sub_zp) {                                                                        \
+                    e_ = (int32_t)__ssub16((uint32_t)e_, (zp2));                                     \
+                    o_ = (int32_t)__ssub16((uint32_t)o_, (zp2));                                     \
+                }                                                                                    \
+                a0 = __smlabb(e_, wr_[kx_][0], a0);                                                  \
+                a2 = __smlatt(e_, wr_[kx_][0], a2);                                                  \
+                a1 = __smlabb(o_, wr_[kx_][1], a1);                                                  \
+                a3 = __smlatt(o_, wr_[kx_][1], a3);                                                  \
+            }                                                                                        \
+            r_ += pitch;                                                                             \
+            wr_ += (w_pitch);                                                                        \
+        }                                                                                            \
+    } while (0)
+
+/* One tap in dw_acc3x3: the word at `addr`, its weights at byte offset `off` of w. */
+#define DW_TAP3(addr, off)                           \
+    "ldr %[e], " addr "\n\t"                         \
+    "ldrd %[wa], %[wb], [%[w], #" off "]\n\t"        \
+    "sxtb16 %[o], %[e], ror #8\n\t"                  \
+    "sxtb16 %[e], %[e]\n\t"                          \
+    "smlabb %[a0], %[e], %[wa], %[a0]\n\t"           \
+    "smlatt %[a2], %[e], %[wa], %[a2]\n\t"           \
+    "smlabb %[a1], %[o], %[wb], %[a1]\n\t"           \
+    "smlatt %[a3], %[o], %[wb], %[a3]\n\t"
+#define DW_ROW3(ky) \
+    DW_TAP3("[%[x]]", #ky "*24") DW_TAP3("[%[x], %[s]]", #ky "*24+8") DW_TAP3("[%[x], %[s], lsl #1]", #ky "*24+16") "add %[x], %[x], %[p]\n\t"
+
+/* DW_ACC for a whole 3x3 kernel, written out: GCC, short of registers, reloads the weights'
+ * address and the steps from the stack otherwise. */
+DW_ALWAYS void dw_acc3x3(const int8_t *x, int32_t step, int32_t pitch, const int32_t (*w)[2], int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
 {
-    const int32_t second = kw >= 6 ? kw - 4 : -1, single = kw == 5 ? 4 : -1;
-    int32_t i = 0;
-    /* Two outputs per pass over the kernel rows, sharing each row's weights. */
-    for (; i + 2 <= n; i += 2) {
-        int32_t a = base, b = base;
-        const int8_t *r = x + ky0 * pitch;
-        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-            const int32_t *w = g->packed[ky];
-            const int32_t w0 = w[0], w1 = w[1];
-            uint32_t v = ld32(r), u = ld32(r + stride);
-            a = __smlad(sx02(v), w0, a);
-            a = __smlad(sx13(v), w1, a);
-            b = __smlad(sx02(u), w0, b);
-            b = __smlad(sx13(u), w1, b);
-            if (second >= 0) {
-                const int32_t w2 = w[2], w3 = w[3];
-                v = ld32(r + second);
-                u = ld32(r + stride + second);
-                a = __smlad(sx02(v), w2, a);
-                a = __smlad(sx13(v), w3, a);
-                b = __smlad(sx02(u), w2, b);
-                b = __smlad(sx13(u), w3, b);
-            } else if (single >= 0) {
-                const int32_t t = g->taps[ky][4];
-                a += r[4] * t;
-                b += r[stride + 4] * t;
-            }
-        }
-        acc[i] = a;
-        acc[i + 1] = b;
-        x += 2 * stride;
-    }
-    if (i < n) {
-        int32_t a = base;
-        const int8_t *r = x + ky0 * pitch;
-        for (int32_t ky = ky0; ky < ky1; ky++, r += pitch) {
-            const int32_t *w = g->packed[ky];
-            uint32_t v = ld32(r);
-            a = __smlad(sx02(v), w[0], a);
-            a = __smlad(sx13(v), w[1], a);
-            if (second >= 0) {
-                uint32_t u = ld32(r + second);
-                a = __smlad(sx02(u), w[2], a);
-                a = __smlad(sx13(u), w[3], a);
-            } else if (single >= 0) {
-                a += r[single] * g->taps[ky][single];
-            }
-        }
-        acc[i] = a;
-    }
+    int32_t e, o, wa, wb;
+    __asm__(DW_ROW3(0) DW_ROW3(1) DW_ROW3(2)
+            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [x] "+r"(x), [e] "=&r"(e), [o] "=&r"(o), [wa] "=&r"(wa), [wb] "=&r"(wb)
+            : [s] "r"(step), [p] "r"(pitch), [w] "r"(w)
+            : "memory");
 }
 
-/* One channel over the window. Input pixel (y, x) of the channel is src[at(in, y, x) * step],
- * output pixel (y, x) goes to out[at(out, y, x) * c_n]. */
-static void dw_channel_run(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t step, int8_t *out)
+/* Interior outputs of one row of a group, kw = K columns (a constant where inlined) and `rows`
+ * kernel rows, n of them, the first with tap (0, 0) of its first kernel row inside the tensor at x;
+ * w the weights of that first row; base the accumulators' start; out gets each output's four
+ * bytes, out_step apart. */
+DW_ALWAYS void dw_interior(const dw_call *k, const dw_group *g, int32_t K, const int8_t *x, int32_t rows, const int32_t (*w)[2], const int32_t base[4], int32_t n, int8_t *out, int32_t out_step)
 {
-    const rig_view iv = win->in, ov = win->out;
-    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->out_c;
-    const int32_t kh = p->kh, kw = p->kw, stride = p->stride, pt = p->pad_top, pl = p->pad_left;
-    const int32_t pitch = iv.w * step, bias = p->bias[c], in_zp = p->in_zp;
-    const dsp_rq q = dsp_rq_of(p->multiplier[c], p->shift[c]);
-    const int8_t *w = p->weights + c;
-    dw_weights g;
-    int32_t acc[DW_CHUNK];
-    /* Interior columns: ox * stride - pl >= 0 and ox * stride - pl + kw <= in_w. */
-    int32_t xa = (pl + stride - 1) / stride, xb = in_w + pl - kw >= 0 ? (in_w + pl - kw) / stride + 1 : 0;
-    if (xa < win->x0) xa = win->x0;
-    if (xb > win->x1) xb = win->x1;
-    if (xb < xa) xb = xa;
-    const int fast3 = step == 1 && kw == 3 && kh <= 3 && stride <= 2, fast_wide = step == 1 && kw >= 4;
-    /* The gathered weights serve the interior only: a window of border columns reads them in place. */
-    if (xb > xa) dw_gather(p, c, &g);
-    for (int32_t oy = win->y0; oy < win->y1; oy++) {
-        const int32_t y0 = oy * stride - pt;
-        const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > in_h ? in_h - y0 : kh;
-        int32_t wsum = 0;
-        if (xb > xa)
-            for (int32_t ky = ky0; ky < ky1; ky++) wsum += g.row_sum[ky];
-        const int32_t base = bias - in_zp * wsum;
-        /* Tap (0, 0) of output (oy, ox) is at row + (ox * stride - pl) * step, maybe outside the buffer. */
-        const int8_t *row = src + (y0 - iv.y0) * pitch - iv.x0 * step;
-        int8_t *orow = out + at(&ov, oy, ov.x0) * c_n;
-        for (int32_t x0 = win->x0; x0 < win->x1; x0 += DW_CHUNK) {
-            const int32_t x1 = win->x1 - x0 < DW_CHUNK ? win->x1 : x0 + DW_CHUNK;
-            const int32_t a = xa > x0 ? (xa < x1 ? xa : x1) : x0, b = xb < x1 ? (xb > a ? xb : a) : x1;
-            for (int32_t ox = x0; ox < x1; ox++) {
-                if (ox == a && b > a) {
-                    const int8_t *x = row + (ox * stride - pl) * step;
-                    if (fast3)
-                        dw_3x3_run(&g, x, pitch, stride, ky0, ky1, base, acc + (ox - x0), b - a);
-                    else if (fast_wide)
-                        dw_wide_run(&g, kw, x, pitch, stride, ky0, ky1, base, acc + (ox - x0), b - a);
-                    else
-                        for (int32_t i = 0; i < b - a; i++)
-                            acc[ox - x0 + i] = dw_clipped(w, kw, c_n, bias, in_zp, x + i * stride * step, pitch, step, ky0, ky1, 0, kw);
-                    ox = b - 1;
-                    continue;
-                }
-                const int32_t ix = ox * stride - pl;
-                const int32_t kx0 = ix < 0 ? -ix : 0, kx1 = ix + kw > in_w ? in_w - ix : kw;
-                acc[ox - x0] = dw_clipped(w, kw, c_n, bias, in_zp, row + ix * step, pitch, step, ky0, ky1, kx0, kx1);
-            }
-            dsp_store(acc, x1 - x0, orow + (x0 - ov.x0) * c_n, c_n, q, p->out_zp, p->act_min, p->act_max);
-        }
+    const int32_t step = k->step, pitch = k->pitch, xstep = k->p->stride * step;
+    for (int8_t *const end = out + n * out_step; out != end; x += xstep, out += out_step) {
+        int32_t a0 = base[0], a1 = base[1], a2 = base[2], a3 = base[3];
+        if (K == 3 && rows == 3)
+            dw_acc3x3(x, step, pitch, w, &a0, &a1, &a2, &a3);
+        else
+            DW_ACC(x, rows, w, K, 0, 0, a0, a1, a2, a3);
+        dw_store4(a0, a1, a2, a3, g, out);
     }
 }
 
-/* The reference kernel's channel loop, for multipliers the fast requantization does not cover. */
+/* dw_interior with the kernel width a constant for the widths MobileNets use. */
+__attribute__((noinline)) static void dw_interior_any(const dw_call *k, const dw_group *g, const int8_t *x, int32_t rows, const int32_t (*w)[2], const int32_t base[4], int32_t n, int8_t *out, int32_t out_step)
+{
+    switch (k->p->kw) {
+    case 3:
+        dw_interior(k, g, 3, x, rows, w, base, n, out, out_step);
+        break;
+    case 5:
+        dw_interior(k, g, 5, x, rows, w, base, n, out, out_step);
+        break;
+    case 7:
+        dw_interior(k, g, 7, x, rows, w, base, n, out, out_step);
+        break;
+    default:
+        dw_interior(k, g, k->p->kw, x, rows, w, base, n, out, out_step);
+    }
+}
+
+/* A border output of a group: K columns (a constant where inlined) of `rows` kernel rows, x at
+ * the first tap inside and w its weights, the zero point subtracted per tap. */
+DW_ALWAYS void dw_border(const dw_call *k, const dw_group *g, int32_t K, const int8_t *x, int32_t rows, const int32_t (*w)[2], int8_t *out)
+{
+    const int32_t step = k->step, pitch = k->pitch;
+    int32_t a0 = g->bias[0], a1 = g->bias[1], a2 = g->bias[2], a3 = g->bias[3];
+    DW_ACC(x, rows, w, k->p->kw, 1, k->zp2, a0, a1, a2, a3);
+    dw_store4(a0, a1, a2, a3, g, out);
+}
+
+/* dw_border with the columns inside a constant. */
+__attribute__((noinline)) static void dw_border_any(const dw_call *k, const dw_group *g, int32_t cols, const int8_t *x, int32_t rows, const int32_t (*w)[2], int8_t *out)
+{
+    switch (cols) {
+    case 1:
+        dw_border(k, g, 1, x, rows, w, out);
+        break;
+    case 2:
+        dw_border(k, g, 2, x, rows, w, out);
+        break;
+    case 3:
+        dw_border(k, g, 3, x, rows, w, out);
+        break;
+    case 4:
+        dw_border(k, g, 4, x, rows, w, out);
+        break;
+    case 5:
+        dw_border(k, g, 5, x, rows, w, out);
+        break;
+    case 6:
+        dw_border(k, g, 6, x, rows, w, out);
+        break;
+    default:
+        dw_border(k, g, cols, x, rows, w, out);
+    }
+}
+
+/* Output row oy, columns [xs, xe), of the group whose channels start at in (a pointer into the
+ * input view's buffer at channel c); output (oy, ox)'s four bytes go to out + (ox - xs) * out_step. */
+static void dw_group_row(const dw_call *k, const dw_group *g, const int8_t *in, int32_t oy, int32_t xs, int32_t xe, int8_t *out, int32_t out_step)
+{
+    const rig_conv_params *p = k->p;
+    const rig_view iv = k->win->in;
+    const int32_t kh = p->kh, stride = p->stride, pl = p->pad_left, in_w = p->in_w, step = k->step, pitch = k->pitch;
+    const int32_t y0 = oy * stride - p->pad_top;
+    const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > p->in_h ? (p->in_h - y0 > ky0 ? p->in_h - y0 : ky0) : kh;
+    /* Tap (0, 0) of output (oy, ox) is at row + (ox * stride - pl) * step, maybe outside the buffer. */
+    const int8_t *row = in + (y0 - iv.y0) * pitch - iv.x0 * step;
+    int32_t base[4];
+    for (int32_t i = 0; i < 4; i++) base[i] = g->bias[i] - p->in_zp * (g->cum[ky1][i] - g->cum[ky0][i]);
+    const int32_t xa = k->xa > xs ? (k->xa < xe ? k->xa : xe) : xs, xb = k->xb < xe ? (k->xb > xa ? k->xb : xa) : xe;
+    for (int32_t ox = xs; ox < xe; ox++) {
+        const int32_t ix = ox * stride - pl;
+        if (ox == xa && xb > xa) {
+            dw_interior_any(k, g, row + ky0 * pitch + ix * step, ky1 - ky0, &g->w[ky0 * p->kw], base, xb - xa, out + (ox - xs) * out_step, out_step);
+            ox = xb - 1;
+            continue;
+        }
+        const int32_t kx0 = ix < 0 ? -ix : 0, kx1 = ix + p->kw > in_w ? in_w - ix : p->kw;
+        dw_border_any(k, g, kx1 - kx0, row + ky0 * pitch + (ix + kx0) * step, ky1 - ky0, &g->w[ky0 * p->kw + kx0], out + (ox - xs) * out_step);
+    }
+}
+
+/* The reference kernel's channel loop, for channels the fast path does not cover. Input pixel
+ * (y, x) of the channel is src[at(in, y, x) * src_step], output pixel (y, x) goes to
+ * out[at(out, y, x) * c_n]. */
 static void dw_channel_reference(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t src_step, int8_t *out)
 {
     const rig_view iv = win->in, ov = win->out;
@@ -313,30 +313,113 @@ static void dw_channel_reference(const rig_conv_params *p, const rig_window *win
     }
 }
 
-static void dw_channel_any(const rig_conv_params *p, const rig_window *win, int32_t c, const int8_t *src, int32_t step, int8_t *out)
+/* The groups of four channels the fast path covers (kernels up to DW_MAX_K). */
+static int32_t dw_groups(const rig_conv_params *p)
 {
-    if (p->kh > DW_MAX_K || p->kw > DW_MAX_K || !dsp_rq_fits(p->bias[c], p->shift[c], (uint32_t)p->kh * p->kw))
-        dw_channel_reference(p, win, c, src, step, out);
-    else
-        dw_channel_run(p, win, c, src, step, out);
+    return p->kh > DW_MAX_K || p->kw > DW_MAX_K ? 0 : p->out_c / 4;
 }
 
 void rig_dwconv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
-    for (int32_t c = 0; c < p->out_c; c++) dw_channel_any(p, win, c, in + c, p->out_c, out + c);
+    const dw_call k = dw_call_of(p, win);
+    const int32_t c_n = p->out_c, groups = dw_groups(p);
+    dw_group g;
+    int32_t c = 0;
+    for (; c < 4 * groups; c += 4) {
+        if (!dw_group_of(p, c, &g)) {
+            for (int32_t i = c; i < c + 4; i++) dw_channel_reference(p, win, i, in + i, c_n, out + i);
+            continue;
+        }
+        for (int32_t oy = win->y0; oy < win->y1; oy++)
+            dw_group_row(&k, &g, in + c, oy, win->x0, win->x1, out + at(&win->out, oy, win->x0) * c_n + c, c_n);
+    }
+    for (; c < c_n; c++) dw_channel_reference(p, win, c, in + c, c_n, out + c);
+}
+
+/* In place, output (oy, ox) of a group overwrites the group's bytes of the input pixel whose index
+ * in the input buffer is the output's index in the output buffer. Outputs are computed in window
+ * order and held back in a ring until no output still to compute reads the pixel they overwrite:
+ * the largest such distance, in outputs of the window, is returned. Between two wraps of that
+ * input pixel to the next buffer row, the distance does not grow (the output moves one column, the
+ * last reader at most one), so it is taken at each output row's start and at every wrap. */
+static int32_t dw_delay(const rig_conv_params *p, const rig_window *win)
+{
+    const rig_view iv = win->in, ov = win->out;
+    const int32_t s = p->stride, ww = win->x1 - win->x0, in_pixels = (int32_t)iv.h * iv.w;
+    int32_t d = 0;
+    for (int32_t oy = win->y0; oy < win->y1; oy++) {
+        const int32_t k0 = at(&ov, oy, win->x0);
+        for (int32_t ox = win->x0; ox < win->x1;) {
+            const int32_t k = k0 + ox - win->x0;
+            if (k >= in_pixels) break;
+            const int32_t iy = iv.y0 + k / iv.w, ix = iv.x0 + k % iv.w;
+            /* The last reader in window order is at most (rr, rc). */
+            int32_t rr = (iy + p->pad_top) / s, rc = (ix + p->pad_left) / s;
+            rr = rr < win->y1 - 1 ? rr : win->y1 - 1;
+            rc = rc < win->x1 - 1 ? rc : win->x1 - 1;
+            const int32_t later = (rr - win->y0) * ww + rc - win->x0 - ((oy - win->y0) * ww + ox - win->x0);
+            d = later > d ? later : d;
+            ox += iv.w - k % iv.w;
+        }
+    }
+    return d;
+}
+
+/* Channel c in place, through a copy of its input plane. */
+static void dw_channel_inplace(const rig_conv_params *p, const rig_window *win, int32_t c, int8_t *data, int8_t *scratch)
+{
+    const int32_t c_n = p->out_c, pixels = (int32_t)win->in.h * win->in.w;
+    for (int32_t i = 0; i < pixels; i++) scratch[i] = data[i * c_n + c];
+    dw_channel_reference(p, win, c, scratch, 1, data + c);
 }
 
 void rig_dwconv2d_s8_inplace(const rig_conv_params *p, const rig_window *win, int8_t *data, int8_t *scratch)
 {
+    const dw_call k = dw_call_of(p, win);
+    const rig_view ov = win->out;
     const int32_t c_n = p->out_c, pixels = (int32_t)win->in.h * win->in.w;
-    for (int32_t c = 0; c < c_n; c++) {
-        const int8_t *s = data + c;
-        int32_t i = 0;
-        for (; i + 4 <= pixels; i += 4, s += 4 * c_n) {
-            uint32_t v = (uint8_t)s[0] | (uint32_t)(uint8_t)s[c_n] << 8 | (uint32_t)(uint8_t)s[2 * c_n] << 16 | (uint32_t)(uint8_t)s[3 * c_n] << 24;
-            memcpy(scratch + i, &v, 4);
+    /* The ring's slots run down from the scratch's end, so that its last byte is written, as the
+     * planned arena (measured on the device) expects. */
+    const int32_t slots = pixels / 4, delay = dw_delay(p, win), groups = delay < slots ? dw_groups(p) : 0;
+    int8_t *const ring = scratch + pixels - 4;
+    dw_group g;
+    int32_t c = 0;
+    for (; c < 4 * groups; c += 4) {
+        if (!dw_group_of(p, c, &g)) {
+            for (int32_t i = c; i < c + 4; i++) dw_channel_inplace(p, win, i, data, scratch);
+            continue;
         }
-        for (; i < pixels; i++, s += c_n) scratch[i] = *s;
-        dw_channel_any(p, win, c, scratch, 1, data + c);
+        /* Computed and flushed outputs, in window order; the next to flush is (fy, fx), held in
+         * slot `slot`, going to `to`. */
+        int32_t done = 0, flushed = 0, slot = 0, fy = win->y0, fx = win->x0;
+        int8_t *to = data + at(&ov, fy, fx) * c_n + c;
+        for (int32_t oy = win->y0; oy < win->y1; oy++) {
+            for (int32_t ox = win->x0; ox < win->x1;) {
+                const int32_t at_slot = done % slots, room = slots - (done - flushed);
+                int32_t n = win->x1 - ox;
+                n = n < room ? n : room;
+                n = n < slots - at_slot ? n : slots - at_slot;
+                dw_group_row(&k, &g, data + c, oy, ox, ox + n, ring - 4 * at_slot, -4);
+                done += n;
+                ox += n;
+                const int32_t until = oy == win->y1 - 1 && ox == win->x1 ? done : done - delay;
+                while (flushed < until) {
+                    /* A run within one output row and one pass over the ring. */
+                    int32_t run = until - flushed;
+                    run = run < win->x1 - fx ? run : win->x1 - fx;
+                    run = run < slots - slot ? run : slots - slot;
+                    const int8_t *from = ring - 4 * slot;
+                    for (int32_t i = 0; i < run; i++, from -= 4, to += c_n) st32(to, ld32(from));
+                    flushed += run;
+                    slot = slot + run == slots ? 0 : slot + run;
+                    fx += run;
+                    if (fx == win->x1) {
+                        fx = win->x0;
+                        to = data + at(&ov, ++fy, fx) * c_n + c;
+                    }
+                }
+            }
+        }
     }
+    for (; c < c_n; c++) dw_channel_inplace(p, win, c, data, scratch);
 }
