@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emulatedTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
-import { failureMessage, runTool, startTool, type LongRunning } from '../proc/run.js';
+import { failureMessage, startTool, type LongRunning } from '../proc/run.js';
+import { toolVersionLine } from '../proc/version-cache.js';
 import { openSocketLink, type SerialLink } from '../telemetry/serial.js';
 import { emptyTelemetry, runSession, type LineLink, type SessionOutcome } from '../telemetry/session.js';
 import { errorMessage } from '../util/errors.js';
@@ -119,8 +120,7 @@ export function createQemuRunner(board: Board): Runner {
     target: emulatedTarget(board),
     toLatency: (ticks) => ticks * perTick,
     async versions(signal) {
-      const r = await runTool(QEMU, ['--version'], { timeoutMs: 10_000, signal, installHint: QEMU_HINT });
-      return { qemu: r.stdout.split('\n')[0]?.trim() ?? 'unknown' };
+      return { qemu: await toolVersionLine(QEMU, ['--version'], { timeoutMs: 10_000, signal, installHint: QEMU_HINT }) };
     },
     async run(request: RunRequest): Promise<SessionOutcome> {
       const overallMs = LISTEN_TIMEOUT_MS + HELLO_TIMEOUT_MS + (request.warmup + request.runs + 3) * request.inferenceTimeoutMs;
