@@ -57,11 +57,18 @@ test('QEMU that exits right after rig connected: the link closes at boot and the
   assert.deepEqual(readdirSync(scratch), []);
 });
 
-test('a temporary folder too deep for a unix socket is named, and QEMU is not started', async () => {
+test('a temporary folder that is missing, or too deep for a unix socket, is named, and QEMU is not started', async () => {
   const deep = join(scratch, 'd'.repeat(100));
   mkdirSync(deep);
-  process.env['TMPDIR'] = deep;
   try {
+    process.env['TMPDIR'] = join(scratch, 'missing');
+    const missing = (await runOn(f746, join(scratch, 'fw.elf'))).outcome;
+    assert.ok(!missing.ok);
+    assert.equal(missing.status, 'device-error');
+    assert.equal(missing.phase, 'boot');
+    assert.match(missing.detail, /^QEMU did not start: no folder for its UART socket: ENOENT: .*missing\/rig-qemu-/);
+
+    process.env['TMPDIR'] = deep;
     const { outcome } = await runOn(f746, join(scratch, 'fw.elf'));
     assert.ok(!outcome.ok);
     assert.equal(outcome.status, 'device-error');
@@ -70,6 +77,5 @@ test('a temporary folder too deep for a unix socket is named, and QEMU is not st
     assert.deepEqual(readdirSync(deep), []);
   } finally {
     process.env['TMPDIR'] = scratch;
-    after(() => rmSync(scratch, { recursive: true, force: true }));
   }
 });

@@ -79,7 +79,12 @@ async function withQemu<R>(
   signal: AbortSignal | undefined,
   use: (link: SerialLink, qemu: LongRunning) => Promise<R>,
 ): Promise<Booted<R>> {
-  const dir = await mkdtemp(join(tmpdir(), 'rig-qemu-'));
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'rig-qemu-'));
+  } catch (error) {
+    return { ok: false, detail: `QEMU did not start: no folder for its UART socket: ${errorMessage(error)}` };
+  }
   try {
     const socketPath = join(dir, 'uart');
     if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
