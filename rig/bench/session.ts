@@ -80,11 +80,12 @@ export interface SessionSettings {
   nightlyId?: number | undefined;
 }
 
+/** HEAD, with -dirty when a tracked file differs from it; asked every run (the working tree is not cached). */
 async function gitRevision(signal: AbortSignal): Promise<string | null> {
-  const rev = await runTool('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { timeoutMs: 10_000, signal }).catch(() => null);
+  const git = (args: string[]) => runTool('git', ['-C', ROOT, ...args], { timeoutMs: 10_000, signal }).catch(() => null);
+  const [rev, status] = await Promise.all([git(['rev-parse', 'HEAD']), git(['status', '--porcelain', '--untracked-files=no'])]);
   if (rev === null || rev.exitCode !== 0) return null;
-  const status = await runTool('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { timeoutMs: 10_000, signal });
-  return rev.stdout.trim() + (status.stdout.trim() === '' ? '' : '-dirty');
+  return rev.stdout.trim() + (status?.stdout.trim() === '' ? '' : '-dirty');
 }
 
 /**

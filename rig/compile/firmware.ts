@@ -6,6 +6,7 @@ import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board, SramRange } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
 import { failureMessage, runTool } from '../proc/run.js';
+import { toolVersionLine } from '../proc/version-cache.js';
 import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 import { imageSizes, type ImageSizes } from './elf.js';
@@ -189,15 +190,12 @@ export function imageCacheDir(buildRoot: string): string {
 
 let gccVersion: Promise<string> | undefined;
 
-/** `arm-none-eabi-gcc --version`'s first line, asked once per process (part of the image cache's key). */
+/** `arm-none-eabi-gcc --version`'s first line, asked once per process and binary (part of the image cache's key). */
 export function toolchainVersion(signal?: AbortSignal): Promise<string> {
-  gccVersion ??= runTool(GCC, ['--version'], { timeoutMs: 10_000, signal, installHint: GCC_HINT }).then(
-    (r) => r.stdout.split('\n')[0]?.trim() || 'unknown',
-    (error: unknown) => {
-      gccVersion = undefined;
-      throw error;
-    },
-  );
+  gccVersion ??= toolVersionLine(GCC, ['--version'], { timeoutMs: 10_000, signal, installHint: GCC_HINT }).catch((error: unknown) => {
+    gccVersion = undefined;
+    throw error;
+  });
   return gccVersion;
 }
 

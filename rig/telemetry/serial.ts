@@ -1,5 +1,8 @@
-// A serial line link: node-serialport with the readline parser. The same code opens an ST-LINK
-// virtual COM port (/dev/ttyACM0) and QEMU's pseudo-terminal (/dev/pts/N).
+// A line link: the readline parser over a byte stream. A board's ST-LINK virtual COM port
+// (/dev/ttyACM0, or a pseudo-terminal) is opened through node-serialport; QEMU's UART is a unix
+// socket (rig/deploy/qemu.ts). The same framing and the same line queue serve both.
+import { createConnection, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { LineLink } from './session.js';
@@ -47,32 +50,75 @@ export function lineQueue(source: NodeJS.EventEmitter): AsyncIterator<string> {
   };
 }
 
-export async function openSerialLink(path: string, baudRate = BAUD_RATE): Promise<SerialLink> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
-  port.on('error', (error) => parser.emit('error', error));
-  port.on('close', () => parser.emit('close'));
+/** What a line link needs of its byte stream. */
+interface ByteStream {
+  stream: Duplex;
+  /** Names the stream in errors. */
+  name: string;
+  isOpen(): boolean;
+  /** Calls back once the bytes written have left (a serial port's tcdrain). */
+  drain(settle: (err: Error | null | undefined) => void): void;
+  close(): Promise<void>;
+}
+
+function lineLink({ stream, name, isOpen, drain, close }: ByteStream): SerialLink {
+  const parser = stream.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
+  stream.on('error', (error) => parser.emit('error', error));
+  stream.on('close', () => parser.emit('close'));
   return {
     lines: lineQueue(parser),
-    // Settles also when the port closes first (the far end exited): serialport then drops the
+    // Settles also when the stream closes first (the far end exited): serialport then drops the
     // pending write's callback, and an await on it would never return.
     write: (text) =>
       new Promise<void>((resolve, reject) => {
-        if (!port.isOpen) return reject(new Error(`${path} is closed`));
-        const onClose = () => reject(new Error(`${path} closed during the write`));
-        port.once('close', onClose);
+        if (!isOpen()) return reject(new Error(`${name} is closed`));
+        const onClose = () => reject(new Error(`${name} closed during the write`));
+        stream.once('close', onClose);
         const settle = (err: Error | null | undefined) => {
-          port.off('close', onClose);
+          stream.off('close', onClose);
           if (err) reject(err);
           else resolve();
         };
-        port.write(text, 'latin1', (err) => (err ? settle(err) : port.drain(settle)));
+        stream.write(text, 'latin1', (err) => (err ? settle(err) : drain(settle)));
       }),
+    close,
+  };
+}
+
+export async function openSerialLink(path: string, baudRate = BAUD_RATE): Promise<SerialLink> {
+  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  return lineLink({
+    stream: port,
+    name: path,
+    isOpen: () => port.isOpen,
+    drain: (settle) => port.drain(settle),
     close: () =>
       new Promise<void>((resolve) => {
         if (!port.isOpen) return resolve();
         port.close(() => resolve());
       }),
-  };
+  });
+}
+
+/** A link over a unix socket another process listens on; a socket's write callback comes once the kernel has the bytes. */
+export async function openSocketLink(path: string): Promise<SerialLink> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('error', reject);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+  });
+  return lineLink({
+    stream: socket,
+    name: path,
+    isOpen: () => !socket.destroyed,
+    drain: (settle) => settle(null),
+    close: () => {
+      socket.destroy();
+      return Promise.resolve();
+    },
+  });
 }

@@ -83,7 +83,7 @@ export type SessionOutcome =
  */
 /**
  * The host's last word, after which the emulated firmware exits. The emulator exits on its first
- * byte and may close the pty before the write is drained: that is not a failure, and it is not
+ * byte and may close the link before the write is drained: that is not a failure, and it is not
  * waited for longer than BYE_WAIT_MS.
  */
 export async function sendBye(link: LineLink): Promise<void> {
