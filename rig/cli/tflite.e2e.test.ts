@@ -1,7 +1,8 @@
-// `rig bench --model FILE.tflite` end to end in QEMU: a network with SAME padding at stride 2 (its
-// odd row and column after the input) under all four schedules, and the released MCUNet file of
-// mcunet-in0 when at hand, each bit-exact with TFLite's reference kernels' output as recorded from
-// TensorFlow; a file rig cannot import stops the command with the file named and no stack.
+// `rig bench --model FILE.tflite` end to end in QEMU: small networks (SAME padding at stride 2, its
+// odd row and column after the input; a residual ADD, RESHAPE, FULLY_CONNECTED) under all four
+// schedules, and the released MCUNet file of mcunet-in0 when at hand, each bit-exact with TFLite's
+// reference kernels' output as recorded from TensorFlow; a file rig cannot import stops the
+// command with the file named and no stack.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,21 +21,23 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const bench = (model: string, extra: string[] = []) =>
   rigCli(['bench', '--model', model, '--json', '--runs', '1', '--warmup', '0', '--db', join(dir, 'rig.db'), '--build-dir', join(dir, 'build'), ...extra], dir);
 
-test('a TFLite network with SAME padding at stride 2 runs bit-exact with TFLite under every schedule', async () => {
-  const path = join(dir, 'same-stride2.tflite');
-  writeFileSync(path, builtCases()['same-stride2']!);
-  const expected = hex32((testdata('built.json').cases as Record<string, { outputCrc32: number }>)['same-stride2']!.outputCrc32);
-  const r = await bench(path, ['--split', '2']);
+test('TFLite networks (SAME padding at stride 2; a residual ADD, RESHAPE and FULLY_CONNECTED) run bit-exact with TFLite under every schedule', async () => {
+  const names = ['same-stride2', 'dense-relu'];
+  const recorded = testdata('built.json').cases as Record<string, { outputCrc32: number }>;
+  const paths = names.map((name) => join(dir, `${name}.tflite`));
+  names.forEach((name, i) => writeFileSync(paths[i]!, builtCases()[name]!));
+  const r = await bench(paths[0]!, ['--model', paths[1]!, '--split', '2']);
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as ResultRow[];
   assert.deepEqual(
     rows.map((row) => [row.model, row.schedule, row.status]),
-    ['layer', 'patch', 'stream1d', 'stream2d'].map((s) => ['same-stride2', s, 'ok']),
+    names.flatMap((name) => ['layer', 'patch', 'stream1d', 'stream2d'].map((s) => [name, s, 'ok'])),
   );
   for (const row of rows) {
-    assert.equal(row.referenceCrc32, expected, row.schedule);
-    assert.equal(row.outputCrc32, expected, row.schedule);
-    assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, row.schedule);
+    const expected = hex32(recorded[row.model]!.outputCrc32);
+    assert.equal(row.referenceCrc32, expected, `${row.model} ${row.schedule}`);
+    assert.equal(row.outputCrc32, expected, `${row.model} ${row.schedule}`);
+    assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, `${row.model} ${row.schedule}`);
   }
 });
 

@@ -9,7 +9,7 @@ import { crc32 } from '../../util/crc32.js';
 import { ROOT } from '../../util/paths.js';
 import { checkPlan } from '../../schedule/check.js';
 import { planTiled } from '../../schedule/search.js';
-import type { Conv2dOp, DwConv2dOp, Model } from '../ir.js';
+import type { AddOp, Conv2dOp, DwConv2dOp, FcOp, Model } from '../ir.js';
 import { referenceOutput } from '../reference.js';
 import { TfliteError } from './errors.js';
 import { importTflite } from './import.js';
@@ -77,6 +77,25 @@ test('an MCUNet block: PADs folded into the convolutions, the projection added s
   assert.ok(dw.requant.multiplier[3]! < 0 && project.requant.multiplier[2]! < 0);
   assert.deepEqual(model.tensors[model.input]!.shape, [12, 12, 4]);
   assert.equal(model.tensors[model.input]!.zeroPoint, 7);
+});
+
+test('RESHAPE to a vector dropped before FULLY_CONNECTED; fused RELU clamps from the output zero point', () => {
+  const model = imported('dense-relu');
+  assert.deepEqual(
+    model.ops.map((o) => [o.name, o.kind]),
+    [
+      ['b0_conv2d', 'conv2d'],
+      ['b1_conv2d', 'conv2d'],
+      ['b1_add', 'add'],
+      ['b2_fc', 'fc'],
+      ['b3_fc', 'fc'],
+    ],
+  );
+  const [conv, , add, fc] = model.ops as [Conv2dOp, Conv2dOp, AddOp, FcOp];
+  assert.deepEqual([conv.requant.actMin, conv.requant.actMax], [-60, 127]);
+  assert.deepEqual([add.actMin, add.actMax], [-30, 127]);
+  assert.deepEqual([fc.inputs, fc.outChannels, fc.requant.actMin], [[add.output], 10, -128]);
+  assert.deepEqual(model.tensors[model.output]!.shape, [1, 1, 5]);
 });
 
 test('what the importer cannot take is named by operator and tensor', () => {

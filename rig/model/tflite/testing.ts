@@ -147,6 +147,11 @@ export function writeTflite(m: RawModel): Uint8Array {
 }
 
 const ACT = { none: 0, relu: 1, relu6: 3 } as const;
+
+/** A weight scale that puts the output's spread at a few dozen steps of its scale: saturated outputs would test little. */
+function weightScale(random: number, fanIn: number, inScale: number, outScale: number): number {
+  return ((0.5 + random) * outScale) / (inScale * Math.sqrt(fanIn) * 110);
+}
 type Act = keyof typeof ACT;
 
 interface NetTensor {
@@ -204,7 +209,8 @@ export class TestNet {
     const perChannel = depthwise ? k * k : k * k * c;
     const weights = new Int8Array(out * perChannel);
     for (let i = 0; i < weights.length; i++) weights[i] = this.prng.int(-127, 127);
-    const scales = Array.from({ length: out }, () => (0.5 + this.prng.float()) / (127 * Math.sqrt(perChannel)) / x.scale);
+    const outScale = o.outScale ?? 0.03;
+    const scales = Array.from({ length: out }, () => weightScale(this.prng.float(), perChannel, x.scale, outScale));
     for (const ch of o.negative ?? []) {
       scales[ch] = -scales[ch]!;
       // Depthwise weights are [1][k][k][C]: channel ch is every C-th value.
@@ -227,7 +233,7 @@ export class TestNet {
       scale: scales.map((s) => Math.fround(s * x.scale)),
     });
     const size = (n: number) => (padding === 'SAME' ? Math.ceil(n / stride) : Math.floor((n - k) / stride) + 1);
-    const y = this.activation(`conv${n}`, [1, size(h), size(w), out], o.outScale ?? 0.03, o.outZp ?? (act === 'none' ? 5 : -128));
+    const y = this.activation(`conv${n}`, [1, size(h), size(w), out], outScale, o.outZp ?? (act === 'none' ? 5 : -128));
     const pad = padding === 'SAME' ? 0 : 1;
     this.operators.push(
       depthwise
@@ -276,9 +282,47 @@ export class TestNet {
     return y;
   }
 
-  add(a: NetTensor, b: NetTensor, scale = 0.05, zeroPoint = 2): NetTensor {
+  add(a: NetTensor, b: NetTensor, scale = 0.05, zeroPoint = 2, act: Act = 'none'): NetTensor {
     const y = this.activation(`add${this.count++}`, a.shape, scale, zeroPoint);
-    this.operators.push({ code: BUILTIN.ADD, version: 2, inputs: [a.index, b.index], outputs: [y.index], options: { type: 11, fields: [[0, 'int8', 0]] } });
+    this.operators.push({
+      code: BUILTIN.ADD,
+      version: 2,
+      inputs: [a.index, b.index],
+      outputs: [y.index],
+      options: { type: 11, fields: [[0, 'int8', ACT[act]]] },
+    });
+    return y;
+  }
+
+  /** A fully connected layer over the flattened input, one weight scale for the whole tensor. */
+  fc(x: NetTensor, out: number, act: Act = 'none', outScale = 0.05, outZp = -20): NetTensor {
+    const n = x.shape[1] * x.shape[2] * x.shape[3];
+    const weights = Int8Array.from({ length: out * n }, () => this.prng.int(-127, 127));
+    const scale = weightScale(this.prng.float(), n, x.scale, outScale);
+    const bias = Int32Array.from({ length: out }, () => this.prng.int(-3000, 3000));
+    const k = this.count++;
+    const wIndex = this.tensor({ name: `fcw${k}`, shape: [out, n], data: new Uint8Array(weights.buffer), scale: [Math.fround(scale)] });
+    const bIndex = this.tensor({ name: `fcb${k}`, shape: [out], type: INT32, data: new Uint8Array(bias.buffer), scale: [Math.fround(scale * x.scale)] });
+    const y = this.activation(`fc${k}`, [1, 1, 1, out], outScale, outZp);
+    this.tensors[y.index] = { ...this.tensors[y.index]!, shape: [1, out] };
+    this.operators.push({
+      code: BUILTIN.FULLY_CONNECTED,
+      version: 4,
+      inputs: [x.index, wIndex, bIndex],
+      outputs: [y.index],
+      options: { type: 8, fields: [[0, 'int8', ACT[act]]] },
+    });
+    return y;
+  }
+
+  /** A RESHAPE to [1, N]: the same bytes, the same quantization. */
+  flatten(x: NetTensor): NetTensor {
+    const n = x.shape[1] * x.shape[2] * x.shape[3];
+    const shape = new Int32Array([1, n]);
+    const sIndex = this.tensor({ name: `shape${this.count++}`, shape: [2], type: INT32, data: new Uint8Array(shape.buffer) });
+    const y = this.activation(`flat${this.count}`, [1, 1, 1, n], x.scale, x.zeroPoint);
+    this.tensors[y.index] = { ...this.tensors[y.index]!, shape: [1, n] };
+    this.operators.push({ code: BUILTIN.RESHAPE, version: 1, inputs: [x.index, sIndex], outputs: [y.index] });
     return y;
   }
 
@@ -335,5 +379,16 @@ export function builtCases(): Record<string, Uint8Array> {
   const dw = block.conv(block.pad(expand, 1, 1, 1, 1), { k: 3, padding: 'VALID', depthwise: true, negative: [3] });
   const project = block.conv(block.pad(dw, 0, 0, 0, 0), { out: 8, k: 1, padding: 'VALID', act: 'none', negative: [2], outScale: 0.04, outZp: -6 });
   const sum = block.add(project, stem);
-  return { 'same-stride2': same.bytes(x, same.avgpool(s3)), 'mcunet-block': block.bytes(y, block.avgpool(sum)) };
+  // A residual ADD with a fused RELU, a RESHAPE to a vector, two FULLY_CONNECTED layers.
+  const dense = new TestNet(3);
+  const z = dense.input(6, 6, 2, 0.05, 10);
+  const a = dense.conv(z, { out: 4, k: 3, stride: 2, act: 'relu', outZp: -60 });
+  const b = dense.conv(a, { out: 4, k: 1, act: 'none' });
+  const r = dense.add(b, a, 0.06, -30, 'relu');
+  const h = dense.fc(dense.flatten(r), 10, 'relu', 0.04, -128);
+  return {
+    'same-stride2': same.bytes(x, same.avgpool(s3)),
+    'mcunet-block': block.bytes(y, block.avgpool(sum)),
+    'dense-relu': dense.bytes(z, dense.fc(h, 5)),
+  };
 }
