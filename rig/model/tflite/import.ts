@@ -40,7 +40,7 @@ export function importTflite(bytes: Uint8Array, name: string, seed: number): Mod
   return importGraph(readTflite(bytes), name, seed);
 }
 
-export function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
+function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
   const tensors: Tensor[] = [];
   const ops: Op[] = [];
   const values = new Map<number, Value>();
@@ -49,17 +49,15 @@ export function importGraph(graph: TfliteGraph, name: string, seed: number): Mod
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
     throw new TfliteError(`expected one input and one output tensor, found ${graph.inputs.length} and ${graph.outputs.length}`);
   }
-  const inputT = t(graph.inputs[0]!);
-  const inputQ = perTensor(inputT, 'the model input');
-  tensors.push({ id: 0, name: 'input', shape: hwc(inputT, 'the model input'), zeroPoint: inputQ.zeroPoint });
-  values.set(inputT.index, { id: 0, ...inputQ, shape: tensors[0]!.shape, pad: null, padBy: null, reshapeBy: null });
-
+  /** A new IR tensor for a TFLite activation; named once the ops are. */
   const newTensor = (outT: TfliteTensor, where: string): Value => {
     const q = perTensor(outT, where);
     const id = tensors.length;
     tensors.push({ id, name: '', shape: hwc(outT, where), zeroPoint: q.zeroPoint });
     return { id, ...q, shape: tensors[id]!.shape, pad: null, padBy: null, reshapeBy: null };
   };
+  const inputT = t(graph.inputs[0]!);
+  values.set(inputT.index, newTensor(inputT, 'the model input'));
 
   for (const o of graph.operators) {
     const where = `operator ${o.index} (${o.builtin})`;
@@ -408,7 +406,7 @@ const pointwise = (op: Op | undefined) => op?.kind === 'conv2d' && op.kh === 1 &
  * Blocks from the graph: an inverted bottleneck ([1×1 expand →] depthwise → 1×1 project) is one
  * block, and so is everything from a residual's fork to its ADD; any other op is a block of its own.
  */
-export function deriveBlocks(ops: readonly Op[]): number[] {
+function deriveBlocks(ops: readonly Op[]): number[] {
   const blocks: number[] = [];
   ops.forEach((op, i) => {
     const prev = ops[i - 1];

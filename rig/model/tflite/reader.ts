@@ -123,7 +123,7 @@ export interface TfliteGraph {
   readonly outputs: readonly number[];
 }
 
-export function builtinName(code: number): string {
+function builtinName(code: number): string {
   return BUILTIN_NAMES[code] ?? `builtin operator ${code}`;
 }
 
