@@ -19,7 +19,7 @@ export const BENCH_OPTIONS = {
     type: 'string',
     array: true,
     default: [DEFAULTS.benchModel],
-    describe: `built-in model name, path to a model spec (.json), or "${ZOO_ALIAS}" for every zoo network; repeatable`,
+    describe: `built-in model name, path to a model spec (.json) or an int8 TFLite file (.tflite), or "${ZOO_ALIAS}" for every zoo network; repeatable`,
   },
   schedule: {
     choices: [...SCHEDULES, 'auto'],

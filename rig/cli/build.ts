@@ -12,7 +12,11 @@ export function buildOptions<T>(y: Argv<T>) {
     .option('variant', { type: 'string', describe: "the board variant (nucleo, disco; default: the board file's)" })
     .option('emulate', { type: 'boolean', describe: 'build the image for the emulated board instead' })
     .option('arena-ram', { type: 'string', describe: "silicon: the SRAM that holds the arena (f746: all, dtcm, sram1; default: the board file's)" })
-    .option('model', { type: 'string', default: DEFAULTS.model, describe: 'built-in model name or path to a model spec (.json)' })
+    .option('model', {
+      type: 'string',
+      default: DEFAULTS.model,
+      describe: 'built-in model name, path to a model spec (.json) or an int8 TFLite file (.tflite)',
+    })
     .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })

@@ -13,7 +13,11 @@ import { renderTable } from './table.js';
 
 export function planOptions<T>(y: Argv<T>) {
   return y
-    .option('model', { type: 'string', default: DEFAULTS.model, describe: 'built-in model name or path to a model spec (.json)' })
+    .option('model', {
+      type: 'string',
+      default: DEFAULTS.model,
+      describe: 'built-in model name, path to a model spec (.json) or an int8 TFLite file (.tflite)',
+    })
     .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks (default: the smallest arena)' })

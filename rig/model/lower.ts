@@ -3,7 +3,7 @@
 // unit of real value per standard deviation, as after batch normalization); they only serve to
 // derive each layer's fixed-point multipliers, TFLite-style.
 import { ValidationError, type Issue } from '../util/errors.js';
-import { checkModel, convOutputSize, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
+import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
 import { createPrng, type Prng } from './prng.js';
 import { clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
@@ -82,6 +82,14 @@ function randomWeights(prng: Prng, count: number): Int8Array {
 }
 
 const ADD_LEFT_SHIFT = 20;
+
+/** The benchmark's input from the seed: int8 values over the whole range, as an image shifted by 128. */
+export function seededInput(seed: number, bytes: number): Int8Array {
+  const prng = createPrng(seed, INPUT_STREAM);
+  const data = new Int8Array(bytes);
+  for (let i = 0; i < bytes; i++) data[i] = prng.int(-128, 127);
+  return data;
+}
 
 export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.name}`): Model {
   const tensors: Tensor[] = [];
@@ -201,12 +209,7 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
   });
   if (issues.length > 0 || current === undefined) throw new ValidationError(file, issues);
 
-  const inputPrng = createPrng(seed, INPUT_STREAM);
-  const inputTensor = tensors[0]!;
-  const inputData = new Int8Array(inputTensor.shape[0] * inputTensor.shape[1] * inputTensor.shape[2]);
-  for (let i = 0; i < inputData.length; i++) inputData[i] = inputPrng.int(-128, 127);
-
-  const model: Model = { name: spec.name, seed, tensors, ops, input: 0, output: current.id, inputData };
+  const model: Model = { name: spec.name, seed, tensors, ops, input: 0, output: current.id, inputData: seededInput(seed, tensorBytes(tensors[0]!)) };
   // The spec was validated above; a problem here is the lowering's own.
   const problems = checkModel(model);
   if (problems.length > 0) throw new Error(`lower: ${spec.name} lowered to an inconsistent model: ${problems.slice(0, 3).join('; ')}`);

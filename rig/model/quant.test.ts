@@ -71,3 +71,69 @@ test('quantizeMultiplier gives a Q31 mantissa in [0.5, 1) and the exponent', () 
     assert.ok(Math.abs((q.multiplier / 2 ** 31) * 2 ** q.shift - real) / real < 1e-9);
   }
 });
+
+/** TFLite's QuantizeMultiplier from the double's bits: frexp, std::round, the halving, the flush. */
+function quantizeMultiplierOracle(d: number): { multiplier: number; shift: number } {
+  if (d === 0) return { multiplier: 0, shift: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  if (biased === 0) return { multiplier: 0, shift: 0 }; // subnormal: far below 2^-31
+  // frexp: |d| = q · 2^shift with q = (2^52 + fraction) / 2^53; q · 2^31 = (2^52 + fraction) / 2^22.
+  const significand = (1n << 52n) | (bits & ((1n << 52n) - 1n));
+  let fixed = (significand + (1n << 21n)) >> 22n; // half away from zero, on the magnitude
+  let shift = biased - 1022;
+  if (d > 0 && fixed === 1n << 31n) {
+    fixed >>= 1n;
+    shift += 1;
+  }
+  if (shift < -31) return { multiplier: 0, shift: 0 };
+  return { multiplier: Number(d < 0 ? -fixed : fixed), shift };
+}
+
+test('quantizeMultiplier is TFLite QuantizeMultiplier on negative and tiny scales', () => {
+  // A negative scale keeps its sign in the mantissa (TFLite: frexp of a negative number).
+  assert.deepEqual(quantizeMultiplier(-0.75), { multiplier: -1610612736, shift: 0 });
+  assert.deepEqual(quantizeMultiplier(-0.0375), { multiplier: -1288490189, shift: -4 });
+  assert.deepEqual(quantizeMultiplier(-1), { multiplier: -(1 << 30), shift: 1 });
+  // -2^31 is an int32: not halved, unlike +2^31.
+  assert.deepEqual(quantizeMultiplier(-(1 - 2 ** -40)), { multiplier: -2147483648, shift: 0 });
+  // 2^-32 = 0.5 · 2^-31 is kept; anything with an exponent below -31 is flushed to zero.
+  assert.deepEqual(quantizeMultiplier(2 ** -32), { multiplier: 1 << 30, shift: -31 });
+  assert.deepEqual(quantizeMultiplier(-(2 ** -32)), { multiplier: -(1 << 30), shift: -31 });
+  assert.deepEqual(quantizeMultiplier(2 ** -33), { multiplier: 0, shift: 0 });
+  assert.deepEqual(quantizeMultiplier(-(2 ** -40)), { multiplier: 0, shift: 0 });
+  assert.deepEqual(quantizeMultiplier(5e-324), { multiplier: 0, shift: 0 });
+  const prng = createPrng(11);
+  for (let i = 0; i < 20_000; i++) {
+    const magnitude = 2 ** (-40 + 45 * prng.float()) * (1 + prng.float());
+    const real = i % 2 === 0 ? -magnitude : magnitude;
+    assert.deepEqual(quantizeMultiplier(real), quantizeMultiplierOracle(real), `${real}`);
+  }
+  // Mantissas that sit exactly half-way between two Q31 values round away from zero.
+  for (const real of [(2 ** 30 + 0.5) / 2 ** 31, -(2 ** 30 + 0.5) / 2 ** 31, (2 ** 31 - 0.5) / 2 ** 31, -(2 ** 31 - 0.5) / 2 ** 31]) {
+    assert.deepEqual(quantizeMultiplier(real), quantizeMultiplierOracle(real), `${real}`);
+  }
+});
+
+test('multiplyByQuantizedMultiplier with a negative multiplier matches the 64-bit definition', () => {
+  const mbqmBig = (x: number, m: number, shift: number): number => {
+    const left = shift > 0 ? shift : 0;
+    const right = shift > 0 ? 0 : -shift;
+    const high = srdhmBig(Math.imul(x, 1 << left), m);
+    const mask = (1 << right) - 1;
+    const remainder = high & mask;
+    const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> right) + (remainder > threshold ? 1 : 0);
+  };
+  const prng = createPrng(5);
+  for (let i = 0; i < 50_000; i++) {
+    const { multiplier, shift } = quantizeMultiplier(-(2 ** (-16 + 17 * prng.float())));
+    const x = prng.int(-(1 << 22), 1 << 22);
+    assert.equal(multiplyByQuantizedMultiplier(x, multiplier, shift), mbqmBig(x, multiplier, shift), `${x}·${multiplier}·2^${shift}`);
+  }
+  // -0.75 × 100 = -75; 3 × -0.5 = -1.5 → -1 (the doubling high mul's nudge rounds ties up, whatever the signs)
+  assert.equal(multiplyByQuantizedMultiplier(100, -1610612736, 0), -75);
+  assert.equal(multiplyByQuantizedMultiplier(3, -(1 << 30), 0), -1);
+});

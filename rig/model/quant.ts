@@ -35,7 +35,7 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/** TFLite's MultiplyByQuantizedMultiplier: x · multiplier · 2^shift, multiplier a Q31 in [2³⁰, 2³¹). */
+/** TFLite's MultiplyByQuantizedMultiplier: x · multiplier · 2^shift, multiplier a Q31 with magnitude in [2³⁰, 2³¹] (or 0). */
 export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
   const leftShift = shift > 0 ? shift : 0;
   const rightShift = shift > 0 ? 0 : -shift;
@@ -47,22 +47,31 @@ export interface QuantizedMultiplier {
   shift: number;
 }
 
-/** TFLite's QuantizeMultiplier: a real scale as a Q31 mantissa and a power-of-two exponent. */
+/**
+ * TFLite's QuantizeMultiplier: a real scale as a Q31 mantissa and a power-of-two exponent (frexp).
+ * A negative scale gives a negative mantissa, as TFLite's does for a negative per-channel weight
+ * scale; zero gives zero, and so does a scale below 2⁻³² (TFLite flushes those).
+ */
 export function quantizeMultiplier(realMultiplier: number): QuantizedMultiplier {
-  if (!(realMultiplier > 0) || !Number.isFinite(realMultiplier)) return { multiplier: 0, shift: 0 };
-  let exponent = Math.floor(Math.log2(realMultiplier)) + 1;
-  let mantissa = realMultiplier / 2 ** exponent;
+  if (realMultiplier === 0 || !Number.isFinite(realMultiplier)) return { multiplier: 0, shift: 0 };
+  const magnitude = Math.abs(realMultiplier);
+  let exponent = Math.floor(Math.log2(magnitude)) + 1;
+  let mantissa = magnitude / 2 ** exponent;
   // log2 may be off by one ulp: settle the mantissa into [0.5, 1).
   while (mantissa >= 1) {
     exponent += 1;
-    mantissa = realMultiplier / 2 ** exponent;
+    mantissa = magnitude / 2 ** exponent;
   }
   while (mantissa < 0.5) {
     exponent -= 1;
-    mantissa = realMultiplier / 2 ** exponent;
+    mantissa = magnitude / 2 ** exponent;
   }
+  // std::round rounds half away from zero, so the magnitude rounds the same either way.
   let fixed = Math.round(mantissa * TWO_31);
-  if (fixed === TWO_31) {
+  if (realMultiplier < 0) {
+    // -2³¹ fits an int32: TFLite halves only a mantissa that rounds to +2³¹.
+    fixed = -fixed;
+  } else if (fixed === TWO_31) {
     fixed /= 2;
     exponent += 1;
   }

@@ -56,6 +56,7 @@ export function tensorBytes(t: Tensor): number {
   return t.shape[0] * t.shape[1] * t.shape[2];
 }
 
-export function convOutputSize(inSize: number, k: number, stride: number, pad: number): number {
-  return Math.floor((inSize + 2 * pad - k) / stride) + 1;
+/** Output size along one axis; the padding after the input defaults to the padding before it. */
+export function convOutputSize(inSize: number, k: number, stride: number, pad: number, padAfter = pad): number {
+  return Math.floor((inSize + pad + padAfter - k) / stride) + 1;
 }

@@ -4,20 +4,32 @@ import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { convOutputSize, type OpBase, type Requant, type Shape, type Span, type Tensor } from '../model/tensor.js';
 import { checkRequant } from './common.js';
 
-/** A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of zero padding before the input. */
+/**
+ * A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of zero padding before
+ * the input and `padBottom`/`padRight` after it (default: the same as before; TFLite's SAME padding
+ * puts the odd one after). Only the output size depends on the padding after: a tap outside the
+ * input is padding wherever it falls.
+ */
 export interface ConvFields extends OpBase {
   readonly kh: number;
   readonly kw: number;
   readonly stride: number;
   readonly padTop: number;
   readonly padLeft: number;
+  readonly padBottom?: number;
+  readonly padRight?: number;
   readonly weights: Int8Array;
   readonly requant: Requant;
 }
 
-/** Output rows and columns of a convolution whose padding is the same on both sides of each axis. */
-export function convOutputHW(op: Pick<ConvFields, 'kh' | 'kw' | 'stride' | 'padTop' | 'padLeft'>, input: Shape): [number, number] {
-  return [convOutputSize(input[0], op.kh, op.stride, op.padTop), convOutputSize(input[1], op.kw, op.stride, op.padLeft)];
+type Padding = Pick<ConvFields, 'kh' | 'kw' | 'stride' | 'padTop' | 'padLeft' | 'padBottom' | 'padRight'>;
+
+/** Output rows and columns of a convolution. */
+export function convOutputHW(op: Padding, input: Shape): [number, number] {
+  return [
+    convOutputSize(input[0], op.kh, op.stride, op.padTop, op.padBottom ?? op.padTop),
+    convOutputSize(input[1], op.kw, op.stride, op.padLeft, op.padRight ?? op.padLeft),
+  ];
 }
 
 export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: number, clip: boolean): Span {
@@ -38,10 +50,14 @@ export function checkConv(op: ConvFields, weightCount: number, outChannels: numb
     ['stride', op.stride, 1],
     ['padTop', op.padTop, 0],
     ['padLeft', op.padLeft, 0],
+    ['padBottom', op.padBottom ?? 0, 0],
+    ['padRight', op.padRight ?? 0, 0],
   ] as const) {
     if (!Number.isInteger(v) || v < min || v > 255) problems.push(`${name}: expected a whole number from ${min} to 255, found ${v}`);
   }
-  if (op.padTop >= op.kh || op.padLeft >= op.kw) problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}`);
+  const after = op.padBottom === undefined && op.padRight === undefined ? '' : `, ${op.padBottom ?? op.padTop}, ${op.padRight ?? op.padLeft}`;
+  if (Math.max(op.padTop, op.padBottom ?? 0) >= op.kh || Math.max(op.padLeft, op.padRight ?? 0) >= op.kw)
+    problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}${after}`);
   if (op.weights.length !== weightCount) problems.push(`weights: expected ${weightCount} values, found ${op.weights.length}`);
   problems.push(...checkRequant(op.requant, outChannels));
   return problems;

@@ -75,3 +75,15 @@ test('a depthwise convolution writes over its input with one channel plane of sc
   assert.equal(dwconv2d.macsPerOutputPixel(op, tensors), 8 * 9);
   assert.deepEqual(dwconv2d.check({ ...op, weights: new Int8Array(9) }, tensors), ['weights: expected 72 values, found 9']);
 });
+
+test('padding after the input may differ from before it (SAME at stride 2): the output size, the taps and the check', () => {
+  // 4×4 input, k3 s2: padding 0 before and 1 after gives 2×2 (symmetric 0 would give 1×1); the
+  // last row and column of windows reach one padded tap. All-ones weights, x - zp = 1 everywhere.
+  const op = conv({ stride: 2, padTop: 0, padLeft: 0, padBottom: 1, padRight: 1, requant: unitRequant(1, [0]) });
+  assert.deepEqual(conv2d.outputShape(op, [[4, 4, 1]]), [2, 2, 1]);
+  assert.deepEqual(conv2d.outputShape({ ...op, padBottom: undefined, padRight: undefined }, [[4, 4, 1]]), [1, 1, 1]);
+  const tensors = tensorsOf([[4, 4, 1], 0], [[2, 2, 1], 0]);
+  assert.deepEqual([...conv2d.reference(op, [new Int8Array(16).fill(1)], tensors)], [9, 6, 6, 4]);
+  assert.deepEqual(conv2d.check(op, tensors), []);
+  assert.deepEqual(conv2d.check({ ...op, padBottom: 3 }, tensors), ['padding: expected less than the kernel (3×3), found 0, 0, 3, 1']);
+});
