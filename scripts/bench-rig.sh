@@ -30,7 +30,7 @@ run() {
 
 cold=$(run "$work/cold")
 warm=$(run "$work/warm")
-grep -q '(cached)' "$work/warm.err" || echo "warning: the warm run was not served from the cache" >&2
+grep -q '(cached' "$work/warm.err" || echo "warning: the warm run was not served from the cache" >&2
 awk -v cold="$cold" -v warm="$warm" 'BEGIN { printf "cold %.1f s, warm %.1f s: warm is %.1f× faster\n", cold, warm, cold / warm }'
 # The phases rig times, and the rest of the wall time: Node's start-up and imports, the tools'
 # versions (cold only) and the git revision recorded with the run, the database.
@@ -44,7 +44,7 @@ for phase in cold warm; do
 done
 # What the warm run still does, and why it must.
 cat <<'EOF'
-warm still: starts Node and imports rig; plans the case; generates the C (the image cache's key is
-over it, so a changed generator misses); asks git for the revision and a dirty tree (never cached);
+warm still: starts Node and imports rig; builds the model and plans the case (the image and reference
+caches are keyed on the plan's content); asks git for the revision and a dirty tree (never cached);
 boots QEMU and runs the inferences (every number comes from the firmware, never from a cache).
 EOF

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { modelDigest } from '../model/digest.js';
+import { modelDigest, valueDigest } from '../model/digest.js';
 import type { Model } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec } from '../model/spec.js';
@@ -67,4 +67,11 @@ test('a damaged reference cache entry is computed again, not used', async () => 
     assert.deepEqual(await referenceCrc32(model, 1, buildRoot), { crc32, cached: false }, damaged);
   }
   assert.deepEqual(await referenceCrc32(model, 1, buildRoot), { crc32, cached: true });
+});
+
+test('a digest refuses what it cannot see into rather than hashing it as empty', () => {
+  assert.throws(() => valueDigest({ m: new Map([[1, 2]]) }), /cannot digest a Map/);
+  assert.throws(() => valueDigest([() => 1]), /cannot digest a function/);
+  assert.equal(valueDigest({ a: 1, b: Int8Array.of(1) }), valueDigest({ b: Int8Array.of(1), a: 1 }));
+  assert.notEqual(valueDigest({ a: Int8Array.of(1) }), valueDigest({ a: Uint8Array.of(1) }));
 });

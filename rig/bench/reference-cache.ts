@@ -2,35 +2,18 @@
 // model's content (rig/model/digest.ts), the seed and the interpreter's own code, so that a warm
 // re-run of a case does not interpret the model again.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { imageCacheDir } from '../compile/firmware.js';
 import { modelDigest } from '../model/digest.js';
 import type { Model } from '../model/ir.js';
 import { referenceOutput } from '../model/reference.js';
+import { codeDigest } from '../util/code-digest.js';
 import { crc32, hex32 } from '../util/crc32.js';
 
 /** The CRC-32 of the reference interpreter's output for the model's own input. */
 export function computeReferenceCrc32(model: Model): string {
   return hex32(crc32(referenceOutput(model)));
-}
-
-let interpreterDigest: Promise<string> | undefined;
-
-/** A digest of the interpreter's code (rig/model and rig/ops as built), so that a change to an op's reference misses. */
-function interpreterCode(): Promise<string> {
-  interpreterDigest ??= (async () => {
-    const rig = dirname(dirname(fileURLToPath(import.meta.url)));
-    const hash = createHash('sha256');
-    for (const dir of ['model', 'ops']) {
-      for (const f of (await readdir(join(rig, dir))).filter((n) => /\.[jt]s$/.test(n) && !n.includes('.test.')).sort()) {
-        hash.update(f).update(await readFile(join(rig, dir, f)));
-      }
-    }
-    return hash.digest('hex');
-  })();
-  return interpreterDigest;
 }
 
 /** Where a case's reference CRCs are kept: beside the images, in the build folder's cache. */
@@ -46,7 +29,7 @@ export async function referenceCrc32(model: Model, seed: number, buildRoot: stri
   const key = createHash('sha256')
     .update(modelDigest(model))
     .update(`seed ${seed}`)
-    .update(await interpreterCode())
+    .update(await codeDigest(['model', 'ops'])) // the interpreter's code: a change to an op's reference misses
     .digest('hex')
     .slice(0, 32);
   const dir = referenceCacheDir(buildRoot);

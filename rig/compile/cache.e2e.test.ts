@@ -1,6 +1,6 @@
 // The image cache through the real compiler: a second build of the same case is served from the
-// cache with the same build id and without running gcc; any change of an input misses; a partial
-// or damaged entry is never used; two builds of one key at once are safe.
+// cache with the same build id, without running gcc or the code generator; any change of an input
+// misses; a partial or damaged entry is never used; two builds of one key at once are safe.
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,7 +61,7 @@ async function build({ seed = 1, kernels = 'reference', templatesDir = templates
 type Built = Extract<BuildOutcome, { ok: true }>;
 
 function entries(buildRoot: string): string[] {
-  return readdirSync(imageCacheDir(buildRoot)).filter((n) => n !== 'reference');
+  return readdirSync(imageCacheDir(buildRoot)).filter((n) => n !== 'reference' && n !== 'by-source');
 }
 
 test('a second build of the same case is served from the cache: the same id and image, gcc not run', async () => {
@@ -72,8 +72,10 @@ test('a second build of the same case is served from the cache: the same id and 
   );
   const first = await build();
   assert.equal(first.cached, false);
+  assert.equal(first.generated, true);
   const second: Built = await withoutGcc(() => build());
   assert.equal(second.cached, true);
+  assert.equal(second.generated, false);
   assert.equal(second.buildId, first.buildId);
   assert.deepEqual(second.sizes, first.sizes);
   assert.equal(second.elfPath, first.elfPath);
@@ -110,6 +112,7 @@ test('a truncated image, a missing one or a left-over partial build is never use
   truncateSync(join(entry, 'fw.elf'), 1000);
   const rebuilt = await build({ buildRoot });
   assert.equal(rebuilt.cached, false);
+  assert.equal(rebuilt.generated, true); // the alias to the damaged entry passed over
   assert.equal(rebuilt.buildId, good.buildId);
   assert.deepEqual(readFileSync(join(entry, 'fw.elf')), image);
 

@@ -4,9 +4,11 @@ import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from '
 import { dirname, join, relative, sep } from 'node:path';
 import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board, SramRange } from '../config/board.js';
+import { valueDigest } from '../model/digest.js';
 import type { Plan } from '../schedule/plan.js';
 import { failureMessage, runTool } from '../proc/run.js';
 import { toolVersionLine } from '../proc/version-cache.js';
+import { codeDigest } from '../util/code-digest.js';
 import { UserError } from '../util/errors.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 import { imageSizes, type ImageSizes } from './elf.js';
@@ -127,7 +129,7 @@ export function cpuFlags(board: Board): string[] {
 }
 
 export type BuildOutcome =
-  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; kernelVariant: string; cached: boolean }
+  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; kernelVariant: string; cached: boolean; generated: boolean }
   | { ok: false; reason: 'does-not-fit' | 'build-error'; detail: string };
 
 async function templateSources(root: string, dir: string): Promise<string[]> {
@@ -173,14 +175,29 @@ interface ImageParts {
   templateFiles: readonly string[];
   /** The kernel variant compiled in (kernels/common/ and kernels/<variant>/), or null for none. */
   kernels: string | null;
-  /** Sources written into the build directory before compiling. */
-  generated: Readonly<Record<string, string>>;
+  /** Sources written into the build directory before compiling; made only when the cache cannot name the image without them. */
+  generated(): Readonly<Record<string, string>>;
   /** The header that carries the build id, written once the id is known. */
   header(buildId: string): { name: string; text: string };
+  /**
+   * A digest of everything `generated` and `header` are made from, the code that makes them
+   * included; null to look the image up by the sources themselves.
+   */
+  madeFrom: string | null;
 }
 
 export type CompiledImage =
-  | { ok: true; elfPath: string; mapPath: string; buildId: string; sizes: ImageSizes; /** Served from the image cache: gcc did not run. */ cached: boolean }
+  | {
+      ok: true;
+      elfPath: string;
+      mapPath: string;
+      buildId: string;
+      sizes: ImageSizes;
+      /** Served from the image cache: gcc did not run. */
+      cached: boolean;
+      /** The sources were generated: false when the cache knew the image by what they are made from. */
+      generated: boolean;
+    }
   | Extract<BuildOutcome, { ok: false }>;
 
 /** The image cache below a build folder (`--build-dir`): one complete build directory per key. */
@@ -214,13 +231,16 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The entry in `dir` if it is complete and its ELF is the one it recorded; null otherwise (absent, partial, truncated). */
-async function readEntry(dir: string, buildId: string): Promise<CacheEntry | null> {
+/**
+ * The entry in `dir` if it is complete, of `buildId` (when given) and its ELF is the one it
+ * recorded; null otherwise (absent, partial, truncated).
+ */
+async function readEntry(dir: string, buildId: string | null): Promise<CacheEntry | null> {
   try {
     const entry = JSON.parse(await readFile(join(dir, ENTRY_FILE), 'utf8')) as CacheEntry;
     const elf = new Uint8Array(await readFile(join(dir, ELF)));
     await stat(join(dir, MAP));
-    return entry.buildId === buildId && elf.length === entry.elfBytes && sha256(elf) === entry.elfSha256 ? entry : null;
+    return (buildId === null || entry.buildId === buildId) && elf.length === entry.elfBytes && sha256(elf) === entry.elfSha256 ? entry : null;
   } catch {
     return null;
   }
@@ -239,6 +259,17 @@ async function replaceWith(replacement: string, path: string): Promise<void> {
 /** A unique name beside `path` for what is written before it is renamed into place. */
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** The folder of the image cache's aliases (see compileImage). */
+const ALIASES = 'by-source';
+
+/** Writes the alias file naming the entry `key`, by a rename: a reader sees the whole key or none. */
+async function writeAlias(file: string, key: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = tempName(file);
+  await writeFile(temp, key);
+  await rename(temp, file);
 }
 
 /** The case's build directory becomes a link to the cache entry, so that its fw.elf, fw.map and build.log are where they always were. */
@@ -266,7 +297,7 @@ async function compileImage(
     parts.kernels === null
       ? []
       : (await Promise.all([join('kernels', COMMON_KERNELS), join('kernels', parts.kernels)].map((d) => templateSources(root, d)))).flat();
-  const generated = parts.kernels === null ? parts.generated : { ...parts.generated, 'rig_kernels_unit.c': kernelUnit(parts.kernels, root, kernelSources) };
+  const kernelUnitText = parts.kernels === null ? null : kernelUnit(parts.kernels, root, kernelSources);
   const includeDirs = [
     ...new Set([...parts.templateDirs, ...(parts.kernels === null ? [] : ['kernels', join('kernels', COMMON_KERNELS)]), 'harness', 'board']),
   ];
@@ -292,49 +323,66 @@ async function compileImage(
     '-Wl,--gc-sections',
   ];
 
-  // The build id covers everything that goes into the image, so equal ids mean equal firmware
-  // (the kernel variant through its -D flag and its sources).
-  const hash = createHash('sha256')
+  // Everything that goes into the image but the generated sources: the templates (the kernel
+  // variant through its -D flag, its sources and the unit that includes them), flags, board.
+  const fixed = createHash('sha256')
     .update(ld)
     .update(flags.join(' '))
     .update(target.runner)
     .update(target.arenaRam ?? '')
-    .update(board.id);
-  for (const [name, text] of Object.entries(generated)) hash.update(name).update(text);
-  for (const file of [...sources, ...kernelSources]) hash.update(await readFile(file));
+    .update(board.id)
+    .update(kernelUnitText ?? '');
+  for (const file of [...sources, ...kernelSources]) fixed.update(await readFile(file));
   // Headers: those on the include path, and the variant's own (included by its files' directory).
   for (const dir of [...includeDirs, ...(parts.kernels === null ? [] : [join('kernels', parts.kernels)])]) {
     for (const f of (await readdir(join(root, dir))).filter((n) => n.endsWith('.h')).sort()) {
-      hash.update(await readFile(join(root, dir, f)));
+      fixed.update(await readFile(join(root, dir, f)));
     }
   }
-  const digest = hash.digest('hex');
-  const buildId = digest.slice(0, 8);
-  const header = parts.header(buildId);
-
-  // The cache key adds what the build id leaves out: the compiler, and the header that carries the
-  // id and the reference CRC. A warm build writes nothing but the case's link to the entry.
-  const key = createHash('sha256')
-    .update(digest)
-    .update(await toolchainVersion(signal))
-    .update(header.name)
-    .update(header.text)
-    .digest('hex')
-    .slice(0, 32);
-  const entryDir = join(cacheDir, key);
-  const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
-  const served = (entry: CacheEntry, cached: boolean): CompiledImage => ({
+  const fixedDigest = fixed.digest('hex');
+  const compiler = await toolchainVersion(signal);
+  const served = (entry: CacheEntry, cached: boolean, generated: boolean): CompiledImage => ({
     ok: true,
     elfPath: join(buildDir, ELF),
     mapPath: join(buildDir, MAP),
     buildId: entry.buildId,
     sizes: entry.sizes,
     cached,
+    generated,
   });
+
+  // A warm run knows its image without generating the sources: an alias, keyed on what they are
+  // made from and everything else, names the entry they made.
+  const alias =
+    parts.madeFrom === null ? null : join(cacheDir, ALIASES, createHash('sha256').update(fixedDigest).update(compiler).update(parts.madeFrom).digest('hex').slice(0, 32));
+  if (alias !== null) {
+    const key = await readFile(alias, 'utf8').catch(() => '');
+    const entryDir = join(cacheDir, key);
+    const hit = /^[0-9a-f]{32}$/.test(key) ? await readEntry(entryDir, null) : null;
+    if (hit !== null) {
+      await linkCase(buildDir, entryDir);
+      return served(hit, true, false);
+    }
+  }
+
+  const generated = kernelUnitText === null ? parts.generated() : { ...parts.generated(), 'rig_kernels_unit.c': kernelUnitText };
+  // The build id covers everything that goes into the image, so equal ids mean equal firmware.
+  const hash = createHash('sha256').update(fixedDigest);
+  for (const [name, text] of Object.entries(generated)) hash.update(name).update(text);
+  const digest = hash.digest('hex');
+  const buildId = digest.slice(0, 8);
+  const header = parts.header(buildId);
+
+  // The cache key adds what the build id leaves out: the compiler, and the header that carries the
+  // id and the reference CRC. A warm build writes nothing but the case's link to the entry.
+  const key = createHash('sha256').update(digest).update(compiler).update(header.name).update(header.text).digest('hex').slice(0, 32);
+  const entryDir = join(cacheDir, key);
+  const ram = [{ origin: target.ramOrigin, sizeBytes: target.ramBytes }, ...(target.arenaRegion === null ? [] : [target.arenaRegion])];
   const hit = await readEntry(entryDir, buildId);
   if (hit !== null) {
     await linkCase(buildDir, entryDir);
-    return served(hit, true);
+    if (alias !== null) await writeAlias(alias, key);
+    return served(hit, true, true);
   }
 
   // A miss builds in a directory of its own and renames it into place once complete, so that a
@@ -404,8 +452,12 @@ async function compileImage(
   }
   await rm(work, { recursive: true, force: true });
   await linkCase(buildDir, entryDir);
-  return served(entry, false);
+  if (alias !== null) await writeAlias(alias, key);
+  return served(entry, false, true);
 }
+
+/** The folders of rig whose code makes the generated sources from a plan (rig/codegen and what it calls). */
+const GENERATOR_CODE = ['codegen', 'ops', 'model', 'schedule', 'util'];
 
 export interface BuildOptions {
   referenceCrc32: string;
@@ -430,8 +482,15 @@ export async function buildFirmware(plan: Plan, board: Board, target: BuildTarge
       templateDirs: ['harness'],
       templateFiles: [],
       kernels,
-      generated: { 'model.c': generateModelC(plan) },
+      generated: () => ({ 'model.c': generateModelC(plan) }),
       header: (buildId) => ({ name: 'model.h', text: generateModelH(plan, { boardId: board.id, buildId, referenceCrc32: options.referenceCrc32 }) }),
+      // model.c and model.h are the generator's output for the plan (its model, weights and all),
+      // the board and the reference CRC.
+      madeFrom: createHash('sha256')
+        .update(valueDigest(plan))
+        .update(await codeDigest(GENERATOR_CODE))
+        .update(`${board.id}\0${options.referenceCrc32}`)
+        .digest('hex'),
     },
     options.signal,
     root,
@@ -458,7 +517,8 @@ export async function buildSelftest(board: Board, target: BuildTarget, buildDir:
       templateDirs: ['selftest'],
       templateFiles: ['harness/rig_proto.c', 'harness/rig_crc32.c'],
       kernels: null,
-      generated: {},
+      generated: () => ({}),
+      madeFrom: null,
       header: (buildId) => ({
         name: 'selftest.h',
         text: [

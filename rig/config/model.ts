@@ -5,7 +5,6 @@ import { lowerModel } from '../model/lower.js';
 import type { Model } from '../model/ir.js';
 import { parseModelSpec } from '../model/spec.js';
 import { TfliteError } from '../model/tflite/errors.js';
-import { importTflite } from '../model/tflite/import.js';
 import { BUILTIN_MODELS } from '../model/zoo.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile } from './json.js';
@@ -33,6 +32,7 @@ async function loadTflite(file: string, seed: number): Promise<Model> {
   }
   // The name goes into paths and C strings: anything but letters, digits, "_", "." and "-" becomes "-".
   const name = basename(file, '.tflite').replace(/[^A-Za-z0-9_.-]/g, '-');
+  const { importTflite } = await import('../model/tflite/import.js'); // flatbuffers only when a file is read
   try {
     return importTflite(bytes, name, seed);
   } catch (error) {

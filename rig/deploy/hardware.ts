@@ -2,7 +2,7 @@
 // openocd, then hold the same telemetry conversation as under emulation, timed in CPU cycles by
 // the core's DWT counter. It never falls back to emulation.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { hardwareTarget, HARDWARE_BAUD } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import { runTool } from '../proc/run.js';
@@ -31,7 +31,7 @@ export interface ProbePort {
 export async function findProbePorts(board: Board): Promise<{ ports: ProbePort[]; listError: string | null }> {
   let all: Awaited<ReturnType<typeof SerialPort.list>>;
   try {
-    all = await SerialPort.list();
+    all = await (await import('serialport')).SerialPort.list();
   } catch (error) {
     return { ports: [], listError: (error as Error).message };
   }

@@ -3,8 +3,6 @@
 // socket (rig/deploy/qemu.ts). The same framing and the same line queue serve both.
 import { createConnection, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
-import { ReadlineParser } from '@serialport/parser-readline';
 import type { LineLink } from './session.js';
 
 export const BAUD_RATE = 115200;
@@ -61,7 +59,10 @@ interface ByteStream {
   close(): Promise<void>;
 }
 
-function lineLink({ stream, name, isOpen, drain, close }: ByteStream): SerialLink {
+// serialport and its parser are imported when a link opens, not with the command line: a rig run's
+// start-up is part of every warm re-run's time.
+async function lineLink({ stream, name, isOpen, drain, close }: ByteStream): Promise<SerialLink> {
+  const { ReadlineParser } = await import('@serialport/parser-readline');
   const parser = stream.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
   stream.on('error', (error) => parser.emit('error', error));
   stream.on('close', () => parser.emit('close'));
@@ -86,6 +87,7 @@ function lineLink({ stream, name, isOpen, drain, close }: ByteStream): SerialLin
 }
 
 export async function openSerialLink(path: string, baudRate = BAUD_RATE): Promise<SerialLink> {
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   return lineLink({
