@@ -171,7 +171,9 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     templatesDir: ctx.templatesDir,
     cacheDir: imageCacheDir(ctx.buildRoot),
   });
-  timing(`${model.name}: build ${Math.round(performance.now() - started)} ms${built.ok && built.cached ? ` (cached${built.generated ? '' : ', no sources generated'})` : ''}`);
+  timing(
+    `${model.name}: build ${Math.round(performance.now() - started)} ms${built.ok && built.cached ? ` (cached${built.generated ? '' : ', no sources generated'})` : ''}`,
+  );
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,

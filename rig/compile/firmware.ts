@@ -354,7 +354,9 @@ async function compileImage(
   // A warm run knows its image without generating the sources: an alias, keyed on what they are
   // made from and everything else, names the entry they made.
   const alias =
-    parts.madeFrom === null ? null : join(cacheDir, ALIASES, createHash('sha256').update(fixedDigest).update(compiler).update(parts.madeFrom).digest('hex').slice(0, 32));
+    parts.madeFrom === null
+      ? null
+      : join(cacheDir, ALIASES, createHash('sha256').update(fixedDigest).update(compiler).update(parts.madeFrom).digest('hex').slice(0, 32));
   if (alias !== null) {
     const key = await readFile(alias, 'utf8').catch(() => '');
     const entryDir = join(cacheDir, key);
