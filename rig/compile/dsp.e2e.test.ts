@@ -133,6 +133,46 @@ test('dsp depthwise kernels are bit-exact whatever the requantization of each ch
   for (const schedule of ['patch', 'stream2d'] as const) await okRow(ctx, { model: edited, schedule, patches: 2, split: 2 });
 });
 
+test('a dead channel (multiplier 0, any shift, a bias near 2^31) keeps every dsp kernel on its fast path, bit-exact', async () => {
+  // Trained networks have them (a TFLite file's per-channel scale of 0): their output is the zero
+  // point whatever the accumulator, so no range check need send the layer to the reference loop,
+  // which would take several times the instructions.
+  const spec: ModelSpecInput = {
+    name: 'dead-channels',
+    input: [10, 9, 16],
+    blocks: [
+      { type: 'conv2d', out: 16, k: 1, act: 'relu' },
+      { type: 'dwconv2d', k: 3, stride: 1, act: 'relu6' },
+      { type: 'conv2d', out: 12, k: 3, stride: 2, act: 'none' },
+      { type: 'avgpool' },
+      { type: 'fc', out: 10 },
+    ],
+  };
+  const alive = model(spec, 4);
+  const dead: Model = {
+    ...alive,
+    ops: alive.ops.map((op) => {
+      if (!('requant' in op)) return op;
+      const { bias, multiplier, shift } = op.requant;
+      const at = (values: Int32Array, edit: Record<number, number>) => Int32Array.from(values, (v, c) => edit[c] ?? v);
+      return {
+        ...op,
+        requant: {
+          ...op.requant,
+          bias: at(bias, { 3: 2 ** 31 - 1, 5: -(2 ** 31) }),
+          multiplier: at(multiplier, { 3: 0, 5: 0 }),
+          shift: at(shift, { 3: 0, 5: 9 }),
+        },
+      };
+    }),
+  };
+  const ctx = await context('dsp');
+  const a = await okRow(ctx, { model: alive, schedule: 'layer' });
+  const d = await okRow(ctx, { model: dead, schedule: 'layer' });
+  const ratio = d.latency!.median / a.latency!.median;
+  assert.ok(ratio < 1.03, `with dead channels ${d.latency!.median} instructions, without ${a.latency!.median}`);
+});
+
 test('both variants keep their record: mcunet-in0 under the four default schedules measures the counts, CRCs and arenas in default-bench.json', async () => {
   // Emulated instructions are deterministic; rig bench with no arguments checks the default variant's record the same way.
   const recorded = recordedBench();

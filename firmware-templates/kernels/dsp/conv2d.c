@@ -263,8 +263,9 @@ static inline int32_t gemm_smmlar(int32_t a, int32_t b, int32_t c)
  * is then SSAT's. */
 static inline void gemm_store_run(const int32_t *acc, int32_t n, int8_t *out, int32_t out_step, const int32_t *mult, const int32_t *shift, int32_t out_zp, int channels)
 {
-    const int32_t m0 = mult[0], r0 = -shift[0], rz0 = (2 * out_zp + 1) << (r0 - 1);
-    const int32_t m1 = channels > 1 ? mult[1] : 0, r1 = channels > 1 ? -shift[1] : 0, rz1 = channels > 1 ? (2 * out_zp + 1) << (r1 - 1) : 0;
+    /* A multiplier of 0 gives out_zp under any right shift: gemm_fits admits it with any shift. */
+    const int32_t m0 = mult[0], r0 = m0 == 0 ? 1 : -shift[0], rz0 = (2 * out_zp + 1) << (r0 - 1);
+    const int32_t m1 = channels > 1 ? mult[1] : 0, r1 = channels > 1 && m1 != 0 ? -shift[1] : 1, rz1 = channels > 1 ? (2 * out_zp + 1) << (r1 - 1) : 0;
     for (const int32_t *end = acc + 4 * n; acc != end; acc += 4) {
         const int32_t a0 = acc[0], a1 = channels > 1 ? acc[1] : 0;
         out[0] = (int8_t)__ssat(gemm_smmlar(a0, m0, rz0 + (a0 >> 31)) >> r0, 8);
@@ -289,7 +290,7 @@ static int gemm_fits(const rig_conv_params *p, int32_t taps)
 {
     if (((taps + 3) & ~3) > GEMM_K_MAX || p->act_min != -128 || p->act_max != 127 || p->out_zp < -128 || p->out_zp > 127) return 0;
     for (int32_t c = 0; c < p->out_c; c++)
-        if (p->multiplier[c] < 0 || p->shift[c] > -1 || p->shift[c] < -22) return 0;
+        if (p->multiplier[c] < 0 || (p->multiplier[c] != 0 && (p->shift[c] > -1 || p->shift[c] < -22))) return 0;
     return 1;
 }
 
@@ -539,7 +540,7 @@ void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t
     const int32_t taps = (int32_t)p->kh * p->kw * p->in_c;
     const int pointwise = p->kh == 1 && p->kw == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride < p->in_h &&
                           (p->out_w - 1) * p->stride < p->in_w;
-    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_c, (uint32_t)taps) || (!pointwise && ((taps + 3) & ~3) > CONV_COLUMNS_BYTES))
+    if (!dsp_rq_fits_all(p->bias, p->multiplier, p->shift, p->out_c, (uint32_t)taps) || (!pointwise && ((taps + 3) & ~3) > CONV_COLUMNS_BYTES))
         conv_reference(p, win, in, out);
     else if (gemm_fits(p, taps))
         conv_gemm(p, pointwise, win, in, out);

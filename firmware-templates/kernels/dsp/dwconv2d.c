@@ -69,8 +69,9 @@ static int dw_group_of(const rig_conv_params *p, int32_t c, dw_group *g)
         const int32_t shift = p->shift[c + i], mult = p->multiplier[c + i];
         const dsp_rq q = dsp_rq_of(mult, shift);
         /* Weights shifted by left1 stay within halfwords; out_zp << right stays below 2^29, so
-         * that the rounding sum stays below 2^31; the accumulator's sign is x's (or x is 0). */
-        if (!dsp_rq_fits(p->bias[c + i], shift, (uint32_t)kh * kw) || q.left1 > 8 || q.right > 22 || mult < 0) return 0;
+         * that the rounding sum stays below 2^31; the accumulator's sign is x's (or x is 0). A
+         * multiplier of 0 gives out_zp whatever the accumulator (dsp_rq_of). */
+        if (!dsp_rq_fits(p->bias[c + i], mult, shift, (uint32_t)kh * kw) || q.left1 > 8 || q.right > 22 || mult < 0) return 0;
         g->q[i] = (dw_rq){mult, q.rnd + p->out_zp * (1 << q.right), q.neg, q.right};
         left1[i] = q.left1;
         g->bias[i] = (int32_t)((uint32_t)p->bias[c + i] << q.left1);

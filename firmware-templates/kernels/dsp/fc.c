@@ -47,7 +47,7 @@ static void fc_reference(const rig_fc_params *p, const int8_t *in, int8_t *out)
 void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out)
 {
     const uint32_t n = p->in_n;
-    if (!dsp_rq_fits_all(p->bias, p->shift, p->out_n, n)) {
+    if (!dsp_rq_fits_all(p->bias, p->multiplier, p->shift, p->out_n, n)) {
         fc_reference(p, in, out);
         return;
     }

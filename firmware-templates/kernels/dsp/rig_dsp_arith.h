@@ -32,7 +32,9 @@ static inline int32_t sx13(uint32_t x)
 
 /* One output channel's requantization, prepared once: dsp_requantize(acc, q) is
  * rig_requantize(acc, multiplier, shift) for every |acc| < 2^(30 - max(shift, 0)), which
- * dsp_rq_fits checks from the bias and the number of taps before a kernel takes its fast path. */
+ * dsp_rq_fits checks from the bias and the number of taps before a kernel takes its fast path.
+ * A multiplier of 0 (a dead channel, as trained networks have, with any shift and bias) makes
+ * every accumulator 0: prepared with a shift of -1, dsp_requantize gives that for any acc. */
 typedef struct {
     int32_t mult, left1, rnd, neg, right;
 } dsp_rq;
@@ -40,6 +42,7 @@ typedef struct {
 static inline dsp_rq dsp_rq_of(int32_t mult, int32_t shift)
 {
     dsp_rq q;
+    if (mult == 0) shift = -1;
     q.mult = mult;
     q.left1 = (shift > 0 ? shift : 0) + 1;
     q.right = shift > 0 ? 0 : -shift;
@@ -67,18 +70,20 @@ static inline int32_t dsp_requantize(int32_t acc, dsp_rq q)
 }
 
 /* Whether every accumulator of a channel with this bias, shift and taps products of an int8
- * difference (|x - z| <= 255) and an int8 weight stays within dsp_requantize's range. */
-static inline int dsp_rq_fits(int32_t bias, int32_t shift, uint32_t taps)
+ * difference (|x - z| <= 255) and an int8 weight stays within dsp_requantize's range; always for
+ * a multiplier of 0 (see dsp_rq_of). */
+static inline int dsp_rq_fits(int32_t bias, int32_t mult, int32_t shift, uint32_t taps)
 {
+    if (mult == 0) return 1;
     const int64_t bound = (bias < 0 ? -(int64_t)bias : bias) + (int64_t)taps * 255 * 128;
     return bound < ((int64_t)1 << (30 - (shift > 0 ? shift : 0)));
 }
 
 /* dsp_rq_fits for every output channel of a call. */
-static inline int dsp_rq_fits_all(const int32_t *bias, const int32_t *shift, int32_t channels, uint32_t taps)
+static inline int dsp_rq_fits_all(const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t channels, uint32_t taps)
 {
     for (int32_t c = 0; c < channels; c++)
-        if (!dsp_rq_fits(bias[c], shift[c], taps)) return 0;
+        if (!dsp_rq_fits(bias[c], mult[c], shift[c], taps)) return 0;
     return 1;
 }
 
