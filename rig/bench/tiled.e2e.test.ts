@@ -66,7 +66,8 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
   assert.ok(cases.length >= 6);
   for (const { model, patches, split } of cases)
     for (const schedule of ['patch', 'stream1d', 'stream2d'] as const) {
-      const row = await benchCase(ctx, planFor({ model, schedule, patches, split }));
+      const plan = planFor({ model, schedule, patches, split });
+      const row = await benchCase(ctx, plan);
       const what = `${model.name} ${schedule} ${patches} split ${split}: ${row.detail}`;
       assert.equal(row.status, 'ok', what);
       assert.equal(row.outputCrc32, row.referenceCrc32, what);
@@ -75,7 +76,8 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
       assert.ok(row.macs >= row.layerwiseMacs! * 0.5 && row.latency!.median > 0, what);
       // The patches' and windows' steps summed per layer: the schedule's MACs, and with the input
       // and region copies the whole profiled inference, which reads the timer after each step
-      // (a few instructions each) and otherwise equals a timed one.
+      // (about 20 instructions each: a small model of many steps spends 1% of its time there)
+      // and otherwise equals a timed one.
       const { layers, input, copies, rest, total } = row.profile!;
       assert.equal(
         layers.reduce((a, l) => a + l.macs, 0),
@@ -83,7 +85,8 @@ test('patch, stream1d and stream2d schedules of odd shapes and random specs run 
         what,
       );
       assert.equal(layers.reduce((a, l) => a + l.latency, 0) + input + copies + rest, total, what);
-      assert.ok(total >= row.latency!.median && total <= 1.01 * row.latency!.median, `${what}: profiled ${total}, timed ${row.latency!.median}`);
+      const marks = total - row.latency!.median;
+      assert.ok(marks >= 0 && marks <= 32 * (plan.steps.length + 1), `${what}: profiled ${total}, timed ${row.latency!.median}, ${plan.steps.length} steps`);
       if (schedule === 'stream2d') assert.ok(row.macs <= row.layerwiseMacs!, what);
     }
 });

@@ -173,6 +173,21 @@ test('a dead channel (multiplier 0, any shift, a bias near 2^31) keeps every dsp
   assert.ok(ratio < 1.03, `with dead channels ${d.latency!.median} instructions, without ${a.latency!.median}`);
 });
 
+test("the dsp global average pool is bit-exact at its halfword sums' limit and past it", async () => {
+  // 256 pixels of 127 or of -128 are the largest sums the halfword lanes hold; 272 of -128 would
+  // overflow them, and take the channel-at-a-time loop; 7 channels leave three past the last word.
+  const ctx = await context('dsp');
+  for (const [h, w, fill] of [
+    [16, 16, 127],
+    [16, 16, -128],
+    [15, 17, null],
+    [17, 16, -128],
+  ] as const) {
+    const m = model({ name: `pool-${h}x${w}`, input: [h, w, 7], blocks: [{ type: 'avgpool' }] }, 6);
+    await okRow(ctx, { model: fill === null ? m : { ...m, inputData: new Int8Array(m.inputData.length).fill(fill) }, schedule: 'layer' });
+  }
+});
+
 test('both variants keep their record: mcunet-in0 under the four default schedules measures the counts, CRCs and arenas in default-bench.json', async () => {
   // Emulated instructions are deterministic; rig bench with no arguments checks the default variant's record the same way.
   const recorded = recordedBench();
