@@ -173,6 +173,7 @@ async function storedRow(
     layerwiseMacs: modelMacs(m),
     outputCrc32: '5be0a1c3',
     referenceCrc32: '5be0a1c3',
+    inputCrc32: null,
     profile: null,
     kernelVariant: 'reference',
     firmwareId: '1f2e3d4c',

@@ -80,6 +80,7 @@ interface ResultRecord {
   macs: number;
   output_crc32: string | null;
   reference_crc32: string;
+  input_crc32: string | null;
   kernel_variant: string | null;
   firmware_id: string | null;
   seed: number;
@@ -181,6 +182,7 @@ export class Store {
       macs: row.macs,
       output_crc32: row.outputCrc32,
       reference_crc32: row.referenceCrc32,
+      input_crc32: row.inputCrc32,
       kernel_variant: row.kernelVariant,
       firmware_id: row.firmwareId,
       seed: row.seed,
@@ -359,6 +361,7 @@ function fromRecord(r: ResultRecord): ResultRow {
     layerwiseMacs: r.layerwise_macs,
     outputCrc32: r.output_crc32,
     referenceCrc32: r.reference_crc32,
+    inputCrc32: r.input_crc32,
     profile: r.profile_json === null ? null : (JSON.parse(r.profile_json) as Profile),
     kernelVariant: r.kernel_variant,
     firmwareId: r.firmware_id,

@@ -86,4 +86,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN profile_json TEXT;
     `,
   },
+  {
+    version: 5,
+    // The CRC-32 of the input the firmware held (its start line), beside the output's.
+    sql: `
+      ALTER TABLE results ADD COLUMN input_crc32 TEXT;
+    `,
+  },
 ];
