@@ -1,7 +1,7 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
+import { arenaBudgetBytes, buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
 import { modelMacs, tensorBytes, type Model } from '../model/ir.js';
@@ -15,6 +15,7 @@ import { profileSlotCount, readProfile } from '../schedule/profile.js';
 import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
 import { createDebug, progress } from '../util/log.js';
 import { median } from '../util/stats.js';
 import { referenceCrc32 } from './reference-cache.js';
@@ -84,21 +85,29 @@ function kb(bytes: number): string {
 export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): string | null {
   const problems: string[] = [];
   const arena = target.arenaRegion;
+  const flash = analyze(plan).weightBytes;
+  // A schedule can make the arena fit, never the weights: the hint only when the flash is no problem.
+  const budget = arenaBudgetBytes(target);
+  const tiledHint =
+    flash > board.flashBytes
+      ? ''
+      : `; a tiled schedule may fit: \`rig plan --budget ${budget}\` with this model names the one with the fewest MACs whose arena fits in ${formatInt(budget)} B, if any, and --schedule auto runs it`;
   if (arena === null) {
     const sram = plan.arenaBytes + target.stackBytes;
     if (sram > target.ramBytes) {
       problems.push(
-        `${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}`,
+        `${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}${tiledHint}`,
       );
     }
   } else if (plan.arenaBytes > arena.sizeBytes) {
     problems.push(
-      `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})`,
+      `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})${tiledHint}`,
     );
   }
-  const flash = analyze(plan).weightBytes;
   if (flash > board.flashBytes) {
-    problems.push(`${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}`);
+    problems.push(
+      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}, and no schedule changes that (every schedule keeps all the weights in flash)`,
+    );
   }
   return problems.length === 0 ? null : problems.join('; ');
 }

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULTS } from '../defaults.js';
 import { builtCases, TestNet } from '../model/tflite/testing.js';
 import type { ResultRow } from '../results/row.js';
 import { crc32, hex32 } from '../util/crc32.js';
@@ -144,6 +145,44 @@ test('an --input of the wrong size or type, or --output with several models, sto
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
   assert.equal(existsSync(db), false, 'nothing stored');
+});
+
+test("a TFLite network too big for the board's SRAM: rig plan names both numbers and the schedule that fits, rig bench refuses it before building and runs that schedule", async () => {
+  // 256×256×3 in, two stride-2 convolutions: 196,608 B + 262,144 B live at once layer-wise.
+  const net = new TestNet(5);
+  const x = net.input(256, 256, 3);
+  const y = net.conv(net.conv(net.conv(x, { out: 16, k: 3, stride: 2 }), { out: 16, k: 3, stride: 2 }), { out: 8, k: 1 });
+  const path = join(dir, 'wide.tflite');
+  writeFileSync(path, net.bytes(x, net.avgpool(y)));
+
+  const plan = await rigCli(['plan', '--model', path, '--db', join(dir, 'none.db')], dir);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /^SRAM on f746 {17}466,944 B needed \(arena 458,752 B \+ stack 8,192 B\), 327,680 B available: does not fit$/m);
+  const named =
+    /^schedule that fits the SRAM {2}(stream2d \d×\d split \d): .*; rig plan and rig bench take --schedule stream2d --patches (\d) --split (\d)$/m.exec(
+      plan.stdout,
+    );
+  assert.ok(named !== null, plan.stdout);
+  assert.match(plan.stdout, /^flash on f746 {16}199,952 B needed .*: fits$/m);
+
+  const [, label, patches, split] = named;
+  const r = await bench(path, ['--schedule', 'layer', '--schedule', 'stream2d', '--patches', patches!, '--split', split!]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as ResultRow[];
+  assert.deepEqual(
+    rows.map((row) => [row.model, `${row.schedule}${row.schedule === 'layer' ? '' : ` ${patches}×${patches} split ${split}`}`, row.status]),
+    [
+      ['wide', 'layer', 'does-not-fit'],
+      ['wide', label, 'ok'],
+    ],
+  );
+  assert.match(
+    rows[0]!.detail!,
+    /^wide needs 456 KB of SRAM \(arena 458752 B \+ stack 8192 B\); f746 has 320 KB; a tiled schedule may fit: `rig plan --budget 319488`/,
+  );
+  assert.equal(rows[0]!.firmwareId, null, 'nothing built');
+  assert.ok(!existsSync(join(dir, 'build', 'f746-qemu', DEFAULTS.kernels, 'wide-layer')), 'no sources generated');
+  assert.equal(rows[1]!.memory.measuredArenaBytes, rows[1]!.memory.plannedArenaBytes);
 });
 
 test('a file rig cannot import stops the command, naming the file and the operator', async () => {
