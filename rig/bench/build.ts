@@ -1,5 +1,6 @@
 // One image without running it (`rig build`): plan, generate and compile a model for a board,
 // and what the image takes of its flash and SRAM.
+import { basename, join } from 'node:path';
 import { arenaRamUnderEmulation, buildFirmware, imageCacheDir, emulatedTarget, hardwareTarget, type BuildTarget } from '../compile/firmware.js';
 import { checkKernels } from '../compile/kernels.js';
 import { loadBoard } from '../config/board.js';
@@ -88,8 +89,9 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
     runner: target.runner,
     buildId: built.buildId,
     kernelVariant: built.kernelVariant,
-    elf: built.elfPath,
-    map: built.mapPath,
+    // The case's folder, a link to the image's cache entry: where the user looks for it.
+    elf: join(buildDir, basename(built.elfPath)),
+    map: join(buildDir, basename(built.mapPath)),
     flashBytes: built.sizes.flashBytes,
     flashBudgetBytes: target.flashBytes,
     staticRamBytes: built.sizes.staticRamBytes,
