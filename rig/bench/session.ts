@@ -136,6 +136,10 @@ export async function runSession(
           plan,
         )),
       };
+      // A stop signal sent to rig's whole process group (timeout, systemd) may end the case's
+      // child before rig's own handler runs: the case then looks like a device error. Its row is
+      // not stored, and the run is interrupted.
+      signal.throwIfAborted();
       store.addResult(row);
       rows.push(row);
       progress(
