@@ -123,7 +123,7 @@ test('rig killed with SIGKILL at any point leaves no child running: cold build, 
     ['start', 0],
     ['arm-none-eabi', 0],
     ['arm-none-eabi', 300],
-    ...Array.from({ length: 11 }, (_, i): ['qemu', number] => ['qemu', i * 40]),
+    ...Array.from({ length: 6 }, (_, i): ['qemu', number] => ['qemu', i * 80]),
   ];
   // One complete run first, so that most points find the image in the cache and reach QEMU.
   const warm = await rigCli(benchArgs(1), dir);
@@ -144,7 +144,7 @@ test('rig killed with SIGKILL at any point leaves no child running: cold build, 
     if (trigger === 'qemu') qemuPoints++;
   }
   process.stderr.write(`${report.join('\n')}\n(${Math.round(performance.now() - started)} ms)\n`);
-  assert.ok(qemuPoints >= 10, `QEMU was seen at only ${qemuPoints} of the 11 points after it started`);
+  assert.ok(qemuPoints >= 5, `QEMU was seen at only ${qemuPoints} of the 6 points after it started`);
 
   // The runs the killed rigs left running are shown as abandoned, none as running.
   const listed = await rigCli(['results', '--runs', '--limit', '100', '--json', '--db', db], dir);
