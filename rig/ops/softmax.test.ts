@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPrng } from '../model/prng.js';
-import { expOnNegativeValues, softmax, softmaxParams, type SoftmaxOp } from './softmax.js';
+import { expOnNegativeValues, oneOverOnePlusX, softmax, softmaxParams, type SoftmaxOp } from './softmax.js';
 import { tensorsOf } from './testing.js';
 
 const op = (beta = 1, inputScale = 1 / 16): SoftmaxOp => ({
@@ -33,12 +33,26 @@ test("gemmlowp's fixed-point exp on negative values, Q5.26 in, Q0.31 out", () =>
   }
 });
 
+test("gemmlowp's reciprocal 1 / (1 + x) on [0, 1), Q0.31 in and out, to a few units of its last place", () => {
+  for (let i = 0; i < 1000; i++) {
+    const x = Math.floor((i / 1000) * 2 ** 31);
+    const found = oneOverOnePlusX(x) / 2 ** 31;
+    assert.ok(Math.abs(found - 1 / (1 + x / 2 ** 31)) < 1e-8, `1/(1 + ${x / 2 ** 31}): ${found}`);
+  }
+});
+
 test('softmax by hand: a lone maximum is 1 (127), equal values share, differences past diffMin are 0 (-128)', () => {
   const tensors = tensorsOf([[1, 3, 4], 0], [[1, 3, 4], -128]);
   // Pixel 0: one value 255 steps above the rest (past -248): 127 and -128s. Pixel 1: four equal
   // values, 1/4 each: 64 - 128 = -64. Pixel 2: two equal maxima and two past diffMin: 0 and -128.
   const input = Int8Array.from([127, -128, -128, -128, 5, 5, 5, 5, 100, -128, 100, -128]);
   assert.deepEqual([...softmax.reference(op(), [input], tensors)], [127, -128, -128, -128, -64, -64, -64, -64, 0, -128, 0, -128]);
+  // At scale 1 differences below -15 are cut off before they are rescaled: -32 · 2^27 would wrap to
+  // 0, whose exp is 1.
+  const coarse = op(1, 1);
+  assert.deepEqual([coarse.inputLeftShift, coarse.diffMin], [27, -15]);
+  const two = tensorsOf([[1, 1, 4], 0], [[1, 1, 4], -128]);
+  assert.deepEqual([...softmax.reference(coarse, [Int8Array.from([10, -22, -128, 10])], two)], [0, -128, -128, 0]);
 });
 
 test('softmax is within one step of the real softmax of each pixel', () => {

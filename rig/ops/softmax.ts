@@ -74,8 +74,8 @@ export function expOnNegativeValues(a: number): number {
   return a === 0 ? INT32_MAX : result;
 }
 
-/** 1 / (1 + x) for x in [0, 1), Q0.31 in and out (Newton-Raphson, three steps). */
-function oneOverOnePlusX(a: number): number {
+/** 1 / (1 + x) for x in [0, 1), Q0.31 in and out (gemmlowp's Newton-Raphson, three steps). */
+export function oneOverOnePlusX(a: number): number {
   // RoundingHalfSum(a, 1.0): (a + 2^31 - 1 ± 1) / 2, truncated.
   const sum = a + INT32_MAX;
   const halfDenominator = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2);

@@ -499,6 +499,13 @@ export function builtCases(): Record<string, Uint8Array> {
   const w0 = wide.input(16, 12, 13, 0.05, 20);
   const w1 = wide.conv(w0, { k: 3, depthwise: true, act: 'relu6' });
   const w2 = wide.fc(wide.mean(w1, { keepDims: false, outScale: 0.047, outZp: -100 }), 300, 'none', 0.02, -5);
+  // SOFTMAX straight on the input: 256 pixels of 17 channels over the whole int8 range; 9 pixels
+  // of 400 channels so close that their exps sum to 256 … 400 (the largest sum TFLite takes, its
+  // reciprocal's shift 31).
+  const rows = new TestNet(7);
+  const r0 = rows.input(16, 16, 17, 0.1, -5);
+  const flat = new TestNet(8);
+  const f0 = flat.input(3, 3, 400, 0.002, 0);
   return {
     'same-stride2': same.bytes(x, same.avgpool(s3)),
     'mcunet-block': block.bytes(y, block.avgpool(sum)),
@@ -506,5 +513,7 @@ export function builtCases(): Record<string, Uint8Array> {
     'float-edges': edged.bytes(floatIn, edged.dequantize(edged.softmax(edged.flatten(e7)))),
     'softmax-spatial': spatial.bytes(p0, spatial.softmax(p5)),
     'mean-wide': wide.bytes(w0, wide.softmax(w2, 1.5)),
+    'softmax-rows': rows.bytes(r0, rows.softmax(r0)),
+    'softmax-uniform': flat.bytes(f0, flat.softmax(f0)),
   };
 }
