@@ -157,7 +157,7 @@ test('what the importer cannot take is named by operator and tensor', () => {
   const y = pool.conv(x, { out: 2, k: 3, stride: 2 });
   throwsTflite(
     pool.bytes(x, pool.pool(y, { k: 2, stride: 2, strideW: 1 })),
-    /^operator 1 \(AVERAGE_POOL_2D\): expected one stride for rows and columns, found 2 and 1$/,
+    /^operator 1 \(AVERAGE_POOL_2D, version 2\): expected one stride for rows and columns, found 2 and 1$/,
   );
   // A padded tensor read by something other than a convolution.
   const padAdd = new TestNet(7);
@@ -166,13 +166,13 @@ test('what the importer cannot take is named by operator and tensor', () => {
   const padded = padAdd.pad(b, 1, 1, 1, 1);
   throwsTflite(
     padAdd.bytes(a, padAdd.add(padded, padded)),
-    /^operator 2 \(ADD\) reads "pad\d+", which the PAD at operator 1 padded; rig folds a PAD only into the convolution that reads it$/,
+    /^operator 2 \(ADD, version 2\) reads "pad\d+", which the PAD at operator 1 padded; rig folds a PAD only into the convolution that reads it$/,
   );
   // ADD's inputs of two shapes.
   const shapes = new TestNet(8);
   const c = shapes.input(4, 4, 2);
   const d = shapes.conv(c, { out: 2, k: 3, stride: 2 });
-  throwsTflite(shapes.bytes(c, shapes.add(c, d)), /^operator 1 \(ADD\): expected two inputs of one shape, found 4×4×2 and 2×2×2$/);
+  throwsTflite(shapes.bytes(c, shapes.add(c, d)), /^operator 1 \(ADD, version 2\): expected two inputs of one shape, found 4×4×2 and 2×2×2$/);
 });
 
 test('QUANTIZE and DEQUANTIZE only at the edges; a float model, a MEAN over other axes and a softmax into another quantization are refused', () => {
@@ -182,7 +182,7 @@ test('QUANTIZE and DEQUANTIZE only at the edges; a float model, a MEAN over othe
   const q = middle.quantize(middle.conv(x, { out: 2, k: 1 }), 0.05, 1);
   throwsTflite(
     middle.bytes(x, middle.conv(q, { out: 2, k: 1 })),
-    /^operator 1 \(QUANTIZE\): a QUANTIZE of "conv0" \(int8\) to "quantize1" inside the model; rig imports QUANTIZE only from the float model input to int8, where the int8 model starts$/,
+    /^operator 1 \(QUANTIZE, version 2\): a QUANTIZE of "conv0" \(int8\) to "quantize1" inside the model; rig imports QUANTIZE only from the float model input to int8, where the int8 model starts$/,
   );
   // A DEQUANTIZE whose float output is not the model output.
   const inner = new TestNet(10);
@@ -191,7 +191,7 @@ test('QUANTIZE and DEQUANTIZE only at the edges; a float model, a MEAN over othe
   inner.dequantize(b);
   throwsTflite(
     inner.bytes(a, inner.conv(b, { out: 2, k: 1 })),
-    /^operator 1 \(DEQUANTIZE\): a DEQUANTIZE of "conv0" to "dequantize1" inside the model; rig imports DEQUANTIZE only from int8 to the float model output/,
+    /^operator 1 \(DEQUANTIZE, version 2\): a DEQUANTIZE of "conv0" to "dequantize1" inside the model; rig imports DEQUANTIZE only from int8 to the float model output/,
   );
   // A float input that a convolution reads too: a float model.
   const float = new TestNet(11);
@@ -203,13 +203,13 @@ test('QUANTIZE and DEQUANTIZE only at the edges; a float model, a MEAN over othe
   const c = channels.input(4, 4, 3);
   throwsTflite(
     channels.bytes(c, channels.mean(channels.conv(c, { out: 3, k: 1 }), { keepDims: true, axes: [3] })),
-    /^operator 1 \(MEAN\): a mean over axes \[3\] of "conv0" \(1×4×4×3\); rig imports the mean over rows and columns \(axes \[1, 2\] of a \[1, H, W, C\] tensor\)$/,
+    /^operator 1 \(MEAN, version 2\): a mean over axes \[3\] of "conv0" \(1×4×4×3\); rig imports the mean over rows and columns \(axes \[1, 2\] of a \[1, H, W, C\] tensor\)$/,
   );
   // A SOFTMAX into a quantization TFLite's int8 kernel does not write.
   const soft = new TestNet(13);
   const s = soft.input(1, 1, 4);
   throwsTflite(
     soft.bytes(s, soft.softmax(soft.conv(s, { out: 4, k: 1 }), 1, 1 / 128, -128)),
-    /^operator 1 \(SOFTMAX\): output "softmax1" has scale 0\.0078125 and zero point -128; expected 1\/256 and -128 \(TFLite's int8 softmax\)$/,
+    /^operator 1 \(SOFTMAX, version 2\): output "softmax1" has scale 0\.0078125 and zero point -128; expected 1\/256 and -128 \(TFLite's int8 softmax\)$/,
   );
 });

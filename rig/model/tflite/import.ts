@@ -71,13 +71,13 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
         `the float model input "${inputT.name}" is read by ${quantizers.length} QUANTIZE operators (${quantizers.map((o) => o.index).join(', ')}); expected one, where the int8 model starts`,
       );
     }
-    values.set(edgeQuantize.outputs[0]!, newTensor(t(edgeQuantize.outputs[0]!), `operator ${edgeQuantize.index} (QUANTIZE)`));
+    values.set(edgeQuantize.outputs[0]!, newTensor(t(edgeQuantize.outputs[0]!), `operator ${edgeQuantize.index} (QUANTIZE, version ${edgeQuantize.version})`));
   }
   /** The int8 tensor a DEQUANTIZE to the float model output reads, where the int8 model ends. */
   let dequantized: Value | null = null;
 
   for (const o of graph.operators) {
-    const where = `operator ${o.index} (${o.builtin})`;
+    const where = `operator ${o.index} (${o.builtin}, version ${o.version})`;
     /** The value an operator reads; only a convolution may read one a PAD padded, only FULLY_CONNECTED one a RESHAPE changed. */
     const read = (k: number, allow: { pad?: boolean; reshape?: boolean } = {}): Value => {
       const index = o.inputs[k];
