@@ -22,7 +22,22 @@ fi
 status=0
 {
   echo "nightly: $(date -u +%FT%TZ) suite $suite at $(git rev-parse --short HEAD 2>/dev/null || echo 'unknown revision')"
-  npm run --silent build && node dist/rig/cli/main.js nightly --suite "$suite" "$@"
+  npm run --silent build
 } >"$log" 2>&1 || status=$?
+if [ "$status" -eq 0 ]; then
+  # rig runs in the background so that a SIGTERM, SIGHUP or SIGINT sent to this script alone
+  # (timeout, systemd, a CI job's cancellation) reaches it: rig then marks the night interrupted
+  # and writes its files for what ran, and the script exits with rig's status (143, 129, 130).
+  node dist/rig/cli/main.js nightly --suite "$suite" "$@" >>"$log" 2>&1 &
+  rig=$!
+  for sig in TERM HUP INT; do
+    trap 'kill -'"$sig"' "$rig" 2>/dev/null' "$sig"
+  done
+  # wait returns early when a trapped signal arrives: it waits again until rig has ended, then
+  # takes rig's own status.
+  wait "$rig" || true
+  while kill -0 "$rig" 2>/dev/null; do wait "$rig" || true; done
+  wait "$rig" || status=$?
+fi
 echo "nightly: suite $suite finished with status $status; log $log" >&2
 exit "$status"

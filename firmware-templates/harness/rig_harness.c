@@ -1,7 +1,8 @@
 /*
- * rig benchmark harness: waits for "run <W> <N>", measures the model's arena and stack high-water
- * marks by painting, runs W warm-ups, N timed inferences and one profiled one, and reports each
- * step as a protocol line (see ../PROTOCOL.md). The model comes from the generated model.h / model.c.
+ * rig benchmark harness: waits for "run <W> <N> [output]", measures the model's arena and stack
+ * high-water marks by painting, runs W warm-ups, N timed inferences and one profiled one, sends the
+ * output tensor when asked, and reports each step as a protocol line (see ../PROTOCOL.md). The
+ * model comes from the generated model.h / model.c.
  */
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #define RIG_MAX_RUNS 1000000u
 #endif
 #define RIG_COMMAND_MAX 40u
+
+/* Output bytes per "out" line: 128 hex digits. */
+#define RIG_OUT_CHUNK 64u
 
 #define RIG_PATTERN_A 0xAAu
 #define RIG_PATTERN_B 0x55u
@@ -67,8 +71,8 @@ static const char *skip_spaces(const char *s)
     return s;
 }
 
-/* "run <W> <N>", fields separated by one or more spaces. Returns 1 when valid. */
-static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs)
+/* "run <W> <N> [output]", fields separated by one or more spaces. Returns 1 when valid. */
+static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs, int *output)
 {
     const char *s = skip_spaces(line);
 
@@ -80,14 +84,19 @@ static int parse_run(const char *line, uint32_t *warmup, uint32_t *runs)
         return 0;
     }
     s = parse_u32(skip_spaces(s), runs);
-    if (s == 0 || *skip_spaces(s) != '\0') {
+    if (s == 0) {
+        return 0;
+    }
+    s = skip_spaces(s);
+    *output = strcmp(s, "output") == 0;
+    if (*s != '\0' && !*output) {
         return 0;
     }
     return *warmup <= RIG_MAX_WARMUP && *runs >= 1u && *runs <= RIG_MAX_RUNS;
 }
 
 /* Sends hello about every 50 ms until a valid command arrives; answers others with an error. */
-static void wait_for_command(uint32_t *warmup, uint32_t *runs)
+static void wait_for_command(uint32_t *warmup, uint32_t *runs, int *output)
 {
     char line[RIG_COMMAND_MAX + 1u];
 
@@ -98,7 +107,7 @@ static void wait_for_command(uint32_t *warmup, uint32_t *runs)
         if (len >= 0 && (*skip_spaces(line) == '\0' || strcmp(skip_spaces(line), "bye") == 0)) {
             continue;
         }
-        if (len >= 0 && parse_run(line, warmup, runs)) {
+        if (len >= 0 && parse_run(line, warmup, runs, output)) {
             return;
         }
         rig_proto_error("bad-command");
@@ -198,11 +207,25 @@ static void profile(void)
     rig_proto_end();
 }
 
-static void benchmark(uint32_t warmup, uint32_t runs)
+/* The output tensor after the last inference, RIG_OUT_CHUNK bytes a line. */
+static void send_output(void)
+{
+    const uint8_t *out = (const uint8_t *)rig_model_output(rig_arena);
+
+    for (uint32_t at = 0; at < RIG_OUTPUT_BYTES; at += RIG_OUT_CHUNK) {
+        rig_proto_begin("out");
+        rig_proto_u32("at", at);
+        rig_proto_bytes("hex", out + at, RIG_OUTPUT_BYTES - at < RIG_OUT_CHUNK ? RIG_OUTPUT_BYTES - at : RIG_OUT_CHUNK);
+        rig_proto_end();
+    }
+}
+
+static void benchmark(uint32_t warmup, uint32_t runs, int output)
 {
     rig_proto_begin("start");
     rig_proto_u32("warmup", warmup);
     rig_proto_u32("runs", runs);
+    rig_proto_crc("in_crc32", rig_crc32(rig_model_input(), RIG_INPUT_BYTES));
     rig_proto_end();
 
     if (measure_memory() != 0) {
@@ -233,6 +256,9 @@ static void benchmark(uint32_t warmup, uint32_t runs)
     }
 
     profile();
+    if (output) {
+        send_output();
+    }
 
     rig_proto_begin("done");
     rig_proto_u32("runs", runs);
@@ -248,9 +274,10 @@ int main(void)
     }
     for (;;) {
         uint32_t warmup, runs;
+        int output;
 
-        wait_for_command(&warmup, &runs);
-        benchmark(warmup, runs);
+        wait_for_command(&warmup, &runs, &output);
+        benchmark(warmup, runs, output);
         /* Only on silicon does rig_board_exit return: wait for the next command. */
     }
 }

@@ -107,6 +107,15 @@ void rig_proto_word(const char *key, const char *value)
     }
 }
 
+void rig_proto_bytes(const char *key, const uint8_t *bytes, unsigned n)
+{
+    put_key(key);
+    for (unsigned i = 0; i < n; i++) {
+        put_char(rig_hex_digits[bytes[i] >> 4]);
+        put_char(rig_hex_digits[bytes[i] & 0xfu]);
+    }
+}
+
 void rig_proto_data(const char *key, const char *value, unsigned n)
 {
     put_key(key);

@@ -44,6 +44,9 @@ void rig_proto_end(void);
  */
 void rig_proto_data(const char *key, const char *value, unsigned n);
 
+/* key=<2n lowercase hex digits>: n bytes, the first byte's two digits first. */
+void rig_proto_bytes(const char *key, const uint8_t *bytes, unsigned n);
+
 /*
  * Reads one command line from the host into `line` (at most `max` characters, NUL-terminated,
  * '\r' dropped), calling `announce` (when not null) every RIG_HELLO_POLLS polls while it waits.

@@ -1,10 +1,10 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
+import { arenaBudgetBytes, buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
-import { modelMacs, type Model } from '../model/ir.js';
+import { modelMacs, tensorBytes, type Model } from '../model/ir.js';
 import { analyze } from '../schedule/analysis.js';
 import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
@@ -13,7 +13,9 @@ import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { profileSlotCount, readProfile } from '../schedule/profile.js';
 import type { Latency, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
+import { crc32, hex32 } from '../util/crc32.js';
 import { UserError } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
 import { createDebug, progress } from '../util/log.js';
 import { median } from '../util/stats.js';
 import { referenceCrc32 } from './reference-cache.js';
@@ -41,6 +43,8 @@ export interface BenchContext {
   signal?: AbortSignal | undefined;
   /** The firmware templates to build from (default firmware-templates/); tests give a modified copy. */
   templatesDir?: string | undefined;
+  /** Asks each case's firmware for its output tensor after the runs, and hands it over with the row it belongs to. */
+  onOutput?: ((row: Omit<ResultRow, 'runId'>, output: Uint8Array) => void | Promise<void>) | undefined;
 }
 
 /** Why --patches and --split were refused: they shape only the tiled schedules. */
@@ -81,21 +85,29 @@ function kb(bytes: number): string {
 export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): string | null {
   const problems: string[] = [];
   const arena = target.arenaRegion;
+  const flash = analyze(plan).weightBytes;
+  // A schedule can make the arena fit, never the weights: the hint only when the flash is no problem.
+  const budget = arenaBudgetBytes(target);
+  const tiledHint =
+    flash > board.flashBytes
+      ? ''
+      : `; a tiled schedule may fit: \`rig plan --budget ${budget}\` with this model names the one with the fewest MACs whose arena fits in ${formatInt(budget)} B, if any, and --schedule auto runs it`;
   if (arena === null) {
     const sram = plan.arenaBytes + target.stackBytes;
     if (sram > target.ramBytes) {
       problems.push(
-        `${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}`,
+        `${plan.model.name} needs ${kb(sram)} of SRAM (arena ${plan.arenaBytes} B + stack ${target.stackBytes} B); ${board.id} has ${kb(target.ramBytes)}${tiledHint}`,
       );
     }
   } else if (plan.arenaBytes > arena.sizeBytes) {
     problems.push(
-      `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})`,
+      `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})${tiledHint}`,
     );
   }
-  const flash = analyze(plan).weightBytes;
   if (flash > board.flashBytes) {
-    problems.push(`${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}`);
+    problems.push(
+      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}, and no schedule changes that (every schedule keeps all the weights in flash)`,
+    );
   }
   return problems.length === 0 ? null : problems.join('; ');
 }
@@ -134,6 +146,7 @@ export function baseRow(plan: Plan, board: Board, runner: RunnerKind, seed: numb
     layerwiseMacs: modelMacs(model),
     outputCrc32: null,
     referenceCrc32,
+    inputCrc32: null,
     profile: null,
     kernelVariant: null,
     firmwareId: null,
@@ -189,6 +202,7 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     expect: { fw: built.buildId, model: model.name, schedule: plan.schedule, board: board.id },
     warmup: ctx.warmup,
     runs: ctx.runs,
+    outputBytes: ctx.onOutput === undefined ? undefined : tensorBytes(model.tensors[model.output]!),
     inferenceTimeoutMs: ctx.inferenceTimeoutMs,
     signal: ctx.signal,
   });
@@ -202,6 +216,7 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
     latency: latencyOf(latencies, runner.latencyUnit),
     memory: { ...withBuild.memory, measuredArenaBytes: t.mem?.arenaUsed ?? null, stackBytes: t.mem?.stackUsed ?? null },
     outputCrc32: samples[0]?.crc32 ?? null,
+    inputCrc32: t.inputCrc32 ?? null,
   };
   if (!outcome.ok) return { ...measured, status: outcome.status, detail: `${outcome.phase}: ${outcome.detail}` };
   if (t.hello?.timer !== runner.timer) {
@@ -218,6 +233,11 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
       status: 'telemetry-error',
       detail: `${saturated.length} of ${samples.length} inferences took 2^32 timer ticks or more, more than the ${t.hello?.timer} count can carry`,
     };
+  }
+  // The image holds the input the reference interpreter was given, or it is not this case's image.
+  const inputCrc32 = hex32(crc32(model.inputData));
+  if (t.inputCrc32 !== inputCrc32) {
+    return { ...measured, status: 'wrong-firmware', detail: `the firmware's input has CRC-32 ${t.inputCrc32 ?? '(none)'}, the model's input ${inputCrc32}` };
   }
   const profiled = t.profile;
   if (profiled !== undefined && profiled.slotTicks.length !== profileSlotCount(model)) {
@@ -246,5 +266,18 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   }
   if (outcome.note !== undefined) details.push(outcome.note);
   const profile = profiled === undefined ? null : readProfile(plan, profiled.slotTicks, profiled.ticks, runner.toLatency);
-  return { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, profile, status, detail: details.length > 0 ? details.join('; ') : null };
+  const row = { ...measured, outputCrc32: (wrong[0] ?? samples[0])!.crc32, profile, status, detail: details.length > 0 ? details.join('; ') : null };
+  if (ctx.onOutput !== undefined && t.output !== undefined) {
+    // The bytes sent after the profiling pass are its output: they must have the CRC it reported.
+    const sent = hex32(crc32(t.output));
+    if (sent !== profiled?.crc32) {
+      return {
+        ...row,
+        status: 'telemetry-error',
+        detail: `the output bytes sent have CRC-32 ${sent}, the profiling pass reported ${profiled?.crc32 ?? '(none)'}`,
+      };
+    }
+    await ctx.onOutput(row, t.output);
+  }
+  return row;
 }

@@ -1,8 +1,10 @@
 // One image without running it (`rig build`): plan, generate and compile a model for a board,
 // and what the image takes of its flash and SRAM.
+import { basename, join } from 'node:path';
 import { arenaRamUnderEmulation, buildFirmware, imageCacheDir, emulatedTarget, hardwareTarget, type BuildTarget } from '../compile/firmware.js';
 import { checkKernels } from '../compile/kernels.js';
 import { loadBoard } from '../config/board.js';
+import { readInputFile, withInput } from '../config/input.js';
 import { loadModel } from '../config/model.js';
 import { scheduleLabel, type ScheduleName } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
@@ -21,6 +23,8 @@ export interface BuildRequest {
   patches?: number | undefined;
   split?: number | undefined;
   seed: number;
+  /** A file of input bytes (raw NHWC int8, or .npy) instead of the seeded input. */
+  input?: string | undefined;
   /** The kernel variant to compile (firmware-templates/kernels/<name>/). */
   kernels: string;
   buildDir: string;
@@ -63,7 +67,8 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
   const target = request.emulate
     ? emulatedTarget(board)
     : hardwareTarget(board, request.variant ?? board.defaultVariant, request.arenaRam ?? board.defaultArenaRam);
-  const model = await loadModel(request.model, request.seed);
+  const loaded = await loadModel(request.model, request.seed);
+  const model = request.input === undefined ? loaded : withInput(loaded, await readInputFile(request.input));
   const plan = planFor({ model, schedule: request.schedule, patches: request.patches, split: request.split });
   const label = `${model.name}/${scheduleLabel(plan.schedule, plan.options)}`;
   const buildDir = buildDirFor(request.buildDir, board, target, request.kernels, plan);
@@ -84,8 +89,9 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
     runner: target.runner,
     buildId: built.buildId,
     kernelVariant: built.kernelVariant,
-    elf: built.elfPath,
-    map: built.mapPath,
+    // The case's folder, a link to the image's cache entry: where the user looks for it.
+    elf: join(buildDir, basename(built.elfPath)),
+    map: join(buildDir, basename(built.mapPath)),
     flashBytes: built.sizes.flashBytes,
     flashBudgetBytes: target.flashBytes,
     staticRamBytes: built.sizes.staticRamBytes,

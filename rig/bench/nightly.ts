@@ -1,6 +1,7 @@
 // A nightly run below the command line: a suite's matrix of boards × models × schedules, compared
 // case by case with the suite's last good night, leaving a report, JUnit XML and a JSON summary.
-// A board that is missing or hangs fails its own rows; the night goes on.
+// A board that is missing or hangs fails its own rows; the night goes on. A night stopped by a
+// signal (Ctrl-C, SIGTERM, SIGHUP) is marked interrupted and still writes its files for what ran.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeArenaRams } from '../compile/firmware.js';
@@ -62,7 +63,9 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
   );
 }
 
-export type NightlyOutcome = Exclude<NightlyStatus, 'running' | 'interrupted'>;
+export type NightlyOutcome = Exclude<NightlyStatus, 'running' | 'interrupted' | 'abandoned'>;
+/** How a night that wrote its files ended: judged, or cut short by a signal (what ran is judged). */
+export type NightlyEnd = NightlyOutcome | 'interrupted';
 
 function nightlyStatus(comparisons: readonly RowComparison[]): NightlyOutcome {
   if (comparisons.some((c) => c.verdict === 'failed' || c.verdict === 'missing')) return 'failed';
@@ -87,8 +90,11 @@ export interface NightlyRequest {
 export interface NightlySummary {
   nightly: number;
   suite: string;
-  status: NightlyOutcome;
+  status: NightlyEnd;
   baseline: number | null;
+  /** The cases the suite planned, and how many of them did not run (a night cut short by a signal). */
+  planned: number;
+  notRun: number;
   runs: number[];
   counts: Record<Verdict, number>;
   /** The rule latencies were judged by. */
@@ -121,6 +127,8 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
     );
 
     const current: ResultRow[] = [];
+    // Set when a signal stops the night: what ran is still compared and written, then it is rethrown.
+    let interruption: unknown;
     try {
       for (const [i, p] of prepared.entries()) {
         const settings: SessionSettings = {
@@ -146,14 +154,23 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
         current.push(...rows);
       }
     } catch (error) {
-      store.finishNightly(nightlyId, signal.aborted ? 'interrupted' : 'failed', { error: errorMessage(signal.aborted ? signal.reason : error) });
-      throw error;
+      if (!signal.aborted) {
+        store.finishNightly(nightlyId, 'failed', { error: errorMessage(error) });
+        throw error;
+      }
+      interruption = signal.reason;
     }
+    const interrupted = interruption !== undefined;
+    // Cut short, the night's rows are what its runs stored, the interrupted session's too.
+    const ran = interrupted ? store.rows({ runIds: store.runs({ nightlyId }).map((r) => r.id) }) : current;
 
     const baselineRows = baselineId === null ? [] : store.rows({ runIds: store.runs({ nightlyId: baselineId }).map((r) => r.id) });
     const options = { cyclesThreshold: suite.cyclesThreshold };
-    const comparisons = compareRows(baselineRows, current, options);
-    const status = nightlyStatus(comparisons);
+    // A case the night did not reach is not judged: the summary counts it as not run.
+    const compared = compareRows(baselineRows, ran, options);
+    const comparisons = interrupted ? compared.filter((c) => c.verdict !== 'missing') : compared;
+    const planned = prepared.reduce((n, p) => n + p.plans.length, 0);
+    const status: NightlyEnd = interrupted ? 'interrupted' : nightlyStatus(comparisons);
     const dir = join(request.outDir, suite.name, String(nightlyId));
     mkdirSync(dir, { recursive: true });
     const files = { report: join(dir, 'report.html'), junit: join(dir, 'junit.xml'), summary: join(dir, 'summary.json') };
@@ -163,6 +180,8 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
       suite: suite.name,
       status,
       baseline: baselineId,
+      planned,
+      notRun: Math.max(0, planned - ran.length),
       runs: store
         .runs({ nightlyId })
         .map((r) => r.id)
@@ -180,6 +199,10 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
     writeFileSync(files.junit, junitXml(suite.name, comparisons, endedAt));
     writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     await writeReport(store, { nightlyId }, files.report);
+    if (interrupted) {
+      progress(`Nightly ${nightlyId} interrupted after ${ran.length} of ${planned} cases: ${Object.values(files).join(', ')}`);
+      throw interruption;
+    }
     return summary;
   } finally {
     store.close();

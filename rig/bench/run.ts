@@ -4,6 +4,7 @@ import { arenaRamUnderEmulation } from '../compile/firmware.js';
 import { checkKernels } from '../compile/kernels.js';
 import type { Board } from '../config/board.js';
 import { resolveLabBoard } from '../config/lab.js';
+import { readInputFile, withInput, writeOutputFile } from '../config/input.js';
 import { loadModel } from '../config/model.js';
 import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
@@ -15,7 +16,7 @@ import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
-import { planFor, timing } from './bench.js';
+import { planFor, timing, type BenchContext } from './bench.js';
 import { openRunner, runSession, type SessionRunner } from './session.js';
 
 /** A model name that stands for every built-in network of the papers (all but the small default). */
@@ -88,6 +89,10 @@ export interface BenchRequest {
   /** `auto`: the budget the search chooses within (default: what the board leaves). */
   budget?: BudgetRequest | undefined;
   seed: number;
+  /** A file of input bytes (raw NHWC int8, or .npy) every model runs on instead of its seeded input. */
+  input?: string | undefined;
+  /** Where the device's output tensor goes (raw, or .npy): one model's, from its first case that ran bit-exact. */
+  output?: string | undefined;
   warmup: number;
   runs: number;
   timeoutMs: number;
@@ -101,13 +106,32 @@ export interface BenchRequest {
   describeRun(resolved: { emulate: boolean; arenaRam: string | null }): unknown;
 }
 
+/** Writes the output of the first case that ran bit-exact to `path` (the others computed the same bytes). */
+function firstOutput(path: string, model: Model): BenchContext['onOutput'] {
+  let written = false;
+  return async (row, output) => {
+    if (written || row.status !== 'ok') return;
+    await writeOutputFile(path, model, output);
+    written = true;
+    progress(`Wrote the device's output (${output.length} bytes, CRC-32 ${row.outputCrc32}) to ${path}`);
+  };
+}
+
 /** Runs every model under every schedule on one board and stores one run; `signal` stops it, the run then marked interrupted. */
 export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
   checkKernels(request.kernels);
   const started = performance.now();
   const { board, emulate, session } = await openBoard(request.board, 'bench');
   // Every model is read and every case planned before anything runs or is stored.
-  const models = await Promise.all(expandModels(request.models).map((m) => loadModel(m, request.seed)));
+  const input = request.input === undefined ? undefined : await readInputFile(request.input);
+  const models = await Promise.all(
+    expandModels(request.models).map(async (m) => {
+      const model = await loadModel(m, request.seed);
+      return input === undefined ? model : withInput(model, input);
+    }),
+  );
+  if (request.output !== undefined && models.length !== 1)
+    throw new UserError(`--output ${request.output} takes the output of one model; this run has ${models.length}`, { exitCode: 2 });
   const schedules = [...new Set(request.schedules)];
   const auto = schedules.includes('auto') ? await searchSetup(request.budget ?? { kind: 'board' }, board, session.runner.target) : undefined;
   const plans = models.flatMap((model) =>
@@ -130,6 +154,7 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
       buildDir: request.buildDir,
       wait: request.wait,
       args,
+      onOutput: request.output === undefined ? undefined : firstOutput(request.output, models[0]!),
     };
     return await runSession(store, session, plans, settings, signal);
   } finally {

@@ -17,7 +17,7 @@ import type { Store } from '../store/db.js';
 import { errorMessage } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { ROOT } from '../util/paths.js';
-import { baseRow, benchCase } from './bench.js';
+import { baseRow, benchCase, type BenchContext } from './bench.js';
 import { computeReferenceCrc32 } from './reference-cache.js';
 
 /** Board locks live where every checkout on this machine sees them. */
@@ -77,6 +77,8 @@ export interface SessionSettings {
   wait: boolean;
   /** Stored with the run, to say how it was asked for. */
   args: unknown;
+  /** See BenchContext.onOutput. */
+  onOutput?: BenchContext['onOutput'];
   nightlyId?: number | undefined;
 }
 
@@ -129,10 +131,15 @@ export async function runSession(
             kernels: settings.kernels,
             buildRoot: settings.buildDir,
             signal,
+            onOutput: settings.onOutput,
           },
           plan,
         )),
       };
+      // A stop signal sent to rig's whole process group (timeout, systemd) may end the case's
+      // child before rig's own handler runs: the case then looks like a device error. Its row is
+      // not stored, and the run is interrupted.
+      signal.throwIfAborted();
       store.addResult(row);
       rows.push(row);
       progress(

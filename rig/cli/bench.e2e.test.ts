@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -345,4 +345,89 @@ test('rig boards lists the variants and says no probe is attached', async () => 
     json.boards.map((b) => b.id),
     ['f412', 'f746'],
   );
+});
+
+test('benches of one case with other seeds at once, in one build folder, each run their own image', async () => {
+  // The case's folder is one link for every seed; each process must run the image it built or
+  // found in the cache, not whichever the link points to when its emulator starts.
+  const buildDir = join(dir, 'shared-build');
+  const bench = (seed: number) =>
+    rig([
+      'bench',
+      '--model',
+      'tiny-cnn',
+      '--schedule',
+      'layer',
+      '--seed',
+      String(seed),
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--json',
+      '--build-dir',
+      buildDir,
+      '--db',
+      join(dir, `seed-${seed}.db`),
+    ]);
+  const seeds = [1, 2, 3, 4];
+  for (const round of ['cold', 'warm']) {
+    const results = await Promise.all(seeds.map(bench));
+    results.forEach((r, i) => {
+      assert.equal(r.code, 0, `${round} seed ${seeds[i]}: ${r.stderr}`);
+      const [row] = JSON.parse(r.stdout) as ResultRow[];
+      assert.equal(row!.status, 'ok', `${round} seed ${seeds[i]}: ${row!.detail}`);
+      assert.equal(row!.seed, seeds[i]);
+    });
+  }
+});
+
+test('an emulator that fails to start or hangs is a device-error row, and the next case still runs', async () => {
+  const real = execFileSync('sh', ['-c', 'command -v qemu-system-arm'], { encoding: 'utf8' }).trim();
+  for (const [fault, firstRun, detail] of [
+    ['exits', 'echo "qemu-system-arm: cannot start (simulated)" >&2; exit 1', /^boot: QEMU did not start: .*cannot start \(simulated\)/s],
+    ['hangs', 'exec sleep 600', /^boot: QEMU did not start: .* printed nothing matching .* within \d+ ms$/s],
+  ] as const) {
+    // A qemu-system-arm first on PATH whose first run fails so; later runs (and --version) are the real one.
+    const bin = join(dir, `qemu-${fault}`);
+    mkdirSync(bin);
+    const marker = join(bin, 'ran');
+    writeFileSync(
+      join(bin, 'qemu-system-arm'),
+      `#!/bin/sh\n[ "$1" = --version ] && exec "${real}" "$@"\nif [ ! -e "${marker}" ]; then : > "${marker}"; ${firstRun}; fi\nexec "${real}" "$@"\n`,
+    );
+    chmodSync(join(bin, 'qemu-system-arm'), 0o755);
+    const r = await rigCli(
+      [
+        'bench',
+        '--model',
+        'tiny-cnn',
+        '--schedule',
+        'layer',
+        '--schedule',
+        'patch',
+        '--runs',
+        '1',
+        '--warmup',
+        '0',
+        '--json',
+        '--db',
+        join(dir, `qemu-${fault}.db`),
+      ],
+      dir,
+      { PATH: `${bin}:${process.env['PATH']}` },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    const rows = JSON.parse(r.stdout) as ResultRow[];
+    assert.deepEqual(
+      rows.map((row) => [row.schedule, row.status]),
+      [
+        ['layer', 'device-error'],
+        ['patch', 'ok'],
+      ],
+      fault,
+    );
+    assert.match(rows[0]!.detail!, detail, `${fault}: ${rows[0]!.detail}`);
+  }
 });

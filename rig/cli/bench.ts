@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { csvTable } from '../util/format.js';
 import { progress } from '../util/log.js';
 import { withInterrupt } from './interrupt.js';
-import { BOARD_OPTIONS, declaredArgs, KERNELS_OPTION, type BoardArgs, type OptionSpecs } from './options.js';
+import { BOARD_OPTIONS, declaredArgs, INPUT_OPTION, KERNELS_OPTION, type BoardArgs, type OptionSpecs } from './options.js';
 import { comparisonTable, outputFormat, RESULT_HEADERS, resultCells, resultsTable } from './table.js';
 
 export const BENCH_OPTIONS = {
@@ -32,6 +32,8 @@ export const BENCH_OPTIONS = {
   split: { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' },
   kernels: KERNELS_OPTION,
   seed: { type: 'number', default: DEFAULTS.seed, describe: 'seed for weights and input' },
+  input: INPUT_OPTION,
+  output: { type: 'string', describe: "write the device's output tensor to this file (raw int8, or .npy for a .npy name); one model" },
   warmup: { type: 'number', default: DEFAULTS.warmup, describe: 'untimed inferences before the timed ones' },
   runs: { type: 'number', default: DEFAULTS.runs, describe: 'timed inferences' },
   timeout: { type: 'number', default: DEFAULTS.inferenceTimeoutMs, describe: 'longest one inference may take (ms)' },
@@ -54,6 +56,8 @@ export interface BenchArgs extends BoardArgs {
   split?: number | undefined;
   kernels: string;
   seed: number;
+  input?: string | undefined;
+  output?: string | undefined;
   warmup: number;
   runs: number;
   timeout: number;
@@ -93,6 +97,8 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
         split: args.split,
         budget,
         seed: args.seed,
+        input: args.input,
+        output: args.output,
         warmup: args.warmup,
         runs: args.runs,
         timeoutMs: args.timeout,

@@ -108,7 +108,7 @@ test('--arena-ram links the arena into the SRAM it names and the stack at the to
   const in1 = planFor({ model: await loadModel('mcunet-in1', 1), schedule: 'layer' });
   assert.equal(
     fitsProblem(in1, f746, hardwareTarget(f746, 'nucleo', 'dtcm')),
-    "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB))",
+    "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB)); a tiled schedule may fit: `rig plan --budget 65536` with this model names the one with the fewest MACs whose arena fits in 65,536 B, if any, and --schedule auto runs it",
   );
   assert.equal(fitsProblem(in1, f746, hardwareTarget(f746, 'nucleo', 'sram1')), null);
   const big = await rigCli(['build', '--board', 'f746', '--arena-ram', 'dtcm', '--model', 'mcunet-in1', '--build-dir', join(dir, 'build')], dir);

@@ -4,7 +4,7 @@ import { buildImage, type BuildRequest } from '../bench/build.js';
 import { DEFAULTS } from '../defaults.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { formatInt } from '../util/format.js';
-import { KERNELS_OPTION } from './options.js';
+import { INPUT_OPTION, KERNELS_OPTION } from './options.js';
 
 export function buildOptions<T>(y: Argv<T>) {
   return y
@@ -22,6 +22,7 @@ export function buildOptions<T>(y: Argv<T>) {
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })
     .option('kernels', KERNELS_OPTION)
     .option('seed', { type: 'number', default: DEFAULTS.seed })
+    .option('input', INPUT_OPTION)
     .option('build-dir', { type: 'string', default: DEFAULTS.buildDir, describe: 'where generated sources, ELF and map files go' })
     .option('json', { type: 'boolean', default: false });
 }
@@ -43,6 +44,7 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
     patches: args.patches,
     split: args.split,
     seed: args.seed,
+    input: args.input,
     kernels: args.kernels,
     buildDir: args.buildDir,
   });

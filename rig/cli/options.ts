@@ -24,6 +24,11 @@ export const KERNELS_OPTION = {
   describe: `the kernel variant compiled into the image: ${kernelVariants().join(', ')} (the folders of firmware-templates/kernels/)`,
 } as const satisfies Options;
 
+export const INPUT_OPTION = {
+  type: 'string',
+  describe: "a file of input bytes instead of the seeded input: raw int8 in the model's NHWC order, or an int8 .npy array",
+} as const satisfies Options;
+
 export interface BoardArgs {
   board?: string | undefined;
   emulate?: boolean | undefined;

@@ -167,3 +167,43 @@ test('rig plan --schedule stream2d executes the layer-wise MACs and says what it
   assert.match(text.stdout, /mcunet-vww1: schedule stream1d, 4×4 cells, stage = blocks 0-4/);
   assert.match(text.stdout, /stream buffers [\d,]+ B at the busiest step/);
 });
+
+test('rig plan checks the plan against the board: mcunet-in4 layer-wise, both numbers for SRAM and flash, the schedule that fits the SRAM, none for the flash', async () => {
+  const r = await rig(['plan', '--model', 'mcunet-in4', '--db', join(dir, 'none.db')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^SRAM on f746 {17}417,792 B needed \(arena 409,600 B \+ stack 8,192 B\), 327,680 B available: does not fit$/m);
+  assert.match(
+    r.stdout,
+    /^schedule that fits the SRAM {2}stream2d 6×6 split 6: arena 143,064 B, 125,874,400 MACs \(1\.000× layer-wise\), the fewest MACs of 259 plans within arena ≤ 319,488 B .*; rig plan and rig bench take --schedule stream2d --patches 6 --split 6$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^flash on f746 {16}1,927,480 B needed \(weights and input; code comes on top\), 1,048,576 B available: does not fit, and no schedule changes that/m,
+  );
+
+  // The schedule it names: the SRAM fits, the flash still does not.
+  const named = await rig(['plan', '--model', 'mcunet-in4', '--schedule', 'stream2d', '--patches', '6', '--split', '6', '--json']);
+  assert.equal(named.code, 0, named.stderr);
+  const s = JSON.parse(named.stdout) as { fit: { sram: { fits: boolean; neededBytes: number }; flash: { fits: boolean } }; fitting: unknown };
+  assert.deepEqual([s.fit.sram.fits, s.fit.sram.neededBytes, s.fit.flash.fits, s.fitting], [true, 151_256, false, null]);
+
+  const json = await rig(['plan', '--model', 'mcunet-in4', '--json', '--db', join(dir, 'none.db')]);
+  const p = JSON.parse(json.stdout) as { fit: { fits: boolean; flash: { neededBytes: number; availableBytes: number } }; fitting: { options: string } };
+  assert.deepEqual(
+    [p.fit.fits, p.fit.flash.neededBytes, p.fit.flash.availableBytes, p.fitting.options],
+    [false, 1_927_480, 1_048_576, '--schedule stream2d --patches 6 --split 6'],
+  );
+
+  // The search against the board says the flash does not fit whatever it chooses.
+  const search = await rig(['plan', '--model', 'mcunet-in4', '--objective', 'macs', '--db', join(dir, 'none.db')]);
+  assert.equal(search.code, 0, search.stderr);
+  assert.match(search.stdout, /Chosen \(least executed MACs with arena ≤ 319,488 B .*\): stream2d 6×6 split 6/);
+  assert.match(
+    search.stdout,
+    /^Flash: 1,927,480 B needed \(weights and input\), f746 has 1,048,576 B: no schedule fits it, every schedule keeps all the weights in flash\.$/m,
+  );
+
+  const fits = await rig(['plan', '--model', 'mcunet-vww1', '--board', 'f412']);
+  assert.match(fits.stdout, /^SRAM on f412 {17}97,792 B needed \(arena 89,600 B \+ stack 8,192 B\), 262,144 B available: fits$/m);
+  assert.doesNotMatch(fits.stdout, /schedule that fits/);
+});

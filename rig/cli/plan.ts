@@ -3,7 +3,8 @@ import type { Argv } from 'yargs';
 import { TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { DEFAULTS, shownPath } from '../defaults.js';
 import type { Published } from '../model/published.js';
-import { planModel, type PatchSummary, type StreamSummary } from '../planning/plan.js';
+import { fitLines } from '../planning/fit.js';
+import { planModel, type FitReport, type PatchSummary, type StreamSummary } from '../planning/plan.js';
 import { parseBytes, type BudgetRequest, type SearchReport } from '../planning/search.js';
 import type { ModelFigures } from '../schedule/analysis.js';
 import { SCHEDULES, type ScheduleName } from '../schedule/plan.js';
@@ -28,7 +29,10 @@ export function planOptions<T>(y: Argv<T>) {
     })
     .option('mac-budget', { type: 'number', describe: 'search with --objective memory: at most this × the layer-wise MACs' })
     .option('max-patches', { type: 'number', describe: `search: the largest grid tried (default ${DEFAULTS.maxPatches})` })
-    .option('board', { type: 'string', describe: `search: the board whose SRAM is the budget when --budget is omitted (default ${DEFAULTS.board})` })
+    .option('board', {
+      type: 'string',
+      describe: `the board the plan is checked against (its SRAM and flash), and whose SRAM is the search's budget when --budget is omitted (default ${DEFAULTS.board})`,
+    })
     .option('db', { type: 'string', describe: `search: results database with measured instructions (default ${shownPath(DEFAULTS.db)})` })
     .option('seed', { type: 'number', default: DEFAULTS.seed })
     .option('json', { type: 'boolean', default: false });
@@ -77,18 +81,30 @@ export async function planCommand(args: PlanArgs): Promise<number> {
   if (!searching && args.schedule === 'layer' && (args.patches !== undefined || args.split !== undefined))
     throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
   const search = searching ? { budget: budgetRequest(args), maxPatches: checkMaxPatches(args.maxPatches), board: args.board, db: args.db } : undefined;
-  const report = await planModel({ model: args.model, seed: args.seed, schedule: args.schedule, patches: args.patches, split: args.split, search });
+  const report = await planModel({
+    model: args.model,
+    seed: args.seed,
+    schedule: args.schedule,
+    patches: args.patches,
+    split: args.split,
+    search,
+    board: args.board,
+    db: args.db,
+  });
   switch (report.kind) {
     case 'layer':
-      return printLayer(report.figures, report.published, args.json);
+      return printLayer(report.figures, report.published, report, args.json);
     case 'patch':
-      return printPatch(report.summary, args.json);
+      return printPatch(report.summary, report, args.json);
     case 'stream':
-      return printStream(report.summary, args.json);
+      return printStream(report.summary, report, args.json);
     case 'search':
       return printSearch(report.report, args.json);
   }
 }
+
+/** The plan against the board, as the text output's last lines. */
+const fitText = (f: FitReport): string => fitLines(f.fit, f.fitting).join('\n');
 
 function comparisons(f: ModelFigures, p: Published | null): string[] {
   if (p === null) return [];
@@ -104,9 +120,9 @@ function comparisons(f: ModelFigures, p: Published | null): string[] {
   return lines;
 }
 
-function printLayer(f: ModelFigures, published: Published | null, json: boolean): number {
+function printLayer(f: ModelFigures, published: Published | null, fit: FitReport, json: boolean): number {
   if (json) {
-    process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ schedule: 'layer', ...f, published, fit: fit.fit, fitting: fit.fitting }, null, 2) + '\n');
     return 0;
   }
   const rows = f.layers.map((l) => [
@@ -128,14 +144,15 @@ function printLayer(f: ModelFigures, published: Published | null, json: boolean)
     `paper-metric peak            ${formatInt(f.paperPeakBytes)} B (${(f.paperPeakBytes / 1024).toFixed(1)} KB: largest layer input + output, depthwise in place)`,
     `real arena peak              ${formatInt(f.arenaPeakBytes)} B (what the firmware allocates: lifetimes, residuals, in-place ops, scratch)`,
     ...comparisons(f, published),
+    fitText(fit),
   ];
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
 
-function printPatch(s: PatchSummary, json: boolean): number {
+function printPatch(s: PatchSummary, fit: FitReport, json: boolean): number {
   if (json) {
-    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...s, fit: fit.fit, fitting: fit.fitting }, null, 2) + '\n');
     return 0;
   }
   const m = s.macs;
@@ -153,15 +170,16 @@ function printPatch(s: PatchSummary, json: boolean): number {
       'Patched MACs count each pixel a patch computes with its full k×k taps, as the layer-wise count does;',
       'regions are clipped at the feature-map borders, so border patches compute less. "Unclipped" counts every',
       "patch as if its receptive field never met a border (padding computed like data), as MCUNetV2's +42% stage figure does.",
+      fitText(fit),
       '',
     ].join('\n'),
   );
   return 0;
 }
 
-function printStream(s: StreamSummary, json: boolean): number {
+function printStream(s: StreamSummary, fit: FitReport, json: boolean): number {
   if (json) {
-    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...s, fit: fit.fit, fitting: fit.fitting }, null, 2) + '\n');
     return 0;
   }
   const m = s.macs;
@@ -172,6 +190,7 @@ function printStream(s: StreamSummary, json: boolean): number {
       `real arena peak               layer-wise ${formatInt(a.layerwise)} B, patch ${formatInt(a.patched)} B, ${s.schedule} ${formatInt(a.streamed)} B (stream buffers ${formatInt(s.streamBufferBytes)} B at the busiest step)`,
       `stage MACs                    layer-wise ${formatInt(m.stageLayerwise)}, patch ${formatInt(m.stagePatched)} (${pct(m.stagePatched, m.stageLayerwise, 1)}), ${s.schedule} ${formatInt(m.stageExecuted)} (${pct(m.stageExecuted, m.stageLayerwise, 1)})`,
       `overall MACs                  layer-wise ${formatInt(m.totalLayerwise)}, patch ${formatInt(m.totalPatched)} (${pct(m.totalPatched, m.totalLayerwise, 1)}), ${s.schedule} ${formatInt(m.totalExecuted)} (${pct(m.totalExecuted, m.totalLayerwise, 1)})`,
+      fitText(fit),
       '',
     ].join('\n'),
   );
@@ -185,6 +204,7 @@ function printSearch(r: SearchReport, json: boolean): number {
       model: r.model,
       objective: r.objective,
       budget: r.budgetSource,
+      flash: r.flash,
       costBasis: r.costBasis,
       candidates: r.candidates,
       chosen: r.chosen,
@@ -219,6 +239,11 @@ function printSearch(r: SearchReport, json: boolean): number {
       r.objective.kind === 'cost'
         ? `Chosen (least ${basis} with ${r.budgetSource}): ${r.chosen.label}, arena ${formatInt(r.chosen.arenaBytes)} B, ${chosenCost}`
         : `Chosen (smallest arena with ${r.budgetSource}): ${r.chosen.label}, arena ${formatInt(r.chosen.arenaBytes)} B, ${chosenCost}`,
+    );
+  }
+  if (r.flash !== null && !r.flash.fits) {
+    lines.push(
+      `Flash: ${formatInt(r.flash.neededBytes)} B needed (weights and input), ${r.flash.board} has ${formatInt(r.flash.availableBytes)} B: no schedule fits it, every schedule keeps all the weights in flash.`,
     );
   }
   if (r.msf.length > 0) {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { planFor } from '../bench/bench.js';
 import { loadModel } from '../config/model.js';
-import { modelMacs } from '../model/ir.js';
+import { modelMacs, type Model } from '../model/ir.js';
+import { importTflite } from '../model/tflite/import.js';
+import { builtCases } from '../model/tflite/testing.js';
 import type { ScheduleName } from '../schedule/plan.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
 import { Store } from '../store/db.js';
@@ -121,8 +123,8 @@ test("csv is RFC 4180: every record has the header row's fields, numbers with co
   assert.equal(zoo.code, 0, zoo.stderr);
   const records = parseCsv(zoo.stdout);
   assert.equal(records.length, 11);
-  assert.equal(records[0]!.length, 15);
-  for (const rec of records) assert.equal(rec.length, 15, rec.join(','));
+  assert.equal(records[0]!.length, 20);
+  for (const rec of records) assert.equal(rec.length, 20, rec.join(','));
   const header = records[0]!;
   const in0 = records.find((r) => r[0] === 'mcunet-in0')!;
   assert.equal(in0[header.indexOf('MACs: analytic (rig plan)')], '6,364,224');
@@ -141,18 +143,18 @@ const RUN_INFO = { gitRevision: null, host: 'lab', toolchain: { gcc: 'arm-none-e
 /** A stored row as rig bench writes it for this plan, with the given latency. */
 async function storedRow(
   runId: number,
-  model: string,
+  model: string | Model,
   schedule: ScheduleName,
   runner: RunnerKind,
   median: number,
   extra: { patches?: number; status?: ResultRow['status']; flashBytes?: number } = {},
 ): Promise<ResultRow> {
-  const m = await loadModel(model, 1);
+  const m = typeof model === 'string' ? await loadModel(model, 1) : model;
   const plan = planFor(schedule === 'layer' ? { model: m, schedule } : { model: m, schedule, patches: extra.patches });
   const unit = runner === 'qemu' ? 'instructions' : 'cycles';
   return {
     runId,
-    model,
+    model: m.name,
     schedule: plan.schedule,
     scheduleOptions: { ...plan.options },
     board: 'f746',
@@ -173,6 +175,7 @@ async function storedRow(
     layerwiseMacs: modelMacs(m),
     outputCrc32: '5be0a1c3',
     referenceCrc32: '5be0a1c3',
+    inputCrc32: null,
     profile: null,
     kernelVariant: 'reference',
     firmwareId: '1f2e3d4c',
@@ -245,6 +248,84 @@ test('streamnet shows the stored instructions of the default plans, the newest o
   assert.equal(zin0.get('image flash B: measured (f746 qemu)'), '951,784');
   assert.equal(zin0.get('stored run (f746 qemu)'), `run ${first}`);
   assert.equal(mdRow(zoo.stdout, 'mcunet-vww1').get('stored run (f746 qemu)'), '-');
+});
+
+/** A small TFLite network saved under the name of mcunet-in0's released file: its layer-wise arena is 4,608 B. */
+const RELEASED_BLOCK = builtCases()['mcunet-block']!;
+
+test("mcunet-zoo puts the released file's analytic arena (--tflite-dir) and its stored image flash beside the published SRAM and flash, alike in md, csv and json", async () => {
+  const models = join(dir, 'released');
+  mkdirSync(models);
+  writeFileSync(join(models, 'mcunet-10fps_imagenet.tflite'), RELEASED_BLOCK);
+  const path = join(dir, 'released.db');
+  const store = new Store(path);
+  const run = store.startRun({ ...RUN_INFO, startedAt: new Date().toISOString(), board: 'f746', runner: 'qemu' });
+  const imported = importTflite(RELEASED_BLOCK, 'mcunet-10fps_imagenet', 1);
+  store.addResult(await storedRow(run, imported, 'layer', 'qemu', 21_272_600, { flashBytes: 864_632 }));
+  store.addResult(await storedRow(run, 'mcunet-in0', 'layer', 'qemu', 20_155_560, { flashBytes: 865_408 }));
+  store.finishRun(run, 'complete');
+  store.close();
+
+  const md = await rig(['mcunet-zoo', '--db', path, '--tflite-dir', models]);
+  assert.equal(md.code, 0, md.stderr);
+  const in0 = mdRow(md.stdout, 'mcunet-in0');
+  assert.equal(in0.get('released file (MCUNet zoo)'), 'mcunet-10fps_imagenet.tflite');
+  assert.equal(in0.get('arena B, layer-wise, released file: analytic (rig plan)'), '4,608');
+  assert.equal(in0.get('arena B, layer-wise: analytic (rig plan)'), '46,080');
+  assert.equal(in0.get('image flash B, released file: measured (f746 qemu)'), '864,632');
+  assert.equal(in0.get('image flash B: measured (f746 qemu)'), '865,408');
+  assert.equal(in0.get('released image vs flash'), '-5.0%');
+  assert.equal(in0.get('stored run, released file (f746 qemu)'), `run ${run}`);
+  const vww1 = mdRow(md.stdout, 'mcunet-vww1');
+  assert.equal(vww1.get('released file (MCUNet zoo)'), 'mcunet-5fps_vww.tflite');
+  assert.equal(vww1.get('arena B, layer-wise, released file: analytic (rig plan)'), '-');
+  assert.match(md.stdout, new RegExp(`Released files: the MCUNet zoo's int8 \\.tflite files \\(real weights\\) read from ${models}`));
+  assert.match(md.stdout, /Not in .*released, so "-": mbv2-w0\.35-r144_imagenet\.tflite, .* and mcunet-320kb-1mb_vww\.tflite\./);
+  assert.match(md.stdout, /mcunet-in4's weights \(1,927,480 B\) exceed f746's 1,048,576 B of flash whatever the schedule/);
+
+  const csv = parseCsv((await rig(['mcunet-zoo', '--db', path, '--tflite-dir', models, '--format', 'csv'])).stdout);
+  const header = csv[0]!;
+  const csvIn0 = csv.find((r) => r[0] === 'mcunet-in0')!;
+  assert.equal(csvIn0[header.indexOf('arena B, layer-wise, released file: analytic (rig plan)')], '4,608');
+  assert.equal(csvIn0[header.indexOf('image flash B, released file: measured (f746 qemu)')], '864,632');
+  assert.equal(csv.find((r) => r[0] === 'mcunet-vww1')![header.indexOf('arena B, layer-wise, released file: analytic (rig plan)')], '');
+
+  const json = await rig(['mcunet-zoo', '--db', path, '--tflite-dir', models, '--json']);
+  const t = JSON.parse(json.stdout) as { rows: Record<string, unknown>[]; notes: string[]; releasedFrom: { dir: string; missing: string[] } };
+  const jsonIn0 = t.rows.find((r) => r['model'] === 'mcunet-in0')!;
+  assert.deepEqual(
+    [jsonIn0['releasedFile'], jsonIn0['arenaReleasedBytes'], jsonIn0['flashReleasedBytes'], jsonIn0['releasedRun']],
+    ['mcunet-10fps_imagenet.tflite', 4_608, 864_632, run],
+  );
+  assert.equal(t.releasedFrom.dir, models);
+  assert.equal(t.releasedFrom.missing.length, 9);
+  assert.deepEqual(
+    t.notes,
+    md.stdout.split('\n').filter((l) => t.notes.includes(l)),
+    'the same notes as the markdown',
+  );
+
+  // Without the folder: "-" and how to fill it; the stored rows of the file still show.
+  const without = await rig(['mcunet-zoo', '--db', path]);
+  assert.equal(without.code, 0, without.stderr);
+  assert.equal(mdRow(without.stdout, 'mcunet-in0').get('arena B, layer-wise, released file: analytic (rig plan)'), '-');
+  assert.equal(mdRow(without.stdout, 'mcunet-in0').get('image flash B, released file: measured (f746 qemu)'), '864,632');
+  assert.match(without.stdout, /no --tflite-dir given, so the released file's arena is "-"; `rig tables mcunet-zoo --tflite-dir DIR`/);
+
+  for (const [args, message] of [
+    [
+      ['mcunet-zoo', '--tflite-dir', join(dir, 'nowhere')],
+      /--tflite-dir .*nowhere: no such folder; expected the folder holding the MCUNet zoo's released int8 \.tflite files/,
+    ],
+    [['mcunet-zoo', '--tflite-dir', dir], /--tflite-dir .* holds none of the released files \(mbv2-w0\.35-r144_imagenet\.tflite, /],
+    [['streamnet', '--tflite-dir', models], /--tflite-dir goes with rig tables mcunet-zoo/],
+  ] as const) {
+    const r = await rig([...args, '--db', absent]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(r.stdout, '');
+  }
 });
 
 test('an unknown table or format is a usage error naming the choices', async () => {

@@ -17,9 +17,15 @@ export function tablesOptions<T>(y: Argv<T>) {
     .option('board', { type: 'string', default: DEFAULTS.board, describe: 'measured columns: the board the rows were measured on' })
     .option('runner', { choices: RUNNER_KINDS, default: DEFAULTS.tablesRunner, describe: 'measured columns: emulated (instructions) or silicon (cycles)' })
     .option('seed', { type: 'number', default: DEFAULTS.seed, describe: 'the seed of the models and of the stored rows' })
+    .option('tflite-dir', {
+      type: 'string',
+      describe:
+        "mcunet-zoo: the folder holding the MCUNet zoo's released int8 .tflite files (mcunet-10fps_imagenet.tflite, …); fills the released file's arena",
+    })
     .example([
       ['$0 tables mcunetv2-table1', "MCUNetV2's Table 1 beside the rig's plan"],
       ['$0 tables streamnet --format csv', "StreamNet's comparison with the stored emulated instructions, as CSV"],
+      ['$0 tables mcunet-zoo --tflite-dir models/', 'the zoo, with the arena of the released .tflite files in models/'],
     ]);
 }
 
@@ -32,6 +38,7 @@ export interface TablesArgs {
   board: string;
   runner: RunnerKind;
   seed: number;
+  tfliteDir?: string | undefined;
 }
 
 export async function tablesCommand(args: TablesArgs): Promise<number> {
@@ -40,7 +47,14 @@ export async function tablesCommand(args: TablesArgs): Promise<number> {
   if (!(TABLE_NAMES as readonly string[]).includes(args.name)) throw new UserError(`Unknown table "${args.name}": expected one of ${names}`, { exitCode: 2 });
   if (!Number.isInteger(args.seed) || args.seed < 0) throw new UserError(`--seed ${args.seed}: expected a whole number of at least 0`, { exitCode: 2 });
   const exported = outputFormat(args);
-  const table = await paperTable({ name: args.name as TableName, seed: args.seed, db: args.db, board: args.board, runner: args.runner });
+  const table = await paperTable({
+    name: args.name as TableName,
+    seed: args.seed,
+    db: args.db,
+    board: args.board,
+    runner: args.runner,
+    tfliteDir: args.tfliteDir,
+  });
   process.stdout.write(render(table, exported === 'text' ? args.format : exported));
   return 0;
 }

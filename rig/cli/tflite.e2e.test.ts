@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULTS } from '../defaults.js';
 import { builtCases, TestNet } from '../model/tflite/testing.js';
 import type { ResultRow } from '../results/row.js';
-import { hex32 } from '../util/crc32.js';
+import { crc32, hex32 } from '../util/crc32.js';
 import { ROOT } from '../util/paths.js';
 import { rigCli } from './testing.js';
 
@@ -94,6 +95,127 @@ test(
     );
   },
 );
+
+/** The input file of testdata/inputs.json: byte i is (37·i + 11) mod 256. */
+const ramp = (bytes: number) => Uint8Array.from({ length: bytes }, (_, i) => (i * 37 + 11) & 0xff);
+const givenInput = (name: string) => (testdata('inputs.json').cases as Record<string, { inputCrc32: number; output: string }>)[name]!;
+
+test("--input feeds a file to the device and --output writes what it computed: TFLite's output for that input, byte for byte", async () => {
+  const model = join(dir, 'same-stride2.tflite');
+  writeFileSync(model, builtCases()['same-stride2']!);
+  const expected = givenInput('same-stride2');
+  const input = join(dir, 'ramp.bin');
+  writeFileSync(input, ramp(16 * 16 * 3));
+  const output = join(dir, 'out.bin');
+  const r = await bench(model, ['--input', input, '--output', output, '--schedule', 'layer', '--schedule', 'patch']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as ResultRow[];
+  for (const row of rows) {
+    assert.equal(row.status, 'ok', row.detail ?? '');
+    assert.equal(row.inputCrc32, hex32(expected.inputCrc32));
+    assert.equal(row.outputCrc32, hex32(crc32(Buffer.from(expected.output, 'hex'))));
+  }
+  assert.equal(readFileSync(output).toString('hex'), expected.output);
+  // The same input as a .npy array, the output as one.
+  const npy = join(dir, 'ramp.npy');
+  writeFileSync(npy, Buffer.concat([npyHeader('(1, 16, 16, 3)'), ramp(16 * 16 * 3)]));
+  const r2 = await bench(model, ['--input', npy, '--output', join(dir, 'out.npy'), '--schedule', 'stream2d']);
+  assert.equal(r2.code, 0, r2.stderr);
+  const written = readFileSync(join(dir, 'out.npy'));
+  assert.equal(written.subarray(0, 8).toString('latin1'), '\x93NUMPY\x01\x00');
+  assert.match(written.subarray(10, 128).toString('latin1'), /^\{'descr': '\|i1', 'fortran_order': False, 'shape': \(1, 1, 1, 8\), \}/);
+  assert.equal(written.subarray(written.length - 8).toString('hex'), expected.output);
+});
+
+/** A version 1 .npy header of an array of this shape (int8 unless told), padded as NumPy pads it. */
+function npyHeader(shape: string, descr = '|i1'): Buffer {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  const text = dict.padEnd(Math.ceil((dict.length + 11) / 64) * 64 - 11) + '\n';
+  const length = Buffer.alloc(2);
+  length.writeUInt16LE(text.length);
+  return Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), length, Buffer.from(text, 'latin1')]);
+}
+
+const VWW1 = join(DIR, 'mcunet-5fps_vww.tflite');
+
+test(
+  "the released mcunet-5fps_vww file on an input file gives TFLite's output for it, layer-wise and patch-based",
+  { skip: existsSync(VWW1) ? false : `no ${VWW1} (set RIG_TFLITE_MODELS to the released files' folder)` },
+  async () => {
+    const expected = givenInput('mcunet-5fps_vww.tflite');
+    const input = join(dir, 'vww-input.bin');
+    writeFileSync(input, ramp(80 * 80 * 3));
+    const output = join(dir, 'vww-output.bin');
+    const r = await bench(VWW1, ['--input', input, '--output', output, '--schedule', 'layer', '--schedule', 'patch']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as ResultRow[];
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.inputCrc32, row.outputCrc32]),
+      rows.map(() => ['ok', hex32(expected.inputCrc32), hex32(crc32(Buffer.from(expected.output, 'hex')))]),
+    );
+    assert.equal(readFileSync(output).toString('hex'), expected.output);
+  },
+);
+
+test('an --input of the wrong size or type, or --output with several models, stops before anything runs', async () => {
+  const model = join(dir, 'same-stride2.tflite');
+  writeFileSync(model, builtCases()['same-stride2']!);
+  const short = join(dir, 'short.bin');
+  writeFileSync(short, ramp(100));
+  const floats = join(dir, 'floats.npy');
+  writeFileSync(floats, Buffer.concat([npyHeader('(1, 16, 16, 3)', '<f4'), Buffer.alloc(768 * 4)]));
+  const db = join(dir, 'refused.db');
+  for (const [args, message] of [
+    [['--input', short], `^rig: --input ${escape(short)}: 100 bytes; same-stride2 takes a 16×16×3 int8 input \\(768 bytes, NHWC\\)$`],
+    [['--input', floats], `^rig: ${escape(floats)}: expected an int8 array \\(dtype '\\|i1'\\), found dtype '<f4'$`],
+    [['--input', join(dir, 'absent.bin')], `^rig: Cannot read --input ${escape(join(dir, 'absent.bin'))}: ENOENT$`],
+    [['--model', 'tiny-cnn', '--output', join(dir, 'x.bin')], `^rig: --output ${escape(join(dir, 'x.bin'))} takes the output of one model; this run has 2$`],
+  ] as const) {
+    const r = await rigCli(['bench', '--model', model, '--db', db, '--build-dir', join(dir, 'build'), ...args], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(message, 'm'));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  assert.equal(existsSync(db), false, 'nothing stored');
+});
+
+test("a TFLite network too big for the board's SRAM: rig plan names both numbers and the schedule that fits, rig bench refuses it before building and runs that schedule", async () => {
+  // 256×256×3 in, two stride-2 convolutions: 196,608 B + 262,144 B live at once layer-wise.
+  const net = new TestNet(5);
+  const x = net.input(256, 256, 3);
+  const y = net.conv(net.conv(net.conv(x, { out: 16, k: 3, stride: 2 }), { out: 16, k: 3, stride: 2 }), { out: 8, k: 1 });
+  const path = join(dir, 'wide.tflite');
+  writeFileSync(path, net.bytes(x, net.avgpool(y)));
+
+  const plan = await rigCli(['plan', '--model', path, '--db', join(dir, 'none.db')], dir);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /^SRAM on f746 {17}466,944 B needed \(arena 458,752 B \+ stack 8,192 B\), 327,680 B available: does not fit$/m);
+  const named =
+    /^schedule that fits the SRAM {2}(stream2d \d×\d split \d): .*; rig plan and rig bench take --schedule stream2d --patches (\d) --split (\d)$/m.exec(
+      plan.stdout,
+    );
+  assert.ok(named !== null, plan.stdout);
+  assert.match(plan.stdout, /^flash on f746 {16}199,952 B needed .*: fits$/m);
+
+  const [, label, patches, split] = named;
+  const r = await bench(path, ['--schedule', 'layer', '--schedule', 'stream2d', '--patches', patches!, '--split', split!]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as ResultRow[];
+  assert.deepEqual(
+    rows.map((row) => [row.model, `${row.schedule}${row.schedule === 'layer' ? '' : ` ${patches}×${patches} split ${split}`}`, row.status]),
+    [
+      ['wide', 'layer', 'does-not-fit'],
+      ['wide', label, 'ok'],
+    ],
+  );
+  assert.match(
+    rows[0]!.detail!,
+    /^wide needs 456 KB of SRAM \(arena 458752 B \+ stack 8192 B\); f746 has 320 KB; a tiled schedule may fit: `rig plan --budget 319488`/,
+  );
+  assert.equal(rows[0]!.firmwareId, null, 'nothing built');
+  assert.ok(!existsSync(join(dir, 'build', 'f746-qemu', DEFAULTS.kernels, 'wide-layer')), 'no sources generated');
+  assert.equal(rows[1]!.memory.measuredArenaBytes, rows[1]!.memory.plannedArenaBytes);
+});
 
 test('a file rig cannot import stops the command, naming the file and the operator', async () => {
   const net = new TestNet(4);

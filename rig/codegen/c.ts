@@ -8,7 +8,7 @@ import { fullRegion, outputSlot, type Plan, type Region, type Slot, type Step } 
 import { profileSlot, profileSlotCount } from '../schedule/profile.js';
 import { cArray, cIdent } from './cdata.js';
 
-export const CODEGEN_VERSION = 4;
+export const CODEGEN_VERSION = 5;
 
 export interface HeaderInfo {
   readonly boardId: string;
@@ -142,6 +142,7 @@ export function generateModelC(plan: Plan): string {
     `#define RIG_MARK(slot) (now = rig_timer_read(), ticks[slot] += now - last, last = now)\n`,
     `void rig_model_profile(int8_t *arena, uint32_t *ticks)\n{\n    uint32_t last = rig_timer_read(), now;\n\n${profiled.join('\n')}\n}\n`,
     `const int8_t *rig_model_output(const int8_t *arena)\n{\n    return arena + ${outputSlot(plan).buffer.offset};\n}\n`,
+    `const int8_t *rig_model_input(void)\n{\n    return rig_input;\n}\n`,
   );
   return parts.join('\n');
 }
@@ -159,12 +160,15 @@ export function generateModelH(plan: Plan, info: HeaderInfo): string {
     `#define RIG_BUILD_ID ${JSON.stringify(info.buildId)}`,
     `#define RIG_REFERENCE_CRC32 ${JSON.stringify(info.referenceCrc32)}`,
     `#define RIG_ARENA_BYTES ${plan.arenaBytes}u`,
+    `#define RIG_INPUT_BYTES ${plan.model.inputData.length}u`,
     `#define RIG_OUTPUT_BYTES ${outBytes}u`,
     `#define RIG_PROFILE_SLOTS ${profileSlotCount(plan.model)}u`,
     'void rig_model_invoke(int8_t *arena);',
     "/* rig_model_invoke with each step's timer ticks added to ticks[its slot] (RIG_PROFILE_SLOTS of them). */",
     'void rig_model_profile(int8_t *arena, uint32_t *ticks);',
     'const int8_t *rig_model_output(const int8_t *arena);',
+    '/* The input tensor every inference starts from (RIG_INPUT_BYTES, in flash). */',
+    'const int8_t *rig_model_input(void);',
     '#endif',
     '',
   ].join('\n');

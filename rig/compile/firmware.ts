@@ -341,10 +341,12 @@ async function compileImage(
   }
   const fixedDigest = fixed.digest('hex');
   const compiler = await toolchainVersion(signal);
-  const served = (entry: CacheEntry, cached: boolean, generated: boolean): CompiledImage => ({
+  // The image is named in its entry, not through the case's link: another process building the
+  // same case with other content (another seed) may point the link elsewhere before this one runs.
+  const served = (entryDir: string, entry: CacheEntry, cached: boolean, generated: boolean): CompiledImage => ({
     ok: true,
-    elfPath: join(buildDir, ELF),
-    mapPath: join(buildDir, MAP),
+    elfPath: join(entryDir, ELF),
+    mapPath: join(entryDir, MAP),
     buildId: entry.buildId,
     sizes: entry.sizes,
     cached,
@@ -363,7 +365,7 @@ async function compileImage(
     const hit = /^[0-9a-f]{32}$/.test(key) ? await readEntry(entryDir, null) : null;
     if (hit !== null) {
       await linkCase(buildDir, entryDir);
-      return served(hit, true, false);
+      return served(entryDir, hit, true, false);
     }
   }
 
@@ -384,7 +386,7 @@ async function compileImage(
   if (hit !== null) {
     await linkCase(buildDir, entryDir);
     if (alias !== null) await writeAlias(alias, key);
-    return served(hit, true, true);
+    return served(entryDir, hit, true, true);
   }
 
   // A miss builds in a directory of its own and renames it into place once complete, so that a
@@ -455,7 +457,7 @@ async function compileImage(
   await rm(work, { recursive: true, force: true });
   await linkCase(buildDir, entryDir);
   if (alias !== null) await writeAlias(alias, key);
-  return served(entry, false, true);
+  return served(entryDir, entry, false, true);
 }
 
 /** The folders of rig whose code makes the generated sources from a plan (rig/codegen and what it calls). */

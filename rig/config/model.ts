@@ -22,6 +22,15 @@ export async function loadModel(nameOrPath: string, seed: number): Promise<Model
   return lowerModel(spec, seed, nameOrPath);
 }
 
+/**
+ * The name of a TFLite file's model, which its stored rows carry: the file's base name
+ * (`mcunet-10fps_imagenet`). It goes into paths and C strings: anything but letters, digits, "_",
+ * "." and "-" becomes "-".
+ */
+export function tfliteModelName(file: string): string {
+  return basename(file, '.tflite').replace(/[^A-Za-z0-9_.-]/g, '-');
+}
+
 /** An int8 TFLite file with its own weights, named after the file (`mcunet-10fps_imagenet`). */
 async function loadTflite(file: string, seed: number): Promise<Model> {
   let bytes: Uint8Array;
@@ -30,8 +39,7 @@ async function loadTflite(file: string, seed: number): Promise<Model> {
   } catch (error) {
     throw new UserError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  // The name goes into paths and C strings: anything but letters, digits, "_", "." and "-" becomes "-".
-  const name = basename(file, '.tflite').replace(/[^A-Za-z0-9_.-]/g, '-');
+  const name = tfliteModelName(file);
   const { importTflite } = await import('../model/tflite/import.js'); // flatbuffers only when a file is read
   try {
     return importTflite(bytes, name, seed);

@@ -298,7 +298,7 @@ test('--arena-ram places the arena for silicon: its own build, the fit check aga
   );
   assert.equal(
     rows[1]!.detail,
-    "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB))",
+    "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB)); a tiled schedule may fit: `rig plan --budget 65536` with this model names the one with the fewest MACs whose arena fits in 65,536 B, if any, and --schedule auto runs it",
   );
   const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
   assert.match(program[5]!, /\/f746-nucleo-arena-dtcm\/dsp\/tiny-cnn-layer\/fw\.elf\}/);

@@ -74,8 +74,13 @@ def image():
     get = lambda name: re.search(r"#define %s (\\S+)" % name, h).group(1).strip('"').rstrip("u")
     if selftest:
         return {"selftest": True, "fw": get("RIG_BUILD_ID"), "board": get("RIG_BOARD_ID")}
-    return {k: get(v) for k, v in [("fw", "RIG_BUILD_ID"), ("model", "RIG_MODEL_NAME"), ("schedule", "RIG_SCHEDULE"),
-            ("board", "RIG_BOARD_ID"), ("arena", "RIG_ARENA_BYTES"), ("crc", "RIG_REFERENCE_CRC32")]}
+    img = {k: get(v) for k, v in [("fw", "RIG_BUILD_ID"), ("model", "RIG_MODEL_NAME"), ("schedule", "RIG_SCHEDULE"),
+           ("board", "RIG_BOARD_ID"), ("arena", "RIG_ARENA_BYTES"), ("crc", "RIG_REFERENCE_CRC32")]}
+    # The input's CRC-32, as the firmware computes it: over the rig_input array of model.c.
+    c = open(os.path.join(folder, "model.c")).read()
+    values = re.search(r"rig_input\\[\\d+\\] = \\{([^}]*)\\}", c).group(1)
+    img["in_crc"] = "%08x" % (zlib.crc32(bytes(int(v) & 0xff for v in re.findall(r"-?\\d+", values))) & 0xffffffff)
+    return img
 def was_reset():
     if os.path.exists(state + ".reset"):
         os.remove(state + ".reset")
@@ -143,8 +148,8 @@ while True:
     cmd = read_line(0.05)
     if cmd is None or not cmd.startswith("run "):
         continue
-    warmup, runs = map(int, cmd.split()[1:])
-    send("start", warmup=warmup, runs=runs)
+    warmup, runs = map(int, cmd.split()[1:3])  # a trailing "output" is not answered: no out lines
+    send("start", warmup=warmup, runs=runs, in_crc32=img["in_crc"])
     send("mem", arena_used=img["arena"], arena_size=img["arena"], stack_used=120, stack_size=8192)
     for i in range(runs):
         if mode == "vanish" and i == 1:

@@ -10,6 +10,8 @@ export interface RunRequest {
   expect: Expectation;
   warmup: number;
   runs: number;
+  /** Ask for the output tensor, of this many bytes. */
+  outputBytes?: number | undefined;
   /** Longest a single inference (and so the wait between two telemetry lines) may take. */
   inferenceTimeoutMs: number;
   signal?: AbortSignal | undefined;
@@ -63,6 +65,7 @@ export function sessionOptions(request: RunRequest, helloTimeoutMs: number): Ses
   return {
     warmup: request.warmup,
     runs: request.runs,
+    outputBytes: request.outputBytes,
     expect: request.expect,
     helloTimeoutMs,
     lineTimeoutMs: request.inferenceTimeoutMs,

@@ -5,7 +5,7 @@
 import { ValidationError, type Issue } from '../util/errors.js';
 import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
 import { createPrng, type Prng } from './prng.js';
-import { clamp, quantizeMultiplier } from './quant.js';
+import { addRescale, clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
 import { SOFTMAX_OUTPUT, softmaxParams } from '../ops/softmax.js';
 
@@ -82,8 +82,6 @@ function randomWeights(prng: Prng, count: number): Int8Array {
   return w;
 }
 
-const ADD_LEFT_SHIFT = 20;
-
 /** The benchmark's input from the seed: int8 values over the whole range, as an image shifted by 128. */
 export function seededInput(seed: number, bytes: number): Int8Array {
   const prng = createPrng(seed, INPUT_STREAM);
@@ -145,17 +143,13 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
   const add = (name: string, block: number, a: QTensor, b: QTensor): QTensor => {
     const rms = Math.sqrt(a.rms * a.rms + b.rms * b.rms);
     const out = addTensor(name, a.shape, (8 * rms) / 255, 0, rms);
-    const twiceMax = 2 * Math.max(a.scale, b.scale);
     ops.push({
       kind: 'add',
       name,
       block,
       inputs: [a.id, b.id],
       output: out.id,
-      leftShift: ADD_LEFT_SHIFT,
-      scale1: quantizeMultiplier(a.scale / twiceMax),
-      scale2: quantizeMultiplier(b.scale / twiceMax),
-      outScale: quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * out.scale)),
+      ...addRescale(a.scale, b.scale, out.scale),
       actMin: -128,
       actMax: 127,
     });

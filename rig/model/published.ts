@@ -118,6 +118,23 @@ export const PUBLISHED: ReadonlyMap<string, Published> = new Map<string, Publish
   ],
 ]);
 
+/**
+ * The int8 TFLite file the MCUNet model zoo released for each of its networks (real weights), by
+ * the built-in twin's name; imported, a file's model is named after it (`mcunet-10fps_imagenet`).
+ */
+export const RELEASED_TFLITE: ReadonlyMap<string, string> = new Map([
+  ['mbv2-w0.35', 'mbv2-w0.35-r144_imagenet.tflite'],
+  ['proxyless-w0.3', 'proxyless-w0.3-r176_imagenet.tflite'],
+  ['mcunet-in0', 'mcunet-10fps_imagenet.tflite'],
+  ['mcunet-in1', 'mcunet-5fps_imagenet.tflite'],
+  ['mcunet-in2', 'mcunet-256kb-1mb_imagenet.tflite'],
+  ['mcunet-in3', 'mcunet-320kb-1mb_imagenet.tflite'],
+  ['mcunet-in4', 'mcunet-512kb-2mb_imagenet.tflite'],
+  ['mcunet-vww0', 'mcunet-10fps_vww.tflite'],
+  ['mcunet-vww1', 'mcunet-5fps_vww.tflite'],
+  ['mcunet-vww2', 'mcunet-320kb-1mb_vww.tflite'],
+]);
+
 /** StreamNet's headline comparison with patch-based inference; no per-network figures are published. */
 export const STREAMNET = {
   source: 'StreamNet (NeurIPS 2023)',

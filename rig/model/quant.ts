@@ -83,3 +83,20 @@ export function quantizeMultiplier(realMultiplier: number): QuantizedMultiplier 
 export function clamp(value: number, lo: number, hi: number): number {
   return value < lo ? lo : value > hi ? hi : value;
 }
+
+/** TFLite's int8 ADD lifts both inputs by 2^20 before rescaling them. */
+const ADD_LEFT_SHIFT = 20;
+
+/**
+ * An int8 ADD's requantization as TFLite prepares it from the scales of its inputs and output:
+ * each input rescaled to twice the larger input scale after the left shift, the sum to the output.
+ */
+export function addRescale(scale1: number, scale2: number, outScale: number) {
+  const twiceMax = 2 * Math.max(scale1, scale2);
+  return {
+    leftShift: ADD_LEFT_SHIFT,
+    scale1: quantizeMultiplier(scale1 / twiceMax),
+    scale2: quantizeMultiplier(scale2 / twiceMax),
+    outScale: quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * outScale)),
+  };
+}

@@ -1,6 +1,8 @@
 // What `rig plan` reports of a model, without hardware: the layer-wise figures, a tiled plan
 // against layer-wise and patch-based, or the schedule search within a budget.
+import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
+import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
 import { PUBLISHED, type Published } from '../model/published.js';
 import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
@@ -9,6 +11,7 @@ import { planLayerwise } from '../schedule/layerwise.js';
 import { defaultPatchOptions, planPatches, planPatchSchedule, type PatchPlan } from '../schedule/patch.js';
 import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
+import { boardFit, fittingPlan, type BoardFit, type FittingPlan } from './fit.js';
 import { searchPlans, type SearchReport, type SearchRequest } from './search.js';
 
 /** MCUNetV2's patch-based plan against layer-wise: patch input, both peaks, MACs clipped and unclipped. */
@@ -118,13 +121,30 @@ export interface PlanRequest {
   readonly split?: number | undefined;
   /** Search within a budget instead of planning one schedule. */
   readonly search?: SearchRequest | undefined;
+  /** The board the plan is checked against (default f746), and the database whose measured instructions the search reads when it does not fit. */
+  readonly board?: string | undefined;
+  readonly db?: string | undefined;
+}
+
+/** Whether the plan fits the board; when its SRAM does not, the plan the budget search chooses within it. */
+export interface FitReport {
+  readonly fit: BoardFit;
+  readonly fitting: FittingPlan | null;
 }
 
 export type PlanReport =
-  | { readonly kind: 'layer'; readonly figures: ModelFigures; readonly published: Published | null }
-  | { readonly kind: 'patch'; readonly summary: PatchSummary }
-  | { readonly kind: 'stream'; readonly summary: StreamSummary }
+  | ({ readonly kind: 'layer'; readonly figures: ModelFigures; readonly published: Published | null } & FitReport)
+  | ({ readonly kind: 'patch'; readonly summary: PatchSummary } & FitReport)
+  | ({ readonly kind: 'stream'; readonly summary: StreamSummary } & FitReport)
   | { readonly kind: 'search'; readonly report: SearchReport };
+
+/** The plan against the board; a plan whose arena does not fit its SRAM gets the search's choice within it. */
+async function fitReport(model: Model, plan: Plan, request: PlanRequest): Promise<FitReport> {
+  const fit = boardFit(plan, await loadBoard(request.board ?? DEFAULTS.board));
+  if (fit.sram.fits) return { fit, fitting: null };
+  const search = { budget: { kind: 'board' as const, board: request.board }, maxPatches: DEFAULTS.maxPatches, board: request.board, db: request.db };
+  return { fit, fitting: fittingPlan(await searchPlans(model, search)) };
+}
 
 /** The model read and planned as asked; a tiled plan's impossible grid or split is a PlanRefusal. */
 export async function planModel(request: PlanRequest): Promise<PlanReport> {
@@ -133,13 +153,20 @@ export async function planModel(request: PlanRequest): Promise<PlanReport> {
   const given = { patches: request.patches, split: request.split };
   switch (request.schedule) {
     case 'layer': {
-      const figures = analyze(planLayerwise(model));
-      return { kind: 'layer', figures, published: PUBLISHED.get(figures.model) ?? null };
+      const plan = planLayerwise(model);
+      const figures = analyze(plan);
+      return { kind: 'layer', figures, published: PUBLISHED.get(figures.model) ?? null, ...(await fitReport(model, plan, request)) };
     }
-    case 'patch':
-      return { kind: 'patch', summary: patchSummary(model, given) };
+    case 'patch': {
+      const summary = patchSummary(model, given);
+      const plan = planPatchSchedule(model, { patches: summary.patches, split: summary.split });
+      return { kind: 'patch', summary, ...(await fitReport(model, plan, request)) };
+    }
     case 'stream1d':
-    case 'stream2d':
-      return { kind: 'stream', summary: streamSummary(model, request.schedule, given) };
+    case 'stream2d': {
+      const summary = streamSummary(model, request.schedule, given);
+      const plan = planStreamSchedule(model, request.schedule, { patches: summary.patches, split: summary.split });
+      return { kind: 'stream', summary, ...(await fitReport(model, plan, request)) };
+    }
   }
 }

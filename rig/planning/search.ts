@@ -7,6 +7,8 @@ import { loadBoard, type Board } from '../config/board.js';
 import { DEFAULTS } from '../defaults.js';
 import { modelMacs, type Model } from '../model/ir.js';
 import { PUBLISHED } from '../model/published.js';
+import { analyze } from '../schedule/analysis.js';
+import { planLayerwise } from '../schedule/layerwise.js';
 import { scheduleLabel } from '../schedule/plan.js';
 import { candidateKey, paretoFront, search, type Candidate, type Objective } from '../schedule/search.js';
 import { Store } from '../store/db.js';
@@ -132,6 +134,8 @@ export interface SearchReport {
   /** Arena against cost, by ascending arena. */
   readonly front: readonly DescribedCandidate[];
   readonly msf: readonly MsfComparison<DescribedCandidate>[];
+  /** With the board's SRAM as the budget: the model's weights (and input) against the board's flash, which no schedule changes. */
+  readonly flash: { readonly board: string; readonly neededBytes: number; readonly availableBytes: number; readonly fits: boolean } | null;
 }
 
 /** Every schedule, split and grid of the model planned for real, the Pareto front, the choice within the budget, and msf-CNN's points. */
@@ -148,6 +152,12 @@ export async function searchPlans(model: Model, request: SearchRequest): Promise
     instructions: result.instructions.get(candidateKey(c.schedule, c.options)) ?? null,
   });
   const { chosen } = result;
+  let flash: SearchReport['flash'] = null;
+  if (request.budget.kind === 'board') {
+    const board = await loadBoard(request.budget.board ?? DEFAULTS.board);
+    const neededBytes = analyze(planLayerwise(model)).weightBytes;
+    flash = { board: board.id, neededBytes, availableBytes: board.flashBytes, fits: neededBytes <= board.flashBytes };
+  }
   return {
     model: model.name,
     objective,
@@ -160,5 +170,6 @@ export async function searchPlans(model: Model, request: SearchRequest): Promise
     chosenCost: chosen === undefined ? null : result.cost(chosen),
     front: paretoFront(result.candidates, (c) => c.macs).map(describe),
     msf: msfComparison(model, result.candidates).map((m) => ({ ...m, best: m.best && describe(m.best) })),
+    flash,
   };
 }

@@ -2,6 +2,14 @@
 // is force-killed after a grace period, and is killed when rig exits; arguments are argv arrays,
 // never shell strings. Output is kept for the error message, which failureMessage writes for
 // every caller alike.
+//
+// A child dies with rig however rig ends, kill -9 included. On Linux every tool is started through
+// util-linux's setpriv, which asks the kernel for SIGKILL when its parent (rig) dies
+// (PR_SET_PDEATHSIG) and execs a one-line guard: a shell that execs the tool only if its parent is
+// still rig, which closes the moment between the fork and the prctl. Both exec in place, so the
+// tool keeps the pid rig started, and its signals and exit status are its own.
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { createDebug } from '../util/log.js';
 import { UserError } from '../util/errors.js';
@@ -70,9 +78,60 @@ export function failureMessage(r: ToolResult): string {
   return `${cause}: ${r.command}\n${cut}${tail}`;
 }
 
+/** An executable file, or undefined. */
+function executable(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return undefined;
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where `PATH` finds `file` (a name with a slash is taken as it is), or undefined: no realpath, so a tool keeps the name it was called by. */
+export function findExecutable(file: string, path = process.env['PATH'] ?? '', cwd?: string): string | undefined {
+  if (file.includes('/')) return executable(cwd === undefined || isAbsolute(file) ? file : join(cwd, file)) === undefined ? undefined : file;
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const found = executable(join(dir, file));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The guard's shell script, a constant: $1 is rig's pid, the rest the tool and its arguments. A
+ * shell whose parent is no longer rig (rig died before setpriv's prctl) runs nothing.
+ */
+const GUARD = '[ "$PPID" = "$1" ] || exit 137; shift; exec "$@"';
+
+let guardTools: { setpriv: string; sh: string } | null | undefined;
+
+/** setpriv and sh, when this system has both (Linux with util-linux); else null and children are started directly. */
+function guardToolsOnce(): { setpriv: string; sh: string } | null {
+  if (guardTools === undefined) {
+    const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
+    const sh = executable('/bin/sh');
+    guardTools = setpriv === undefined || sh === undefined ? null : { setpriv, sh };
+    if (guardTools === null) debug('setpriv not found: a child outlives rig if rig is killed with SIGKILL');
+  }
+  return guardTools;
+}
+
+/** The file and arguments that start `file` tied to rig's life: through setpriv and the guard where there are. */
+export function tiedToRig(file: string, args: readonly string[]): [string, string[]] {
+  const tools = guardToolsOnce();
+  if (tools === null) return [file, [...args]];
+  return [tools.setpriv, ['--pdeathsig', 'KILL', '--', tools.sh, '-c', GUARD, 'rig-guard', String(process.pid), file, ...args]];
+}
+
 function spawn(file: string, args: readonly string[], options: ToolOptions): ResultPromise<{ reject: false }> {
   debug(`$ ${commandLine(file, args)}`);
-  return execa(file, args, {
+  // The tool is looked up here, so a missing one is told as before (ENOENT), not as the guard's exit 127.
+  const found = findExecutable(file, options.env?.['PATH'] ?? process.env['PATH'] ?? '', options.cwd);
+  const [spawnFile, spawnArgs] = found === undefined ? [file, [...args]] : tiedToRig(found, args);
+  return execa(spawnFile, spawnArgs, {
     reject: false,
     timeout: options.timeoutMs,
     cancelSignal: options.signal,

@@ -23,6 +23,7 @@ function row(over: Partial<ResultRow> & { median?: number; min?: number; max?: n
     layerwiseMacs: 4000,
     outputCrc32: 'aaaaaaaa',
     referenceCrc32: 'aaaaaaaa',
+    inputCrc32: 'bbbbbbbb',
     profile: null,
     kernelVariant: 'reference',
     firmwareId: '00000000',

@@ -59,6 +59,8 @@ export interface ResultRow {
   layerwiseMacs: number | null;
   outputCrc32: string | null;
   referenceCrc32: string;
+  /** CRC-32 of the input the firmware holds, as it reports it (null when it reported none, and in rows stored before it was kept). */
+  inputCrc32: string | null;
   /** Per-layer latency from the profiling pass (null when not recorded: rows stored before it, failed runs). */
   profile: Profile | null;
   /** The kernel variant the case is built with (`--kernels`); null in rows stored before every row carried it. */

@@ -1,13 +1,15 @@
 // The results store: one SQLite file (WAL), runs and their result rows.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 
-export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted';
-export type NightlyStatus = 'running' | 'passed' | 'regressed' | 'failed' | 'interrupted';
+/** `abandoned`: left `running` by a process that no longer exists (killed with SIGKILL, or its machine went down). */
+export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted' | 'abandoned';
+export type NightlyStatus = 'running' | 'passed' | 'regressed' | 'failed' | 'interrupted' | 'abandoned';
 
 export interface RunInfo {
   startedAt: string;
@@ -80,6 +82,7 @@ interface ResultRecord {
   macs: number;
   output_crc32: string | null;
   reference_crc32: string;
+  input_crc32: string | null;
   kernel_variant: string | null;
   firmware_id: string | null;
   seed: number;
@@ -110,6 +113,7 @@ export class Store {
       throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`);
     }
     this.migrate();
+    this.markAbandoned();
   }
 
   /** An existing results file, for commands that only read it: a missing one is never created. */
@@ -124,11 +128,37 @@ export class Store {
       throw new UserError(`${this.path} has schema version ${current}, newer than this rig's ${DB_VERSION}: update rig or use another --db`);
     }
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.pragma(`user_version = ${m.version}`);
-      })();
+      // PRAGMA foreign_keys is a no-op inside a transaction: it is turned off around it.
+      if (m.rebuildsTables) this.db.pragma('foreign_keys = OFF');
+      try {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          if (m.rebuildsTables && (this.db.pragma('foreign_key_check') as unknown[]).length > 0) {
+            throw new Error(`migration ${m.version} broke a foreign key`);
+          }
+          this.db.pragma(`user_version = ${m.version}`);
+        })();
+      } finally {
+        if (m.rebuildsTables) this.db.pragma('foreign_keys = ON');
+      }
     }
+  }
+
+  /**
+   * Marks `abandoned` every run and nightly of this host left `running` by a process that no
+   * longer exists (its pid is gone, or now belongs to a process started at another time); returns
+   * how many. Every Store does it when it opens the file, so a listing or report never shows a
+   * dead process's run as running. A row of another host is left: its process cannot be asked.
+   */
+  markAbandoned(endedAt = new Date().toISOString()): number {
+    const host = hostname();
+    let marked = 0;
+    for (const table of ['runs', 'nightlies'] as const) {
+      const rows = this.db.prepare(`SELECT id, pid, pid_start FROM ${table} WHERE status = 'running' AND host = ?`).all(host) as OwnerRecord[];
+      const update = this.db.prepare(`UPDATE ${table} SET status = 'abandoned', ended_at = ? WHERE id = ? AND status = 'running'`);
+      for (const r of rows) if (!ownerAlive(r)) marked += update.run(endedAt, r.id).changes;
+    }
+    return marked;
   }
 
   get schemaVersion(): number {
@@ -138,8 +168,8 @@ export class Store {
   startRun(info: RunInfo): number {
     const r = this.db
       .prepare(
-        `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id, pid, pid_start)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         info.startedAt,
@@ -150,6 +180,8 @@ export class Store {
         info.runner,
         JSON.stringify(info.args),
         info.nightlyId ?? null,
+        process.pid,
+        processStart(process.pid),
       );
     return Number(r.lastInsertRowid);
   }
@@ -181,6 +213,7 @@ export class Store {
       macs: row.macs,
       output_crc32: row.outputCrc32,
       reference_crc32: row.referenceCrc32,
+      input_crc32: row.inputCrc32,
       kernel_variant: row.kernelVariant,
       firmware_id: row.firmwareId,
       seed: row.seed,
@@ -253,7 +286,9 @@ export class Store {
   }
 
   startNightly(suite: string, baselineId: number | null, startedAt = new Date().toISOString()): number {
-    const r = this.db.prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id) VALUES (?, ?, 'running', ?)").run(suite, startedAt, baselineId);
+    const r = this.db
+      .prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id, host, pid, pid_start) VALUES (?, ?, 'running', ?, ?, ?, ?)")
+      .run(suite, startedAt, baselineId, hostname(), process.pid, processStart(process.pid));
     return Number(r.lastInsertRowid);
   }
 
@@ -281,6 +316,34 @@ export class Store {
   close(): void {
     this.db.close();
   }
+}
+
+interface OwnerRecord {
+  id: number;
+  pid: number | null;
+  pid_start: string | null;
+}
+
+/** A process's start time: field 22 of /proc/<pid>/stat (clock ticks since boot), or null without /proc. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that wrote a running row still runs: its pid exists and, where /proc tells, started when it did. */
+function ownerAlive({ pid, pid_start }: OwnerRecord): boolean {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return pid_start === null || processStart(pid) === pid_start;
 }
 
 interface RunRecord {
@@ -359,6 +422,7 @@ function fromRecord(r: ResultRecord): ResultRow {
     layerwiseMacs: r.layerwise_macs,
     outputCrc32: r.output_crc32,
     referenceCrc32: r.reference_crc32,
+    inputCrc32: r.input_crc32,
     profile: r.profile_json === null ? null : (JSON.parse(r.profile_json) as Profile),
     kernelVariant: r.kernel_variant,
     firmwareId: r.firmware_id,

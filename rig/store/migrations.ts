@@ -3,6 +3,11 @@
 export interface Migration {
   readonly version: number;
   readonly sql: string;
+  /**
+   * Rebuilds tables other tables refer to (a CHECK constraint changes only so): foreign keys are
+   * off while it runs, and checked before it commits.
+   */
+  readonly rebuildsTables?: true;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -84,6 +89,63 @@ export const MIGRATIONS: readonly Migration[] = [
     // in the row's latency unit (rig/schedule/profile.ts); SQLite's json_each reads the layers.
     sql: `
       ALTER TABLE results ADD COLUMN profile_json TEXT;
+    `,
+  },
+  {
+    version: 5,
+    // The CRC-32 of the input the firmware held (its start line), beside the output's.
+    sql: `
+      ALTER TABLE results ADD COLUMN input_crc32 TEXT;
+    `,
+  },
+  {
+    version: 6,
+    // The process that owns a running run or nightly: its host (runs already have one), its pid and
+    // its start time (/proc/<pid>/stat's starttime, null where there is none), so that a row left
+    // 'running' by a process that is gone can be told and marked 'abandoned'. SQLite changes a
+    // CHECK constraint only by rebuilding the table. Rows left running by an earlier rig have no
+    // owner to ask: they are marked abandoned (a rig that is still running one overwrites it when
+    // it finishes).
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE runs_new (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted', 'abandoned')),
+        git_revision TEXT,
+        host TEXT NOT NULL,
+        toolchain_json TEXT NOT NULL,
+        board TEXT NOT NULL,
+        runner TEXT NOT NULL CHECK (runner IN ('qemu', 'hardware')),
+        args_json TEXT NOT NULL,
+        nightly_id INTEGER REFERENCES nightlies(id),
+        pid INTEGER,
+        pid_start TEXT
+      );
+      INSERT INTO runs_new (id, started_at, ended_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id)
+        SELECT id, started_at, ended_at, CASE status WHEN 'running' THEN 'abandoned' ELSE status END, git_revision, host, toolchain_json, board, runner, args_json, nightly_id FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_new RENAME TO runs;
+      CREATE INDEX runs_by_nightly ON runs(nightly_id);
+
+      CREATE TABLE nightlies_new (
+        id INTEGER PRIMARY KEY,
+        suite TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'passed', 'regressed', 'failed', 'interrupted', 'abandoned')),
+        baseline_id INTEGER REFERENCES nightlies(id),
+        summary_json TEXT,
+        host TEXT,
+        pid INTEGER,
+        pid_start TEXT
+      );
+      INSERT INTO nightlies_new (id, suite, started_at, ended_at, status, baseline_id, summary_json)
+        SELECT id, suite, started_at, ended_at, CASE status WHEN 'running' THEN 'abandoned' ELSE status END, baseline_id, summary_json FROM nightlies;
+      DROP TABLE nightlies;
+      ALTER TABLE nightlies_new RENAME TO nightlies;
+      CREATE INDEX nightlies_by_suite ON nightlies(suite, id);
     `,
   },
 ];

@@ -18,6 +18,7 @@ export function sampleRow(runId: number, over: Partial<ResultRow> = {}): ResultR
     layerwiseMacs: 106_656,
     outputCrc32: '35da3dba',
     referenceCrc32: '35da3dba',
+    inputCrc32: '6ad5a9f0',
     profile: null,
     kernelVariant: 'reference',
     firmwareId: '12345678',

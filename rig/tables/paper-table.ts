@@ -30,6 +30,8 @@ export interface PaperTable {
   readonly notes: readonly string[];
   /** Where the measured columns were read from, when the table has any. */
   readonly measuredFrom?: { readonly db: string; readonly board: string; readonly runner: string; readonly seed: number; readonly found: boolean };
+  /** Where columns of released model files were read from: the folder (null when none was given) and the files not in it. */
+  readonly releasedFrom?: { readonly dir: string | null; readonly missing: readonly string[] };
 }
 
 export const FORMATS = ['md', 'csv', 'json'] as const;
@@ -94,6 +96,7 @@ export function renderJson(table: PaperTable): string {
     rows,
     notes: table.notes,
     ...(table.measuredFrom === undefined ? {} : { measuredFrom: table.measuredFrom }),
+    ...(table.releasedFrom === undefined ? {} : { releasedFrom: table.releasedFrom }),
   };
   return JSON.stringify(out, null, 2) + '\n';
 }

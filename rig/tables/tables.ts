@@ -2,13 +2,15 @@
 // columns come from the plans, as rig plan and rig models compute them; measured columns from the
 // results database, for one board, runner and seed, and say so. The table builders are pure:
 // `paperTable` reads the store and hands them its rows.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { planFor } from '../bench/bench.js';
 import { resolveLabBoard } from '../config/lab.js';
-import { loadModel } from '../config/model.js';
+import type { Board } from '../config/board.js';
+import { loadModel, tfliteModelName } from '../config/model.js';
 import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
-import { PUBLISHED, STREAMNET } from '../model/published.js';
+import { PUBLISHED, RELEASED_TFLITE, STREAMNET } from '../model/published.js';
 import { msfComparison } from '../planning/search.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
 import { analyze, msfPeakBytes, paperPeakBytes } from '../schedule/analysis.js';
@@ -17,6 +19,7 @@ import { planPatches, planPatchSchedule } from '../schedule/patch.js';
 import { scheduleLabel, SCHEDULES, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { candidateKey, enumerateCandidates } from '../schedule/search.js';
 import { Store } from '../store/db.js';
+import { UserError } from '../util/errors.js';
 import { formatInt, pct } from '../util/format.js';
 import { progress } from '../util/log.js';
 import { geomean } from '../util/stats.js';
@@ -47,11 +50,11 @@ function storedRow(rows: readonly ResultRow[], schedule: string, options: Readon
 }
 
 /** The rig bench command that stores the missing rows for this source. */
-function benchHint(src: MeasuredSource, schedules = ''): string {
+function benchHint(src: MeasuredSource, schedules = '', model = 'zoo'): string {
   const parts = ['rig bench'];
   if (src.runner === 'hardware') parts.push(`--board ${src.board}`);
   else if (src.board !== DEFAULTS.board) parts.push(`--board ${src.board} --emulate`);
-  parts.push('--model zoo');
+  parts.push(`--model ${model}`);
   if (schedules !== '') parts.push(schedules);
   if (src.seed !== DEFAULTS.seed) parts.push(`--seed ${src.seed}`);
   if (src.db !== DEFAULTS.db) parts.push(`--db ${src.db}`);
@@ -77,10 +80,44 @@ function countDiff(value: number, reference: number): Cell {
   return { value: d, text: `${d > 0 ? '+' : ''}${formatInt(d)} (${pct(value, reference, 2)})` };
 }
 
-/** MCUNet's zoo: MACs and params against the published table, the rig's arena and image against TinyEngine's on-board SRAM and flash. */
-export function mcunetZooTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {
+/** The MCUNet zoo's released .tflite files, as `rig tables mcunet-zoo --tflite-dir DIR` found them. */
+export interface ReleasedFiles {
+  /** The folder given (--tflite-dir), or null when none was. */
+  readonly dir: string | null;
+  /** Each zoo network's released file imported (its real weights), by the network's name; a file not in the folder is absent. */
+  readonly models: ReadonlyMap<string, Model>;
+}
+
+export const NO_RELEASED_FILES: ReleasedFiles = { dir: null, models: new Map() };
+
+/** The name of a zoo network's released file, and the model name its stored rows carry. */
+function releasedFile(network: string): { file: string; model: string } {
+  const file = RELEASED_TFLITE.get(network);
+  if (file === undefined) throw new Error(`no released TFLite file is known for ${network}`);
+  return { file, model: tfliteModelName(file) };
+}
+
+/** Names joined as a sentence lists them: "a", "a and b", "a, b and c". */
+function listed(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/**
+ * MCUNet's zoo: MACs and params against the published table, the rig's arena and image against
+ * TinyEngine's on-board SRAM and flash; beside them the released .tflite files (real weights): their
+ * layer-wise arena (analytic, when `released` has the file) and their image flash (measured, from
+ * the stored rows of the model named after the file). `board` is the measured columns' board.
+ */
+export function mcunetZooTable(
+  models: readonly Model[],
+  stored: StoredRows,
+  src: MeasuredSource,
+  released: ReleasedFiles = NO_RELEASED_FILES,
+  board?: Pick<Board, 'id' | 'flashBytes'>,
+): PaperTable {
   const columns: Column[] = [
     { key: 'model', header: 'model' },
+    { key: 'releasedFile', header: 'released file (MCUNet zoo)' },
     { key: 'macsPublished', header: 'MACs: published', numeric: true },
     { key: 'macs', header: `MACs: ${ANALYTIC}`, numeric: true },
     { key: 'macsDiff', header: 'MACs: difference', numeric: true },
@@ -89,20 +126,38 @@ export function mcunetZooTable(models: readonly Model[], stored: StoredRows, src
     { key: 'paramsDiff', header: 'params: difference', numeric: true },
     { key: 'sramPublishedKB', header: 'SRAM kB: published (TinyEngine, on board)', numeric: true },
     { key: 'arenaPlannedBytes', header: `arena B, layer-wise: ${ANALYTIC}`, numeric: true },
+    { key: 'arenaReleasedBytes', header: `arena B, layer-wise, released file: ${ANALYTIC}`, numeric: true },
     { key: 'arenaDiff', header: 'arena vs SRAM (not the same metric)', numeric: true },
     { key: 'arenaMeasuredBytes', header: `arena B, layer-wise: measured (${where(src)})`, numeric: true },
     { key: 'flashPublishedKB', header: 'flash kB: published (TinyEngine, on board)', numeric: true },
     { key: 'flashMeasuredBytes', header: `image flash B: measured (${where(src)})`, numeric: true },
+    { key: 'flashReleasedBytes', header: `image flash B, released file: measured (${where(src)})`, numeric: true },
     { key: 'flashDiff', header: 'image vs flash', numeric: true },
+    { key: 'flashReleasedDiff', header: 'released image vs flash', numeric: true },
     { key: 'run', header: `stored run (${where(src)})` },
+    { key: 'releasedRun', header: `stored run, released file (${where(src)})` },
   ];
+  const runCell = (row: ResultRow | undefined): Cell => (row === undefined ? MISSING : { value: row.runId, text: `run ${row.runId}` });
+  const twins: { network: string; same: boolean }[] = [];
+  const tooBig: { name: string; weightBytes: number }[] = [];
   const rows = models.map((model): Row => {
     const p = PUBLISHED.get(model.name)!;
     const f = analyze(planLayerwise(model));
     const row = storedRow(stored(model.name), 'layer', {}, src.runner);
     const flashBytes = row?.memory.flashBytes ?? null;
+    const file = releasedFile(model.name);
+    const imported = released.models.get(model.name);
+    const rf = imported === undefined ? null : analyze(planLayerwise(imported));
+    if (rf !== null) twins.push({ network: model.name, same: rf.arenaPeakBytes === f.arenaPeakBytes });
+    if (board !== undefined) {
+      if (f.weightBytes > board.flashBytes) tooBig.push({ name: model.name, weightBytes: f.weightBytes });
+      if (rf !== null && rf.weightBytes > board.flashBytes) tooBig.push({ name: file.file, weightBytes: rf.weightBytes });
+    }
+    const releasedRow = storedRow(stored(file.model), 'layer', {}, src.runner);
+    const releasedFlash = releasedRow?.memory.flashBytes ?? null;
     return {
       model: text(model.name),
+      releasedFile: text(file.file),
       macsPublished: asPrinted(p, 'macs'),
       macs: int(f.macs),
       macsDiff: diff(f.macs, p.macs),
@@ -111,26 +166,58 @@ export function mcunetZooTable(models: readonly Model[], stored: StoredRows, src
       paramsDiff: diff(f.params, p.params),
       sramPublishedKB: published(p.sramKB!, `${p.sramKB}`),
       arenaPlannedBytes: int(f.arenaPeakBytes),
+      arenaReleasedBytes: int(rf?.arenaPeakBytes),
       arenaDiff: diff(f.arenaPeakBytes, p.sramKB! * 1024),
       arenaMeasuredBytes: int(row?.memory.measuredArenaBytes),
       flashPublishedKB: published(p.flashKB!, `${p.flashKB}`),
       flashMeasuredBytes: int(flashBytes),
+      flashReleasedBytes: int(releasedFlash),
       flashDiff: diff(flashBytes, p.flashKB! * 1024),
-      run: row === undefined ? MISSING : { value: row.runId, text: `run ${row.runId}` },
+      flashReleasedDiff: diff(releasedFlash, p.flashKB! * 1024),
+      run: runCell(row),
+      releasedRun: runCell(releasedRow),
     };
   });
+  const missing = models.filter((m) => !released.models.has(m.name)).map((m) => releasedFile(m.name).file);
+  const differing = twins.filter((t) => !t.same).map((t) => t.network);
+  const example = releasedFile((models.find((m) => m.name === 'mcunet-in0') ?? models[0])?.name ?? 'mcunet-in0');
+  const releasedNote =
+    released.dir === null
+      ? `Released files: no --tflite-dir given, so the released file's arena is "-"; \`rig tables mcunet-zoo --tflite-dir DIR\`, DIR the folder holding the MCUNet zoo's int8 .tflite files named in the released-file column, fills it.`
+      : [
+          `Released files: the MCUNet zoo's int8 .tflite files (real weights) read from ${released.dir}, each imported as \`rig plan --model ${join(released.dir, example.file)}\` imports it; arena: ${ANALYTIC}, the layer-wise plan's real arena of the imported file, to the byte.`,
+          twins.length === 0
+            ? ''
+            : differing.length === 0
+              ? twins.length === 1
+                ? " It equals the seeded twin's."
+                : ` Each of the ${twins.length} equals its seeded twin's.`
+              : ` It differs from the seeded twin's for ${listed(differing)}.`,
+          missing.length === 0 ? '' : ` Not in ${released.dir}, so "-": ${listed(missing)}.`,
+        ].join('');
+  const releasedBench = benchHint(src, '--schedule layer', released.dir === null ? `DIR/${example.file}` : join(released.dir, example.file));
+  const notes = [
+    'Published: the MCUNet model zoo (mit-han-lab/mcunet README; int8, TinyEngine on an STM32F746), MACs and params rounded to 0.1M and 0.01M.',
+    `MACs and params: ${ANALYTIC} of the built-in networks (seeded weights), counted as the papers count them (convolutions and the classifier; params in PyTorch's count, BatchNorm γ and β included); arena: the layer-wise plan's real arena, to the byte.`,
+    releasedNote,
+    "The published SRAM and flash are TinyEngine's on-board figures (kB taken as 1024 B here), which the architecture does not determine: not the same metric as the rig's arena (activations only, to the byte) or its image (rig's kernels, weights, the benchmark input), so their differences compare two systems, not an error.",
+    measuredNote(src, 'the newest ok layer-wise row of each network', benchHint(src, '--schedule layer')),
+    src.found
+      ? `Released file's image flash and stored run: the newest ok layer-wise row of the model named after the file (${example.model} for ${example.file}, as rig bench names an imported file), from the same database, board, runner and seed; "-" where none is stored: ${releasedBench} stores one (one --model per file).`
+      : `Released file's image flash: ${releasedBench} stores it (one --model per file), in the model named after the file (${example.model}).`,
+  ];
+  if (tooBig.length > 0 && board !== undefined)
+    notes.push(
+      `${listed(tooBig.map((t) => `${t.name}'s weights (${formatInt(t.weightBytes)} B)`))} exceed ${board.id}'s ${formatInt(board.flashBytes)} B of flash whatever the schedule (the weights are in flash): rig bench refuses ${tooBig.length === 1 ? 'it' : 'them'} before building (a does-not-fit row), so ${tooBig.length === 1 ? 'its' : 'their'} measured columns stay "-".`,
+    );
   return {
     name: 'mcunet-zoo',
     title: 'MCUNet model zoo: published vs rig',
     columns,
     rows,
-    notes: [
-      'Published: the MCUNet model zoo (mit-han-lab/mcunet README; int8, TinyEngine on an STM32F746), MACs and params rounded to 0.1M and 0.01M.',
-      `MACs and params: ${ANALYTIC}, counted as the papers count them (convolutions and the classifier; params in PyTorch's count, BatchNorm γ and β included); arena: the layer-wise plan's real arena, to the byte.`,
-      "The published SRAM and flash are TinyEngine's on-board figures (kB taken as 1024 B here), which the architecture does not determine: not the same metric as the rig's arena (activations only, to the byte) or its image (reference kernels, weights, the benchmark input), so their differences compare two systems, not an error.",
-      measuredNote(src, 'the newest ok layer-wise row of each network', benchHint(src, '--schedule layer')),
-    ],
+    notes,
     measuredFrom: src,
+    releasedFrom: { dir: released.dir, missing: released.dir === null ? [] : missing },
   };
 }
 
@@ -446,20 +533,38 @@ export interface TableRequest {
   db: string;
   board: string;
   runner: RunnerKind;
+  /** mcunet-zoo: the folder holding the MCUNet zoo's released .tflite files (none: their analytic column is "-"). */
+  tfliteDir?: string | undefined;
 }
 
 async function loadAll(names: readonly string[], seed: number): Promise<Model[]> {
   return Promise.all(names.map((n) => loadModel(n, seed)));
 }
 
-/** Runs `build` with the stored rows of the source (none when the database does not exist; it is not created). */
-async function withStore<T>(request: TableRequest, build: (stored: StoredRows, src: MeasuredSource) => T): Promise<T> {
+/**
+ * The released files of `networks` found in `dir`, imported (a file that does not import stops the
+ * table, naming it); a folder that does not exist, or holds none of them, is an error.
+ */
+export async function loadReleased(dir: string | undefined, networks: readonly string[], seed: number): Promise<ReleasedFiles> {
+  if (dir === undefined) return NO_RELEASED_FILES;
+  const names = networks.map((n) => releasedFile(n).file);
+  const expected = `the folder holding the MCUNet zoo's released int8 .tflite files (${names.slice(0, 2).join(', ')}, …)`;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--tflite-dir ${dir}: no such folder; expected ${expected}`, { exitCode: 2 });
+  const present = networks.filter((n) => existsSync(join(dir, releasedFile(n).file)));
+  if (present.length === 0)
+    throw new UserError(`--tflite-dir ${dir} holds none of the released files (${names.join(', ')}); expected ${expected}`, { exitCode: 2 });
+  const models = await Promise.all(present.map(async (n) => [n, await loadModel(join(dir, releasedFile(n).file), seed)] as const));
+  return { dir, models: new Map(models) };
+}
+
+/** Runs `build` with the stored rows of the source (none when the database does not exist; it is not created) and the board they were measured on. */
+async function withStore<T>(request: TableRequest, build: (stored: StoredRows, src: MeasuredSource, board: Board) => T): Promise<T> {
   const { board } = await resolveLabBoard(request.board);
   const src: MeasuredSource = { db: request.db, board: board.id, runner: request.runner, seed: request.seed, found: existsSync(request.db) };
-  if (!src.found) return build(() => [], src);
+  if (!src.found) return build(() => [], src, board);
   const store = new Store(request.db);
   try {
-    return build((model) => store.measured(model, src.board, src.runner, src.seed), src);
+    return build((model) => store.measured(model, src.board, src.runner, src.seed), src, board);
   } finally {
     store.close();
   }
@@ -467,10 +572,13 @@ async function withStore<T>(request: TableRequest, build: (stored: StoredRows, s
 
 /** One of the papers' tables, its measured columns read from the request's database. */
 export async function paperTable(request: TableRequest): Promise<PaperTable> {
+  if (request.tfliteDir !== undefined && request.name !== 'mcunet-zoo')
+    throw new UserError(`--tflite-dir goes with rig tables mcunet-zoo (the released files of its networks), not ${request.name}`, { exitCode: 2 });
   switch (request.name) {
     case 'mcunet-zoo': {
       const models = await loadAll(ZOO_NETWORKS, request.seed);
-      return withStore(request, (stored, src) => mcunetZooTable(models, stored, src));
+      const released = await loadReleased(request.tfliteDir, ZOO_NETWORKS, request.seed);
+      return withStore(request, (stored, src, board) => mcunetZooTable(models, stored, src, released, board));
     }
     case 'mcunetv2-table1':
       return mcunetV2Table1(await loadModel(TABLE1_MODEL, request.seed), TABLE1_SPLIT);

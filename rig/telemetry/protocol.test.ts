@@ -70,7 +70,7 @@ test('lines split across chunks at every position reassemble exactly', async () 
   const text =
     [
       formatLine(0, 'hello', { proto: 1, fw: 'abcd1234', model: 'tiny-cnn', schedule: 'layer', board: 'f746', timer: 'systick', arena: 6144 }),
-      formatLine(1, 'start', { warmup: 1, runs: 5 }),
+      formatLine(1, 'start', { warmup: 1, runs: 5, in_crc32: '6ad5a9f0' }),
       formatLine(2, 'time', { i: 0, ticks: 4242, crc32: '0badf00d' }),
     ].join('\r\n') + '\r\n';
   const whole = await feed([text]);
@@ -111,4 +111,21 @@ test('the selftest lines parse: a pong with a 256-byte payload, a mark, an end; 
   assert.ok(!maybe.ok && maybe.reason === 'mark: check must be pass, fail or na', JSON.stringify(maybe));
   const noData = parseLine(formatLine(7, 'pong', { n: 3 }));
   assert.ok(!noData.ok && noData.reason === 'pong: data is missing', JSON.stringify(noData));
+});
+
+test('a start line carries the input CRC; out lines carry output bytes as hex pairs, and nothing else parses as them', () => {
+  assert.deepEqual(parseLine(formatLine(1, 'start', { warmup: 0, runs: 1, in_crc32: '6ad5a9f0' })), {
+    ok: true,
+    message: { kind: 'start', seq: 1, warmup: 0, runs: 1, inCrc32: '6ad5a9f0' },
+  });
+  const noInput = parseLine(formatLine(1, 'start', { warmup: 0, runs: 1 }));
+  assert.ok(!noInput.ok && noInput.reason === 'start: in_crc32 must be 8 lowercase hex digits', JSON.stringify(noInput));
+  assert.deepEqual(parseLine(formatLine(9, 'out', { at: 64, hex: '00ff7f80' })), {
+    ok: true,
+    message: { kind: 'out', seq: 9, at: 64, bytes: Uint8Array.of(0, 255, 127, 128) },
+  });
+  for (const hex of ['0ff', '00FF', '0g', '_']) {
+    const r = parseLine(formatLine(9, 'out', { at: 0, hex }));
+    assert.ok(!r.ok && r.reason === 'out: hex must be pairs of lowercase hex digits', `${hex}: ${JSON.stringify(r)}`);
+  }
 });

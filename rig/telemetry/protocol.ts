@@ -7,11 +7,12 @@ const PREFIX = `@rig${PROTOCOL_VERSION}`;
 
 export type Message =
   | { kind: 'hello'; seq: number; proto: number; fw: string; model: string; schedule: string; board: string; timer: string; arena: number }
-  | { kind: 'start'; seq: number; warmup: number; runs: number }
+  | { kind: 'start'; seq: number; warmup: number; runs: number; inCrc32: string }
   | { kind: 'mem'; seq: number; arenaUsed: number; arenaSize: number; stackUsed: number; stackSize: number }
   | { kind: 'time'; seq: number; i: number; ticks: number; crc32: string }
   | { kind: 'slot'; seq: number; i: number; ticks: number }
   | { kind: 'profile'; seq: number; slots: number; ticks: number; crc32: string }
+  | { kind: 'out'; seq: number; at: number; bytes: Uint8Array }
   | { kind: 'done'; seq: number; runs: number }
   | { kind: 'error'; seq: number; code: string }
   // The selftest image's answers (PROTOCOL.md, "Selftest").
@@ -93,7 +94,7 @@ export function parseLine(raw: string): ParseResult {
           },
         };
       case 'start':
-        return { ok: true, message: { kind, seq, warmup: uint(map, 'warmup'), runs: uint(map, 'runs') } };
+        return { ok: true, message: { kind, seq, warmup: uint(map, 'warmup'), runs: uint(map, 'runs'), inCrc32: hex8(map, 'in_crc32') } };
       case 'mem':
         return {
           ok: true,
@@ -112,6 +113,11 @@ export function parseLine(raw: string): ParseResult {
         return { ok: true, message: { kind, seq, i: uint(map, 'i'), ticks: uint(map, 'ticks') } };
       case 'profile':
         return { ok: true, message: { kind, seq, slots: uint(map, 'slots'), ticks: uint(map, 'ticks'), crc32: hex8(map, 'crc32') } };
+      case 'out': {
+        const hex = word(map, 'hex');
+        if (!/^(?:[0-9a-f]{2})+$/.test(hex)) throw new MissingField('hex must be pairs of lowercase hex digits');
+        return { ok: true, message: { kind, seq, at: uint(map, 'at'), bytes: Uint8Array.from(Buffer.from(hex, 'hex')) } };
+      }
       case 'done':
         return { ok: true, message: { kind, seq, runs: uint(map, 'runs') } };
       case 'error':
@@ -140,8 +146,9 @@ export function formatLine(seq: number, kind: string, pairs: Record<string, stri
   return `${body} *${hex32(crc32(body))}`;
 }
 
-export function runCommand(warmup: number, runs: number): string {
-  return `run ${warmup} ${runs}\n`;
+/** Run `warmup` and `runs` inferences; with `output`, send the output tensor after them. */
+export function runCommand(warmup: number, runs: number, output = false): string {
+  return `run ${warmup} ${runs}${output ? ' output' : ''}\n`;
 }
 
 /** Sent after done: the host has read everything, the firmware may exit. */

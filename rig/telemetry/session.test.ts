@@ -36,7 +36,7 @@ function fakeLink(before: string[], after: string[], failBye = false): LineLink 
 }
 
 const run = [
-  formatLine(2, 'start', { warmup: 1, runs: 3 }),
+  formatLine(2, 'start', { warmup: 1, runs: 3, in_crc32: '6ad5a9f0' }),
   formatLine(3, 'mem', { arena_used: 6144, arena_size: 6144, stack_used: 184, stack_size: 8192 }),
   formatLine(4, 'time', { i: 0, ticks: 100, crc32: '0badf00d' }),
   formatLine(5, 'time', { i: 1, ticks: 100, crc32: '0badf00d' }),
@@ -54,6 +54,8 @@ test('a clean run: hello, run, mem, three times, done, bye', async () => {
     [100, 100, 100],
   );
   assert.equal(r.telemetry.mem?.arenaUsed, 6144);
+  assert.equal(r.telemetry.inputCrc32, '6ad5a9f0');
+  assert.equal(r.telemetry.output, undefined);
   assert.equal(r.telemetry.corruptLines, 0);
   assert.deepEqual(link.written, ['run 1 3\n', 'bye\n']);
 });
@@ -79,6 +81,45 @@ test('the profiling pass: every slot once, then its total and CRC; a missing or 
   assert.ok(!outOfRange.ok && /sent 3 slot lines for 3 slots/.test(outOfRange.detail), JSON.stringify(outOfRange));
   const twice = await runSession(fakeLink([hello(0), hello(1)], profiled([0, 1, 1], 3)), options);
   assert.ok(!twice.ok && /unexpected slot line i=1/.test(twice.detail), JSON.stringify(twice));
+});
+
+/** `run` with out lines before done, each `[at, hex]`. */
+function withOutput(chunks: readonly (readonly [number, string])[]): string[] {
+  const lines = chunks.map(([at, hex], k) => formatLine(7 + k, 'out', { at, hex }));
+  return [...run.slice(0, -1), ...lines, formatLine(7 + chunks.length, 'done', { runs: 3 })];
+}
+
+test('the output tensor asked for arrives in order and whole, or the run fails; unasked, out lines fail it', async () => {
+  const asked = { ...options, outputBytes: 5 };
+  const link = fakeLink(
+    [hello(0), hello(1)],
+    withOutput([
+      [0, '0102'],
+      [2, 'fffe80'],
+    ]),
+  );
+  const r = await runSession(link, asked);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.telemetry.output, Uint8Array.of(1, 2, 255, 254, 128));
+  assert.equal(link.written[0], 'run 1 3 output\n');
+
+  const short = await runSession(fakeLink([hello(0), hello(1)], withOutput([[0, '0102']])), asked);
+  assert.ok(!short.ok && /2 of 5 output bytes arrived/.test(short.detail) && short.telemetry.output === undefined, JSON.stringify(short));
+  const gap = await runSession(
+    fakeLink(
+      [hello(0), hello(1)],
+      withOutput([
+        [0, '0102'],
+        [3, 'fe80'],
+      ]),
+    ),
+    asked,
+  );
+  assert.ok(!gap.ok && /unexpected out line at=3 \(2 bytes; 2 of 5 received\)/.test(gap.detail), JSON.stringify(gap));
+  const over = await runSession(fakeLink([hello(0), hello(1)], withOutput([[0, '010203040506']])), asked);
+  assert.ok(!over.ok && /unexpected out line at=0 \(6 bytes; 0 of 5 received\)/.test(over.detail), JSON.stringify(over));
+  const unasked = await runSession(fakeLink([hello(0), hello(1)], withOutput([[0, '01']])), options);
+  assert.ok(!unasked.ok && /unexpected out line at=0 \(1 bytes; 0 of 0 received\)/.test(unasked.detail), JSON.stringify(unasked));
 });
 
 test('a corrupted time line fails the run and never becomes a number', async () => {

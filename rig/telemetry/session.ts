@@ -25,6 +25,8 @@ export interface Expectation {
 export interface SessionOptions {
   warmup: number;
   runs: number;
+  /** Ask for the output tensor, of this many bytes (PROTOCOL.md, out lines). */
+  outputBytes?: number | undefined;
   expect: Expectation;
   /** Longest wait for the first hello. */
   helloTimeoutMs: number;
@@ -50,6 +52,10 @@ export interface ProfileTelemetry {
 
 export interface Telemetry {
   hello?: Hello;
+  /** The CRC-32 of the input the firmware holds, from its start line. */
+  inputCrc32?: string;
+  /** The output tensor after the last inference, when asked for. */
+  output?: Uint8Array;
   mem?: Mem;
   samples: Sample[];
   /** Absent when the firmware sent no profiling pass. */
@@ -188,7 +194,7 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
 
   phase = 'start';
   try {
-    await link.write(runCommand(options.warmup, options.runs));
+    await link.write(runCommand(options.warmup, options.runs, options.outputBytes !== undefined));
   } catch (error) {
     return fail('telemetry-error', `cannot send the run command: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -201,10 +207,13 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
   if (m.warmup !== options.warmup || m.runs !== options.runs) {
     return fail('telemetry-error', `the firmware started warmup=${m.warmup} runs=${m.runs}, not ${options.warmup}/${options.runs}`);
   }
+  telemetry.inputCrc32 = m.inCrc32;
 
   phase = 'memory';
   const seen = new Set<number>();
   const slots = new Map<number, number>();
+  const output = options.outputBytes === undefined ? undefined : new Uint8Array(options.outputBytes);
+  let outputFilled = 0;
   for (;;) {
     m = await receive(options.lineTimeoutMs);
     if ('ok' in m) return m;
@@ -224,6 +233,13 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
         return fail('telemetry-error', `the profiling pass sent ${slots.size} slot lines for ${m.slots} slots`);
       }
       telemetry.profile = { slotTicks: slotTicks as number[], ticks: m.ticks, crc32: m.crc32 };
+    } else if (m.kind === 'out') {
+      // The chunks come in order, each where the last ended: a lost one is a gap, never zeros.
+      if (output === undefined || m.at !== outputFilled || m.at + m.bytes.length > output.length) {
+        return fail('telemetry-error', `unexpected out line at=${m.at} (${m.bytes.length} bytes; ${outputFilled} of ${output?.length ?? 0} received)`);
+      }
+      output.set(m.bytes, m.at);
+      outputFilled += m.bytes.length;
     } else if (m.kind === 'done') {
       phase = 'done';
       // Everything before done has arrived: let the firmware go.
@@ -235,6 +251,10 @@ export async function runSession(link: LineLink, options: SessionOptions): Promi
   }
   const problems: string[] = [];
   if (telemetry.mem === undefined) problems.push('the mem line is missing');
+  if (output !== undefined) {
+    if (outputFilled === output.length) telemetry.output = output;
+    else problems.push(`${outputFilled} of ${output.length} output bytes arrived`);
+  }
   if (telemetry.samples.length !== options.runs) problems.push(`${options.runs - telemetry.samples.length} of ${options.runs} time lines are missing`);
   if (telemetry.corruptLines > 0) problems.push(`${telemetry.corruptLines} corrupt line(s): ${telemetry.corruptReasons.join('; ')}`);
   if (telemetry.lostLines > 0) problems.push(`${telemetry.lostLines} line(s) lost (sequence gaps)`);

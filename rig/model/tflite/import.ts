@@ -6,7 +6,7 @@
 // counts what it counts on the zoo's spec of the same network. The input comes from the seed.
 import { checkModel, convOutputSize, tensorBytes, type Model, type Op, type QuantizedScale, type Requant, type Shape, type Tensor } from '../ir.js';
 import { seededInput } from '../lower.js';
-import { quantizeMultiplier } from '../quant.js';
+import { addRescale, quantizeMultiplier } from '../quant.js';
 import { meanRequant } from '../../ops/mean.js';
 import { SOFTMAX_OUTPUT, softmaxParams } from '../../ops/softmax.js';
 import { TfliteError } from './errors.js';
@@ -34,8 +34,6 @@ interface Value {
 }
 
 const NO_PAD: Pads = { top: 0, bottom: 0, left: 0, right: 0 };
-/** TFLite's int8 ADD lifts both inputs by 2^20 before rescaling them. */
-const ADD_LEFT_SHIFT = 20;
 
 /** Reads and imports a TFLite file's bytes; `name` becomes the model's name. */
 export function importTflite(bytes: Uint8Array, name: string, seed: number): Model {
@@ -192,7 +190,6 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
           throw new TfliteError(`${where}: expected two inputs of one shape, found ${a.shape.join('×')} and ${b.shape.join('×')}`);
         const out = newTensor(outT, where);
         // TFLite's int8 ADD: both inputs rescaled to twice the larger input scale, the sum to the output's.
-        const twiceMax = 2 * Math.max(a.scale, b.scale);
         const [actMin, actMax] = activationRange(o.options.activation, out, where);
         // The sum is symmetric, so the input just computed goes second: the one the add may overwrite (rig/ops/add.ts).
         const previous = ops[ops.length - 1]?.output;
@@ -203,10 +200,7 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
           block: 0,
           inputs: [first.id, second.id],
           output: out.id,
-          leftShift: ADD_LEFT_SHIFT,
-          scale1: quantizeMultiplier(first.scale / twiceMax),
-          scale2: quantizeMultiplier(second.scale / twiceMax),
-          outScale: quantizeMultiplier(twiceMax / (2 ** ADD_LEFT_SHIFT * out.scale)),
+          ...addRescale(first.scale, second.scale, out.scale),
           actMin,
           actMax,
         });

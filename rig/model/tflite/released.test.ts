@@ -12,6 +12,7 @@ import { planLayerwise } from '../../schedule/layerwise.js';
 import { crc32 } from '../../util/crc32.js';
 import { ROOT } from '../../util/paths.js';
 import { opMacs, type Model } from '../ir.js';
+import { RELEASED_TFLITE } from '../published.js';
 import { referenceOutput } from '../reference.js';
 
 const DIR = process.env.RIG_TFLITE_MODELS ?? '/work/shared/models/tflite';
@@ -23,18 +24,7 @@ const recorded = JSON.parse(readFileSync(join(ROOT, 'rig', 'model', 'tflite', 't
 };
 
 /** Each MCUNet file and the built-in network it is. */
-const ZOO_TWINS: Readonly<Record<string, string>> = {
-  'mcunet-10fps_imagenet.tflite': 'mcunet-in0',
-  'mcunet-5fps_imagenet.tflite': 'mcunet-in1',
-  'mcunet-256kb-1mb_imagenet.tflite': 'mcunet-in2',
-  'mcunet-320kb-1mb_imagenet.tflite': 'mcunet-in3',
-  'mcunet-512kb-2mb_imagenet.tflite': 'mcunet-in4',
-  'mcunet-10fps_vww.tflite': 'mcunet-vww0',
-  'mcunet-5fps_vww.tflite': 'mcunet-vww1',
-  'mcunet-320kb-1mb_vww.tflite': 'mcunet-vww2',
-  'mbv2-w0.35-r144_imagenet.tflite': 'mbv2-w0.35',
-  'proxyless-w0.3-r176_imagenet.tflite': 'proxyless-w0.3',
-};
+const ZOO_TWINS: Readonly<Record<string, string>> = Object.fromEntries([...RELEASED_TFLITE].map(([twin, file]) => [file, twin]));
 
 /** Per op: block, output shape and MACs; the kind too, but a classifier may be a 1×1 conv2d in one and fc in the other. */
 const layers = (model: Model) =>
