@@ -6,6 +6,11 @@ bytes and prints, as JSON, the CRC-32 (zlib's) of the input and of the output, t
 hex, and with --tensors every int8 tensor's CRC-32 in execution order, to find the first operator
 where rig and TFLite part. Needs tensorflow (`pip install tensorflow-cpu`); rig never runs it.
 
+A float32 input that a QUANTIZE makes int8, and a float32 output a DEQUANTIZE makes of int8, are
+the edges of the int8 model rig imports: the input bytes are then the QUANTIZE's int8 output (fed
+as the floats that quantize to them, which is checked), and the output is the DEQUANTIZE's int8
+input.
+
     node scripts/tflite-input.mjs FILE.tflite [--seed N] > /tmp/in.bin   # rig's seeded input
     python3 scripts/tflite-expected.py FILE.tflite /tmp/in.bin [--tensors]
 """
@@ -27,18 +32,38 @@ def main():
     interpreter = tf.lite.Interpreter(
         model_path=args.model,
         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-        experimental_preserve_all_tensors=args.tensors,
+        # Every tensor kept, to read the int8 tensors at a float model's edges.
+        experimental_preserve_all_tensors=True,
     )
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()
+    ops = interpreter._get_ops_details()
+    details = interpreter.get_tensor_details()
     data = open(args.input, "rb").read()
+    values = np.frombuffer(data, dtype=np.int8)
     expected = int(np.prod(inp["shape"]))
-    if inp["dtype"] != np.int8 or len(data) != expected:
+    if len(data) != expected:
         raise SystemExit(f"{args.input}: expected {expected} int8 bytes for input {inp['shape'].tolist()} {inp['dtype']}, found {len(data)} bytes")
-    interpreter.set_tensor(inp["index"], np.frombuffer(data, dtype=np.int8).reshape(inp["shape"]))
+    quantized = None  # the int8 tensor a QUANTIZE makes of a float input
+    if inp["dtype"] == np.float32:
+        (quantize,) = [op for op in ops if op["op_name"] == "QUANTIZE" and inp["index"] in op["inputs"]]
+        quantized = quantize["outputs"][0]
+        (scale,), (zero_point,) = details[quantized]["quantization_parameters"]["scales"], details[quantized]["quantization_parameters"]["zero_points"]
+        floats = ((values.astype(np.float64) - zero_point) * scale).astype(np.float32)
+        interpreter.set_tensor(inp["index"], floats.reshape(inp["shape"]))
+    elif inp["dtype"] == np.int8:
+        interpreter.set_tensor(inp["index"], values.reshape(inp["shape"]))
+    else:
+        raise SystemExit(f"{args.model}: input {inp['shape'].tolist()} is {inp['dtype']}; expected int8, or float32 with a QUANTIZE")
     interpreter.invoke()
-    output = interpreter.get_tensor(out["index"]).tobytes()
+    if quantized is not None and interpreter.get_tensor(quantized).tobytes() != data:
+        raise SystemExit(f"{args.model}: the QUANTIZE of the float input did not give back the int8 input")
+    result_tensor = out["index"]
+    if out["dtype"] == np.float32:
+        (dequantize,) = [op for op in ops if op["op_name"] == "DEQUANTIZE" and out["index"] in op["outputs"]]
+        result_tensor = dequantize["inputs"][0]
+    output = interpreter.get_tensor(result_tensor).tobytes()
     result = {
         "model": args.model,
         "inputCrc32": zlib.crc32(data),
@@ -47,7 +72,6 @@ def main():
     }
     if args.tensors:
         # Operator outputs in execution order (constants have no producer and are left out).
-        ops = interpreter._get_ops_details()
         result["tensors"] = [
             {"op": op["index"], "name": interpreter.get_tensor_details()[t]["name"], "crc32": zlib.crc32(interpreter.get_tensor(t).tobytes())}
             for op in ops

@@ -49,6 +49,30 @@ typedef struct {
     int32_t act_min, act_max;
 } rig_pool_params;
 
+/* A k×k window moved by `stride` over an in_h×in_w×c tensor, with pad_top rows and pad_left
+ * columns of padding before it (the padding after only sets out_h and out_w). */
+typedef struct {
+    uint16_t in_h, in_w, c;
+    uint16_t out_h, out_w;
+    uint8_t kh, kw, stride, pad_top, pad_left;
+    int32_t act_min, act_max;
+} rig_pool2d_params;
+
+/* A mean over in_h×in_w pixels requantized from in_zp to out_zp: multiplier and shift fold in
+ * 1/(in_h·in_w) (TFLite's int8 MEAN). */
+typedef struct {
+    uint16_t in_h, in_w, c;
+    int32_t in_zp, out_zp;
+    int32_t multiplier, shift;
+} rig_mean_params;
+
+/* TFLite's int8 softmax over c channels: beta · input scale as a Q31 multiplier and a left shift
+ * (0 to 31) onto Q5.26 differences, and the most negative difference that still counts. */
+typedef struct {
+    uint16_t c;
+    int32_t input_multiplier, input_left_shift, diff_min;
+} rig_softmax_params;
+
 typedef struct {
     uint32_t in_n;
     uint16_t out_n;
@@ -84,6 +108,16 @@ void rig_add_s8(const rig_add_params *p, const rig_window *win, const int8_t *a,
 /* Operator avgpool (<variant>/avgpool.c): the mean of each channel over the whole input, rounded
  * half away from zero; whole tensors, no window. */
 void rig_avgpool_global_s8(const rig_pool_params *p, const int8_t *in, int8_t *out);
+/* Operator avgpool2d (<variant>/avgpool2d.c): output pixels of the window, every channel; each the
+ * mean of its taps inside the input (padding taps are not counted), rounded half away from zero. */
+void rig_avgpool2d_s8(const rig_pool2d_params *p, const rig_window *win, const int8_t *in, int8_t *out);
+/* Operator mean (<variant>/mean.c): each channel's mean over the whole input, requantized; whole
+ * tensors, no window. */
+void rig_mean_s8(const rig_mean_params *p, const int8_t *in, int8_t *out);
+/* Operator softmax (<variant>/softmax.c): each pixel of the window over its c channels, out at
+ * scale 1/256 and zero point -128; `out` may be `in` when the output view lies inside the input
+ * view (a pixel's outputs are written after its inputs are read, each at or below its input). */
+void rig_softmax_s8(const rig_softmax_params *p, const rig_window *win, const int8_t *in, int8_t *out);
 /* Operator fc (<variant>/fc.c): fully connected over the whole (flattened) input; no window. */
 void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out);
 

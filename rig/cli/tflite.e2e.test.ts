@@ -1,5 +1,6 @@
 // `rig bench --model FILE.tflite` end to end in QEMU: small networks (SAME padding at stride 2, its
-// odd row and column after the input; a residual ADD, RESHAPE, FULLY_CONNECTED) under all four
+// odd row and column after the input; a residual ADD, RESHAPE, FULLY_CONNECTED; k×k average pools,
+// MEAN, SOFTMAX, a float file input and output through QUANTIZE and DEQUANTIZE) under all four
 // schedules, and the released MCUNet file of mcunet-in0 when at hand, each bit-exact with TFLite's
 // reference kernels' output as recorded from TensorFlow; a file rig cannot import stops the
 // command with the file named and no stack.
@@ -33,6 +34,37 @@ test('TFLite networks (SAME padding at stride 2; a residual ADD, RESHAPE and FUL
   assert.deepEqual(
     rows.map((row) => [row.model, row.schedule, row.status]),
     names.flatMap((name) => ['layer', 'patch', 'stream1d', 'stream2d'].map((s) => [name, s, 'ok'])),
+  );
+  for (const row of rows) {
+    const expected = hex32(recorded[row.model]!.outputCrc32);
+    assert.equal(row.referenceCrc32, expected, `${row.model} ${row.schedule}`);
+    assert.equal(row.outputCrc32, expected, `${row.model} ${row.schedule}`);
+    assert.equal(row.memory.measuredArenaBytes, row.memory.plannedArenaBytes, `${row.model} ${row.schedule}`);
+  }
+});
+
+test('k×k average pools, MEAN, SOFTMAX and a float file edged by QUANTIZE and DEQUANTIZE run bit-exact with TFLite, the pools and a softmax in tiled stages', async () => {
+  const recorded = testdata('built.json').cases as Record<string, { outputCrc32: number }>;
+  const write = (name: string) => {
+    const path = join(dir, `${name}.tflite`);
+    writeFileSync(path, builtCases()[name]!);
+    return path;
+  };
+  // Split 4: the stage holds float-edges' two pools and softmax-spatial's softmax and pool.
+  const tiled = await bench(write('float-edges'), ['--model', write('softmax-spatial'), '--split', '4']);
+  assert.equal(tiled.code, 0, tiled.stderr);
+  // mean-wide is whole-tensor past its first op; the softmaxes straight on the input: layer-wise.
+  const whole = await bench(write('mean-wide'), ['--model', write('softmax-rows'), '--model', write('softmax-uniform'), '--schedule', 'layer']);
+  assert.equal(whole.code, 0, whole.stderr);
+  const rows = [...(JSON.parse(tiled.stdout) as ResultRow[]), ...(JSON.parse(whole.stdout) as ResultRow[])];
+  assert.deepEqual(
+    rows.map((row) => [row.model, row.schedule, row.status]),
+    [
+      ...['float-edges', 'softmax-spatial'].flatMap((name) => ['layer', 'patch', 'stream1d', 'stream2d'].map((s) => [name, s, 'ok'])),
+      ['mean-wide', 'layer', 'ok'],
+      ['softmax-rows', 'layer', 'ok'],
+      ['softmax-uniform', 'layer', 'ok'],
+    ],
   );
   for (const row of rows) {
     const expected = hex32(recorded[row.model]!.outputCrc32);

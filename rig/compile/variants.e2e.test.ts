@@ -1,6 +1,7 @@
-// Every kernel variant on the same cases: random specs and odd shapes, under every schedule, each
-// compiled with the variant, run in QEMU and checked against the reference interpreter's output
-// CRC and the planned arena. A variant folder added beside reference/ is covered with no edit here.
+// Every kernel variant on the same cases: random specs, odd shapes and imported TFLite networks,
+// under every schedule, each compiled with the variant, run in QEMU and checked against the
+// reference interpreter's output CRC and the planned arena. A variant folder added beside
+// reference/ is covered with no edit here.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import type { Model } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { randomSpec, WIDE_ODD_SPEC } from '../model/testing.js';
+import { importTflite } from '../model/tflite/import.js';
+import { builtCases } from '../model/tflite/testing.js';
 import type { ResultRow } from '../results/row.js';
 import { SCHEDULES, type Plan } from '../schedule/plan.js';
 import { PlanRefusal } from '../schedule/refusal.js';
@@ -23,7 +26,8 @@ const dir = mkdtempSync(join(tmpdir(), 'rig-variants-'));
 
 // Odd shapes: odd and non-square sizes, channel counts that are not a multiple of 4, k = 1, 3, 5
 // and 7, stride 1 and 2, padding 0, 1-pixel outputs, residual adds, depthwise convolutions in
-// place (expanded input) and not (expand 1: the block input lives on for its residual add).
+// place (expanded input) and not (expand 1: the block input lives on for its residual add); k×k
+// average pools padded and not, softmaxes over a feature map's channels and over the classes.
 const ODD_SPECS: ModelSpecInput[] = [
   {
     name: 'odd-one-pixel',
@@ -65,9 +69,28 @@ const ODD_SPECS: ModelSpecInput[] = [
       { type: 'fc', out: 2 },
     ],
   },
+  {
+    name: 'odd-pools',
+    input: [15, 11, 5],
+    blocks: [
+      { type: 'conv2d', out: 6, k: 3, stride: 1, act: 'relu' },
+      { type: 'avgpool', k: 3, stride: 2, pad: 1 },
+      { type: 'softmax', beta: 0.5 },
+      { type: 'mbconv', expand: 2, out: 7, k: 3, stride: 1 },
+      { type: 'avgpool', k: 2 },
+      { type: 'dwconv2d', k: 3, stride: 1, act: 'relu6' },
+      { type: 'avgpool', k: 5, stride: 1, pad: 2 },
+      { type: 'avgpool' },
+      { type: 'fc', out: 7 },
+      { type: 'softmax' },
+    ],
+  },
 ];
 
 const RANDOM_SEEDS = [31, 32, 33, 34, 35, 36];
+
+/** Imported TFLite networks with the operators no spec block makes (MEAN into another quantization). */
+const TFLITE_CASES = ['float-edges', 'mean-wide'];
 
 /** The model under every schedule; a tiled schedule the shape refuses on a 2×2 grid runs on one patch. */
 function plansOf(model: Model): Plan[] {
@@ -85,9 +108,14 @@ function plansOf(model: Model): Plan[] {
 test('every kernel variant runs random specs and odd shapes bit-exact under every schedule in QEMU, arena measured = planned', async () => {
   const board = await loadBoard('f746');
   const specs = [...ODD_SPECS, WIDE_ODD_SPEC, ...RANDOM_SEEDS.map((seed) => randomSpec(seed, { minSize: 9 }))];
-  const plans = specs.flatMap((spec, i) => plansOf(lowerModel(parseModelSpec(spec, spec.name), i + 1)));
-  // Every schedule of every spec planned, the tiled ones on patches of the stage.
-  assert.equal(plans.length, specs.length * SCHEDULES.length);
+  const built = builtCases();
+  const models = [
+    ...specs.map((spec, i) => lowerModel(parseModelSpec(spec, spec.name), i + 1)),
+    ...TFLITE_CASES.map((name) => importTflite(built[name]!, name, 1)),
+  ];
+  const plans = models.flatMap(plansOf);
+  // Every schedule of every model planned, the tiled ones on patches of the stage.
+  assert.equal(plans.length, models.length * SCHEDULES.length);
   const variants = kernelVariants();
   assert.ok(variants.includes('reference'));
   for (const kernels of variants) {

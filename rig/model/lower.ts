@@ -7,6 +7,7 @@ import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, t
 import { createPrng, type Prng } from './prng.js';
 import { addRescale, clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
+import { SOFTMAX_OUTPUT, softmaxParams } from '../ops/softmax.js';
 
 interface QTensor {
   id: number;
@@ -183,8 +184,55 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
         return;
       }
       case 'avgpool': {
-        const out = addTensor(name, [1, 1, c], input.scale, input.zeroPoint, input.rms);
-        ops.push({ kind: 'avgpool', name, block: index, inputs: [input.id], output: out.id, actMin: -128, actMax: 127 });
+        if (block.k === undefined) {
+          if (block.stride !== undefined || block.pad !== undefined) {
+            issues.push({ path: `${path}.k`, message: 'expected a window size k with stride or pad (without k the pool is global)' });
+            current = undefined;
+            return;
+          }
+          const out = addTensor(name, [1, 1, c], input.scale, input.zeroPoint, input.rms);
+          ops.push({ kind: 'avgpool', name, block: index, inputs: [input.id], output: out.id, actMin: -128, actMax: 127 });
+          current = out;
+          return;
+        }
+        const { k, stride = k, pad = 0 } = block;
+        const outH = convOutputSize(h, k, stride, pad);
+        const outW = convOutputSize(w, k, stride, pad);
+        if (pad >= k) issues.push({ path: `${path}.pad`, message: `expected less than k=${k}, found ${pad}` });
+        else if (stride > 255 || k > 255) issues.push({ path, message: `expected k and stride of at most 255, found ${k} and ${stride}` });
+        else if (outH < 1 || outW < 1) issues.push({ path, message: `expected a window that fits its ${h}×${w} input with padding ${pad}, found k=${k}` });
+        else {
+          // The mean of a window keeps the input's scale; its spread shrinks a little.
+          const out = addTensor(name, [outH, outW, c], input.scale, input.zeroPoint, input.rms);
+          ops.push({
+            kind: 'avgpool2d',
+            name,
+            block: index,
+            inputs: [input.id],
+            output: out.id,
+            kh: k,
+            kw: k,
+            stride,
+            padTop: pad,
+            padLeft: pad,
+            actMin: -128,
+            actMax: 127,
+          });
+          current = out;
+          return;
+        }
+        current = undefined;
+        return;
+      }
+      case 'softmax': {
+        const params = softmaxParams(block.beta, input.scale);
+        if (params === null) {
+          issues.push({ path: `${path}.beta`, message: `expected beta × input scale ${input.scale} × 2^26 above 1, found beta ${block.beta}` });
+          current = undefined;
+          return;
+        }
+        const out = addTensor(name, input.shape, SOFTMAX_OUTPUT.scale, SOFTMAX_OUTPUT.zeroPoint, 0.3);
+        ops.push({ kind: 'softmax', name, block: index, inputs: [input.id], output: out.id, ...params });
         current = out;
         return;
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValidationError } from '../util/errors.js';
+import type { AvgPool2dOp } from './ir.js';
 import { lowerModel } from './lower.js';
 import { parseModelSpec } from './spec.js';
 import { TINY_CNN } from './zoo.js';
@@ -38,6 +39,45 @@ test('unknown keys and shape rules are reported with their paths', () => {
     /^net\.json: blocks\[0\]: expected a kernel that fits its 4×4 input with padding 0, found k=7$/,
   );
   assert.match(problems({ name: 'bad name', input: [4, 4, 3], blocks: [{ type: 'avgpool' }] }).join('\n'), /^net\.json: name: /);
+});
+
+test('an average pool is global without k, k×k with it (stride k, no padding unless given); a softmax takes beta', () => {
+  const model = lowerModel(
+    parseModelSpec(
+      {
+        name: 'pools',
+        input: [9, 7, 5],
+        blocks: [{ type: 'avgpool', k: 2 }, { type: 'avgpool', k: 3, stride: 1, pad: 1 }, { type: 'softmax', beta: 0.5 }, { type: 'avgpool' }],
+      },
+      'pools.json',
+    ),
+    1,
+  );
+  assert.deepEqual(
+    model.ops.map((o) => [o.kind, model.tensors[o.output]!.shape]),
+    [
+      ['avgpool2d', [4, 3, 5]],
+      ['avgpool2d', [4, 3, 5]],
+      ['softmax', [4, 3, 5]],
+      ['avgpool', [1, 1, 5]],
+    ],
+  );
+  const [half, same] = model.ops as [AvgPool2dOp, AvgPool2dOp];
+  assert.deepEqual([half.kh, half.stride, half.padTop, same.kh, same.stride, same.padTop], [2, 2, 0, 3, 1, 1]);
+  assert.equal(model.tensors[model.ops[2]!.output]!.zeroPoint, -128);
+  assert.match(
+    problems({ name: 'n', input: [4, 4, 3], blocks: [{ type: 'avgpool', stride: 2 }] }).join('\n'),
+    /^net\.json: blocks\[0\]\.k: expected a window size k with stride or pad \(without k the pool is global\)$/,
+  );
+  assert.match(
+    problems({ name: 'n', input: [4, 4, 3], blocks: [{ type: 'avgpool', k: 2, pad: 2 }] }).join('\n'),
+    /^net\.json: blocks\[0\]\.pad: expected less than k=2, found 2$/,
+  );
+  assert.match(
+    problems({ name: 'n', input: [4, 4, 3], blocks: [{ type: 'avgpool', k: 5 }] }).join('\n'),
+    /^net\.json: blocks\[0\]: expected a window that fits its 4×4 input with padding 0, found k=5$/,
+  );
+  assert.match(problems({ name: 'n', input: [4, 4, 3], blocks: [{ type: 'softmax', beta: 0 }] }).join('\n'), /^net\.json: blocks\[0\]\.beta: /);
 });
 
 test('the same seed gives the same bytes; another seed other bytes', () => {

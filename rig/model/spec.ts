@@ -24,7 +24,14 @@ const dwconv2dBlock = z.strictObject({
   pad: z.number().int().nonnegative().optional(),
   act: activation.default('relu'),
 });
-const avgpoolBlock = z.strictObject({ type: z.literal('avgpool') });
+/** Without `k` the global pool; with it a k×k pool, `stride` (default k) and `pad` (default 0: VALID). */
+const avgpoolBlock = z.strictObject({
+  type: z.literal('avgpool'),
+  k: positiveInt.optional(),
+  stride: positiveInt.optional(),
+  pad: z.number().int().nonnegative().optional(),
+});
+const softmaxBlock = z.strictObject({ type: z.literal('softmax'), beta: z.number().positive().default(1) });
 const fcBlock = z.strictObject({ type: z.literal('fc'), out: positiveInt, act: activation.default('none') });
 /** MobileNetV2 / ProxylessNAS inverted residual: [1×1 expand] → k×k depthwise → 1×1 project [+ add]. */
 const mbconvBlock = z.strictObject({
@@ -37,7 +44,7 @@ const mbconvBlock = z.strictObject({
   act: activation.default('relu6'),
 });
 
-const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock, mbconvBlock]);
+const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock, mbconvBlock, softmaxBlock]);
 
 export const modelSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." and "-"'),

@@ -1,5 +1,6 @@
 // Random model specs for tests: odd sizes, every kernel size from 1 to 7, stride 2 at odd inputs,
-// padding 0 or "same", residual blocks, odd channel counts. Deterministic per seed.
+// padding 0 or "same", residual blocks, odd channel counts, k×k average pools and softmaxes inside
+// the network. Deterministic per seed.
 import { convOutputSize } from './ir.js';
 import { createPrng } from './prng.js';
 import type { ModelSpecInput } from './spec.js';
@@ -16,7 +17,24 @@ export function randomSpec(seed: number, { minSize = 7, maxSize = 23 } = {}): Mo
   const blocks: Block[] = [];
   const count = r.int(2, 5);
   for (let i = 0; i < count; i++) {
-    const type = pick(['conv2d', 'mbconv', 'mbconv', 'dwconv2d'] as const);
+    const type = pick(['conv2d', 'mbconv', 'mbconv', 'dwconv2d', 'conv2d', 'mbconv', 'mbconv', 'dwconv2d', 'avgpool', 'softmax'] as const);
+    if (type === 'softmax') {
+      blocks.push({ type, beta: pick([1, 0.5, 2]) });
+      continue;
+    }
+    if (type === 'avgpool') {
+      // A k×k pool at stride 1, 2 or k, VALID or padded.
+      const k = pick([2, 3, 5]);
+      const stride = pick([1, 2, k]);
+      const pad = r.int(0, 1) === 0 ? 0 : Math.floor(k / 2);
+      const outH = convOutputSize(h, k, stride, pad);
+      const outW = convOutputSize(w, k, stride, pad);
+      if (outH < 2 || outW < 2) continue;
+      blocks.push({ type, k, stride, pad });
+      h = outH;
+      w = outW;
+      continue;
+    }
     const k = type === 'conv2d' ? pick([1, 2, 3, 5, 7]) : pick([3, 5, 7]);
     const stride = h >= 6 && w >= 6 && r.int(0, 2) === 0 ? 2 : 1;
     const pad = type !== 'mbconv' && h >= k && w >= k && r.int(0, 3) === 0 ? 0 : undefined;

@@ -1,16 +1,16 @@
-// What the two convolutions share: their window arithmetic (output size, receptive field), their
-// checks and their C parameter struct (rig_conv_params). Pure.
+// What the two convolutions share: their window arithmetic (output size, receptive field, also
+// the k×k average pool's), their checks and their C parameter struct (rig_conv_params). Pure.
 import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import { convOutputSize, type OpBase, type Requant, type Shape, type Span, type Tensor } from '../model/tensor.js';
 import { checkRequant } from './common.js';
 
 /**
- * A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of zero padding before
+ * A kh×kw window moved by `stride`, with `padTop`/`padLeft` rows and columns of padding before
  * the input and `padBottom`/`padRight` after it (default: the same as before; TFLite's SAME padding
  * puts the odd one after). Only the output size depends on the padding after: a tap outside the
  * input is padding wherever it falls.
  */
-export interface ConvFields extends OpBase {
+export interface WindowFields {
   readonly kh: number;
   readonly kw: number;
   readonly stride: number;
@@ -18,21 +18,23 @@ export interface ConvFields extends OpBase {
   readonly padLeft: number;
   readonly padBottom?: number;
   readonly padRight?: number;
+}
+
+/** A convolution: its window over zero padding, its weights and its per-channel requantization. */
+export interface ConvFields extends OpBase, WindowFields {
   readonly weights: Int8Array;
   readonly requant: Requant;
 }
 
-type Padding = Pick<ConvFields, 'kh' | 'kw' | 'stride' | 'padTop' | 'padLeft' | 'padBottom' | 'padRight'>;
-
-/** Output rows and columns of a convolution. */
-export function convOutputHW(op: Padding, input: Shape): [number, number] {
+/** Output rows and columns of a convolution (or any window op). */
+export function convOutputHW(op: WindowFields, input: Shape): [number, number] {
   return [
     convOutputSize(input[0], op.kh, op.stride, op.padTop, op.padBottom ?? op.padTop),
     convOutputSize(input[1], op.kw, op.stride, op.padLeft, op.padRight ?? op.padLeft),
   ];
 }
 
-export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: number, clip: boolean): Span {
+export function convInputSpan(op: WindowFields, axis: 0 | 1, out: Span, size: number, clip: boolean): Span {
   const pad = axis === 0 ? op.padTop : op.padLeft;
   const k = axis === 0 ? op.kh : op.kw;
   const lo = out.lo * op.stride - pad;
@@ -42,6 +44,14 @@ export function convInputSpan(op: ConvFields, axis: 0 | 1, out: Span, size: numb
 
 /** A convolution's own checks, given how many weights and output channels it must have. */
 export function checkConv(op: ConvFields, weightCount: number, outChannels: number): string[] {
+  const problems = checkWindow(op);
+  if (op.weights.length !== weightCount) problems.push(`weights: expected ${weightCount} values, found ${op.weights.length}`);
+  problems.push(...checkRequant(op.requant, outChannels));
+  return problems;
+}
+
+/** A one-input window op's checks: one input, sizes and strides from 1 to 255, padding less than the kernel. */
+export function checkWindow(op: WindowFields & Pick<OpBase, 'inputs'>): string[] {
   const problems: string[] = [];
   if (op.inputs.length !== 1) problems.push(`inputs: expected 1 tensor, found ${op.inputs.length}`);
   for (const [name, v, min] of [
@@ -58,8 +68,6 @@ export function checkConv(op: ConvFields, weightCount: number, outChannels: numb
   const after = op.padBottom === undefined && op.padRight === undefined ? '' : `, ${op.padBottom ?? op.padTop}, ${op.padRight ?? op.padLeft}`;
   if (Math.max(op.padTop, op.padBottom ?? 0) >= op.kh || Math.max(op.padLeft, op.padRight ?? 0) >= op.kw)
     problems.push(`padding: expected less than the kernel (${op.kh}×${op.kw}), found ${op.padTop}, ${op.padLeft}${after}`);
-  if (op.weights.length !== weightCount) problems.push(`weights: expected ${weightCount} values, found ${op.weights.length}`);
-  problems.push(...checkRequant(op.requant, outChannels));
   return problems;
 }
 

@@ -4,15 +4,18 @@
 import type { OpModule } from './contract.js';
 import { add, type AddOp } from './add.js';
 import { avgpool, type AvgPoolOp } from './avgpool.js';
+import { avgpool2d, type AvgPool2dOp } from './avgpool2d.js';
 import { conv2d, type Conv2dOp } from './conv2d.js';
 import { dwconv2d, type DwConv2dOp } from './dwconv2d.js';
 import { fc, type FcOp } from './fc.js';
+import { mean, type MeanOp } from './mean.js';
+import { softmax, type SoftmaxOp } from './softmax.js';
 
-export type Op = Conv2dOp | DwConv2dOp | AddOp | AvgPoolOp | FcOp;
+export type Op = Conv2dOp | DwConv2dOp | AddOp | AvgPoolOp | AvgPool2dOp | MeanOp | FcOp | SoftmaxOp;
 export type OpKind = Op['kind'];
-export type { AddOp, AvgPoolOp, Conv2dOp, DwConv2dOp, FcOp };
+export type { AddOp, AvgPool2dOp, AvgPoolOp, Conv2dOp, DwConv2dOp, FcOp, MeanOp, SoftmaxOp };
 
-const OPS: { readonly [K in OpKind]: OpModule<Extract<Op, { kind: K }>> } = { conv2d, dwconv2d, add, avgpool, fc };
+const OPS: { readonly [K in OpKind]: OpModule<Extract<Op, { kind: K }>> } = { conv2d, dwconv2d, add, avgpool, avgpool2d, mean, fc, softmax };
 
 export const OP_KINDS = Object.keys(OPS) as readonly OpKind[];
 

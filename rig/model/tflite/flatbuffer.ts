@@ -52,6 +52,11 @@ export class Table {
     return at === 0 ? fallback : this.bb.readUint32(at);
   }
 
+  float32(slot: number, fallback = 0): number {
+    const at = this.field(slot, 4);
+    return at === 0 ? fallback : this.bb.readFloat32(at);
+  }
+
   uint64(slot: number): bigint {
     const at = this.field(slot, 8);
     return at === 0 ? 0n : this.bb.readUint64(at);

@@ -7,6 +7,8 @@
 import { checkModel, convOutputSize, tensorBytes, type Model, type Op, type QuantizedScale, type Requant, type Shape, type Tensor } from '../ir.js';
 import { seededInput } from '../lower.js';
 import { addRescale, quantizeMultiplier } from '../quant.js';
+import { meanRequant } from '../../ops/mean.js';
+import { SOFTMAX_OUTPUT, softmaxParams } from '../../ops/softmax.js';
 import { TfliteError } from './errors.js';
 import { readTflite, type FusedActivation, type TfliteGraph, type TfliteOperator, type TfliteTensor } from './reader.js';
 
@@ -54,11 +56,26 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
     tensors.push({ id, name: '', shape: hwc(outT, where), zeroPoint: q.zeroPoint });
     return { id, ...q, shape: tensors[id]!.shape, pad: null, padBy: null, reshapeBy: null };
   };
+  // A float input QUANTIZEd to int8 (readTflite let only QUANTIZE operators read it): the int8
+  // model starts at the QUANTIZE's output.
   const inputT = t(graph.inputs[0]!);
-  values.set(inputT.index, newTensor(inputT, 'the model input'));
+  const quantizers = graph.operators.filter((o) => o.inputs.includes(inputT.index));
+  const edgeQuantize = inputT.type === 'INT8' ? null : quantizers[0]!;
+  if (edgeQuantize === null) {
+    values.set(inputT.index, newTensor(inputT, 'the model input'));
+  } else {
+    if (quantizers.length !== 1) {
+      throw new TfliteError(
+        `the float model input "${inputT.name}" is read by ${quantizers.length} QUANTIZE operators (${quantizers.map((o) => o.index).join(', ')}); expected one, where the int8 model starts`,
+      );
+    }
+    values.set(edgeQuantize.outputs[0]!, newTensor(t(edgeQuantize.outputs[0]!), `operator ${edgeQuantize.index} (QUANTIZE, version ${edgeQuantize.version})`));
+  }
+  /** The int8 tensor a DEQUANTIZE to the float model output reads, where the int8 model ends. */
+  let dequantized: Value | null = null;
 
   for (const o of graph.operators) {
-    const where = `operator ${o.index} (${o.builtin})`;
+    const where = `operator ${o.index} (${o.builtin}, version ${o.version})`;
     /** The value an operator reads; only a convolution may read one a PAD padded, only FULLY_CONNECTED one a RESHAPE changed. */
     const read = (k: number, allow: { pad?: boolean; reshape?: boolean } = {}): Value => {
       const index = o.inputs[k];
@@ -194,12 +211,7 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
         const input = read(0);
         const out = newTensor(outT, where);
         const [h, w, c] = input.shape;
-        const { filterH, filterW } = o.options;
-        if (filterH !== h || filterW !== w || out.shape[0] !== 1 || out.shape[1] !== 1) {
-          throw new TfliteError(
-            `${where}: a ${filterH}×${filterW} average pool over a ${h}×${w} input, giving ${out.shape.join('×')}; rig's average pool is global (the filter covers the whole input)`,
-          );
-        }
+        const { filterH, filterW, strideH, strideW } = o.options;
         if (out.scale !== input.scale || out.zeroPoint !== input.zeroPoint) {
           throw new TfliteError(
             `${where}: expected the output's scale and zero point to equal the input's (${input.scale}, ${input.zeroPoint}), found ${out.scale}, ${out.zeroPoint}`,
@@ -207,8 +219,90 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
         }
         if (out.shape[2] !== c) throw new TfliteError(`${where}: output "${outT.name}" has ${out.shape[2]} channels, expected ${c}`);
         const [actMin, actMax] = activationRange(o.options.activation, out, where);
-        ops.push({ kind: 'avgpool', name: '', block: 0, inputs: [input.id], output: out.id, actMin, actMax });
+        const fields = { name: '', block: 0, inputs: [input.id], output: out.id, actMin, actMax };
+        if (filterH === h && filterW === w && out.shape[0] === 1 && out.shape[1] === 1) {
+          // The window covers the whole input: the global pool.
+          ops.push({ kind: 'avgpool', ...fields });
+          define(out);
+          break;
+        }
+        if (strideH !== strideW) throw new TfliteError(`${where}: expected one stride for rows and columns, found ${strideH} and ${strideW}`);
+        if (filterH < 1 || filterW < 1 || strideH < 1)
+          throw new TfliteError(`${where}: expected a filter and a stride of at least 1, found ${filterH}×${filterW} and ${strideH}`);
+        const [padTop, padBottom] = o.options.padding === 'SAME' ? samePadding(h, filterH, strideH) : [0, 0];
+        const [padLeft, padRight] = o.options.padding === 'SAME' ? samePadding(w, filterW, strideW) : [0, 0];
+        const expected = [convOutputSize(h, filterH, strideH, padTop, padBottom), convOutputSize(w, filterW, strideW, padLeft, padRight), c];
+        if (expected[0]! < 1 || expected[1]! < 1 || !expected.every((n, i) => n === out.shape[i])) {
+          throw new TfliteError(
+            `${where}: output "${outT.name}" is ${out.shape.join('×')}, expected ${expected.join('×')} from a ${filterH}×${filterW} filter at stride ${strideH} (${o.options.padding}) over ${h}×${w}×${c}`,
+          );
+        }
+        ops.push({
+          kind: 'avgpool2d',
+          ...fields,
+          kh: filterH,
+          kw: filterW,
+          stride: strideH,
+          padTop,
+          padLeft,
+          ...(padBottom === padTop ? {} : { padBottom }),
+          ...(padRight === padLeft ? {} : { padRight }),
+        });
         define(out);
+        break;
+      }
+      case 'MEAN': {
+        const input = read(0);
+        const [h, w, c] = input.shape;
+        const inT = t(o.inputs[0]!);
+        const axes = constantInt32s(t(o.inputs[1]!), where, 'axes');
+        const resolved = [...new Set(axes.map((a) => (a < 0 ? a + inT.shape.length : a)))].sort();
+        if (inT.shape.length !== 4 || resolved.join() !== '1,2') {
+          throw new TfliteError(
+            `${where}: a mean over axes [${axes.join(', ')}] of "${inT.name}" (${inT.shape.join('×')}); rig imports the mean over rows and columns (axes [1, 2] of a [1, H, W, C] tensor)`,
+          );
+        }
+        const out = newTensor(outT, where);
+        const expected = o.options.keepDims ? `1,1,1,${c}` : `1,${c}`;
+        if (outT.shape.join() !== expected)
+          throw new TfliteError(`${where}: output "${outT.name}" is ${outT.shape.join('×')}, expected ${expected.replaceAll(',', '×')}`);
+        ops.push({ kind: 'mean', name: '', block: 0, inputs: [input.id], output: out.id, scale: meanRequant(input.scale, out.scale, h * w) });
+        define(out);
+        break;
+      }
+      case 'SOFTMAX': {
+        const input = read(0);
+        const out = newTensor(outT, where);
+        if (!out.shape.every((n, i) => n === input.shape[i]))
+          throw new TfliteError(`${where}: output "${outT.name}" is ${outT.shape.join('×')}, expected the input's ${t(o.inputs[0]!).shape.join('×')}`);
+        // TFLite's int8 softmax writes probabilities at scale 1/256 (to within 0.1%) and zero point -128.
+        if (out.zeroPoint !== SOFTMAX_OUTPUT.zeroPoint || Math.abs(out.scale - SOFTMAX_OUTPUT.scale) > 0.001 * SOFTMAX_OUTPUT.scale) {
+          throw new TfliteError(
+            `${where}: output "${outT.name}" has scale ${out.scale} and zero point ${out.zeroPoint}; expected 1/256 and -128 (TFLite's int8 softmax)`,
+          );
+        }
+        const params = softmaxParams(o.options.beta, input.scale);
+        if (params === null)
+          throw new TfliteError(`${where}: beta ${o.options.beta} × input scale ${input.scale} × 2^26 is not above 1, which TFLite's int8 softmax refuses`);
+        ops.push({ kind: 'softmax', name: '', block: 0, inputs: [input.id], output: out.id, ...params });
+        define(out);
+        break;
+      }
+      case 'QUANTIZE': {
+        if (o === edgeQuantize) break;
+        const inT = t(o.inputs[0]!);
+        throw new TfliteError(
+          `${where}: a QUANTIZE of "${inT.name}" (${inT.type.toLowerCase()}) to "${outT.name}" inside the model; rig imports QUANTIZE only from the float model input to int8, where the int8 model starts`,
+        );
+      }
+      case 'DEQUANTIZE': {
+        const atOutput = o.outputs[0] === graph.outputs[0] && !graph.operators.some((p) => p.inputs.includes(outT.index));
+        if (!atOutput) {
+          throw new TfliteError(
+            `${where}: a DEQUANTIZE of "${t(o.inputs[0]!).name}" to "${outT.name}" inside the model; rig imports DEQUANTIZE only from int8 to the float model output, where the int8 model ends`,
+          );
+        }
+        dequantized = read(0);
         break;
       }
       case 'PAD': {
@@ -241,7 +335,7 @@ function importGraph(graph: TfliteGraph, name: string, seed: number): Model {
     }
   }
 
-  const output = values.get(graph.outputs[0]!);
+  const output = dequantized ?? values.get(graph.outputs[0]!);
   if (output === undefined) throw new TfliteError(`the model output "${t(graph.outputs[0]!).name}" is never computed`);
   if (output.pad !== null)
     throw new TfliteError(
@@ -328,6 +422,17 @@ function biasData(graph: TfliteGraph, o: TfliteOperator, k: number, channels: nu
   }
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return Int32Array.from({ length: channels }, (_, i) => view.getInt32(4 * i, true));
+}
+
+/** A constant int32 vector (MEAN's axes). */
+function constantInt32s(t: TfliteTensor | undefined, where: string, what: string): number[] {
+  if (t === undefined || t.data === null || t.type !== 'INT32' || t.data.length !== 4 * t.shape.reduce((a, b) => a * b, 1)) {
+    throw new TfliteError(
+      `${where}: expected constant int32 ${what}, found ${t === undefined ? 'none' : `"${t.name}" ${t.type.toLowerCase()} ${t.shape.join('×')}`}`,
+    );
+  }
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return Array.from({ length: t.data.length / 4 }, (_, i) => view.getInt32(4 * i, true));
 }
 
 /** PAD's paddings: [[0, 0], [top, bottom], [left, right], [0, 0]]. */

@@ -97,7 +97,7 @@ test('an unsupported operator is named with its index, version and tensors, and 
   const bytes = net.bytes(x, net.maxpool(y));
   throwsTflite(
     bytes,
-    /^operator 1 is MAX_POOL_2D \(version 2; inputs "conv0"; outputs "maxpool1"\), which rig cannot import; supported: ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, PAD, RESHAPE$/,
+    /^operator 1 is MAX_POOL_2D \(version 2; inputs "conv0"; outputs "maxpool1"\), which rig cannot import; supported: ADD, AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, FULLY_CONNECTED, MEAN, PAD, QUANTIZE, RESHAPE, SOFTMAX$/,
   );
   // A code past 127 lives in the 32-bit builtin_code field only (the 8-bit one holds 127).
   const gelu: RawModel = {

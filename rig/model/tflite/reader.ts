@@ -68,9 +68,13 @@ export const BUILTIN = {
   AVERAGE_POOL_2D: 1,
   CONV_2D: 3,
   DEPTHWISE_CONV_2D: 4,
+  DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
   RESHAPE: 22,
+  SOFTMAX: 25,
   PAD: 34,
+  MEAN: 40,
+  QUANTIZE: 114,
 } as const;
 export type Builtin = keyof typeof BUILTIN;
 
@@ -113,7 +117,9 @@ export type TfliteOperator = { readonly index: number; readonly version: number;
     }
   | { readonly builtin: 'AVERAGE_POOL_2D'; readonly options: WindowOptions & { readonly filterH: number; readonly filterW: number } }
   | { readonly builtin: 'ADD' | 'FULLY_CONNECTED'; readonly options: { readonly activation: FusedActivation } }
-  | { readonly builtin: 'PAD' | 'RESHAPE'; readonly options: null }
+  | { readonly builtin: 'SOFTMAX'; readonly options: { readonly beta: number } }
+  | { readonly builtin: 'MEAN'; readonly options: { readonly keepDims: boolean } }
+  | { readonly builtin: 'PAD' | 'RESHAPE' | 'QUANTIZE' | 'DEQUANTIZE'; readonly options: null }
 );
 
 export interface TfliteGraph {
@@ -175,7 +181,6 @@ export function readTflite(bytes: Uint8Array): TfliteGraph {
     });
   const inputs = tensorRefs(graph.int32s(SUBGRAPH.inputs, 'inputs'), 'subgraph inputs');
   const outputs = tensorRefs(graph.int32s(SUBGRAPH.outputs, 'outputs'), 'subgraph outputs');
-  checkInteger(tensors, inputs);
 
   const codes = model.tables(MODEL.operatorCodes, 'operator_codes').map((c) => ({
     // TFLite's GetBuiltinCode: the larger of the 8-bit field older files use and the 32-bit one.
@@ -183,7 +188,12 @@ export function readTflite(bytes: Uint8Array): TfliteGraph {
     custom: c.string(OPERATOR_CODE.customCode, 'custom_code'),
     version: c.int32(OPERATOR_CODE.version, 1),
   }));
-  const operators = graph.tables(SUBGRAPH.operators, 'operators').map((o, index): TfliteOperator => {
+  const operatorTables = graph.tables(SUBGRAPH.operators, 'operators');
+  // A float model is named as one before any of its operators is.
+  const readers = (tensor: number) =>
+    operatorTables.filter((o) => o.int32s(OPERATOR.inputs, 'inputs').includes(tensor)).map((o) => codes[o.uint32(OPERATOR.opcodeIndex)]?.builtin);
+  checkInteger(tensors, inputs, readers);
+  const operators = operatorTables.map((o, index): TfliteOperator => {
     const code = codes[o.uint32(OPERATOR.opcodeIndex)];
     if (code === undefined)
       throw new TfliteError(`operator ${index}: operator code ${o.uint32(OPERATOR.opcodeIndex)} does not exist (the file has ${codes.length})`);
@@ -219,10 +229,18 @@ export function readTflite(bytes: Uint8Array): TfliteGraph {
         return { ...base, builtin: 'ADD', options: { activation: activation(options, 0) } };
       case BUILTIN.FULLY_CONNECTED:
         return { ...base, builtin: 'FULLY_CONNECTED', options: { activation: activation(options, 0) } };
+      case BUILTIN.SOFTMAX:
+        return { ...base, builtin: 'SOFTMAX', options: { beta: options?.float32(0) ?? 0 } };
+      case BUILTIN.MEAN:
+        return { ...base, builtin: 'MEAN', options: { keepDims: (options?.uint8(0) ?? 0) !== 0 } };
       case BUILTIN.PAD:
         return { ...base, builtin: 'PAD', options: null };
       case BUILTIN.RESHAPE:
         return { ...base, builtin: 'RESHAPE', options: null };
+      case BUILTIN.QUANTIZE:
+        return { ...base, builtin: 'QUANTIZE', options: null };
+      case BUILTIN.DEQUANTIZE:
+        return { ...base, builtin: 'DEQUANTIZE', options: null };
       default: {
         const name = code.custom === '' ? builtinName(code.builtin) : `custom operator "${code.custom}"`;
         const list = (refs: number[]) => refs.map((i) => (i === -1 ? '(none)' : JSON.stringify(tensors[i]!.name))).join(', ');
@@ -247,15 +265,23 @@ function bufferData(buffer: Table, file: Uint8Array): Uint8Array | null {
   return file.subarray(Number(offset), Number(offset + size));
 }
 
-/** A float model (float input or float weights) is refused before its operators are looked at. */
-function checkInteger(tensors: readonly TfliteTensor[], inputs: readonly number[]): void {
+/**
+ * A float model (float weights, or a float input that anything but a QUANTIZE reads) is refused
+ * before its operators are imported. A float input that only QUANTIZE operators read is the edge
+ * of an int8 model: the importer starts at their int8 output.
+ */
+function checkInteger(tensors: readonly TfliteTensor[], inputs: readonly number[], readers: (tensor: number) => (number | undefined)[]): void {
   const float = (t: TfliteTensor) => t.type === 'FLOAT32' || t.type === 'FLOAT16' || t.type === 'FLOAT64';
-  const input = inputs.map((i) => tensors[i]!).find(float);
+  const quantizedOnly = (t: TfliteTensor) => {
+    const codes = readers(t.index);
+    return codes.length > 0 && codes.every((c) => c === BUILTIN.QUANTIZE);
+  };
+  const input = inputs.map((i) => tensors[i]!).find((t) => float(t) && !quantizedOnly(t));
   const weight = tensors.find((t) => t.data !== null && float(t));
-  const found = input ?? weight;
+  const found = weight ?? input;
   if (found !== undefined) {
     throw new TfliteError(
-      `a float model: ${input === undefined ? 'constant' : 'input'} tensor "${found.name}" is ${found.type.toLowerCase()}; rig imports int8 models (full-integer quantization with int8 input and output)`,
+      `a float model: ${found === weight ? 'constant' : 'input'} tensor "${found.name}" is ${found.type.toLowerCase()}; rig imports int8 models (full-integer quantization: int8 weights and operators, a float input or output only through a QUANTIZE or DEQUANTIZE at the edge)`,
     );
   }
 }

@@ -19,10 +19,10 @@ export interface RawTensor {
   axis?: number;
 }
 
-/** An options table: its union type and [slot, int8 | int32, value] fields. */
+/** An options table: its union type and [slot, int8 | int32 | float32, value] fields. */
 export interface RawOptions {
   type: number;
-  fields: readonly (readonly [slot: number, size: 'int8' | 'int32', value: number])[];
+  fields: readonly (readonly [slot: number, size: 'int8' | 'int32' | 'float32', value: number])[];
 }
 
 export interface RawOperator {
@@ -95,6 +95,7 @@ export function writeTflite(m: RawModel): Uint8Array {
         b.startObject(8);
         for (const [slot, size, value] of o.options.fields) {
           if (size === 'int8') b.addFieldInt8(slot, value, null);
+          else if (size === 'float32') b.addFieldFloat32(slot, value, null);
           else b.addFieldInt32(slot, value, null);
         }
         options = b.endObject();
@@ -349,6 +350,91 @@ export class TestNet {
     return y;
   }
 
+  /** A k×k average pool (stride `stride`, default k), as AVERAGE_POOL_2D; the output keeps the input's quantization. */
+  pool(x: NetTensor, o: { k: number; kw?: number; stride?: number; strideW?: number; padding?: 'SAME' | 'VALID'; act?: Act }): NetTensor {
+    const { k, kw = k, stride = k, strideW = stride, padding = 'VALID', act = 'none' } = o;
+    const [, h, w, c] = x.shape;
+    const size = (n: number, f: number, s: number) => (padding === 'SAME' ? Math.ceil(n / s) : Math.floor((n - f) / s) + 1);
+    const y = this.activation(`pool${this.count++}`, [1, size(h, k, stride), size(w, kw, strideW), c], x.scale, x.zeroPoint);
+    this.operators.push({
+      code: BUILTIN.AVERAGE_POOL_2D,
+      version: 2,
+      inputs: [x.index],
+      outputs: [y.index],
+      options: {
+        type: 5,
+        fields: [
+          [0, 'int8', padding === 'SAME' ? 0 : 1],
+          [1, 'int32', strideW],
+          [2, 'int32', stride],
+          [3, 'int32', kw],
+          [4, 'int32', k],
+          [5, 'int8', ACT[act]],
+        ],
+      },
+    });
+    return y;
+  }
+
+  /** MEAN over rows and columns (axes [1, 2], or `axes`), into its own quantization; keep_dims gives [1, 1, 1, C], else [1, C]. */
+  mean(x: NetTensor, o: { keepDims: boolean; outScale?: number; outZp?: number; axes?: readonly number[] }): NetTensor {
+    const { keepDims, outScale = x.scale, outZp = x.zeroPoint, axes = [1, 2] } = o;
+    const axis = new Int32Array(axes);
+    const aIndex = this.tensor({ name: `axes${this.count++}`, shape: [axes.length], type: INT32, data: new Uint8Array(axis.buffer) });
+    const c = x.shape[3];
+    const y = this.activation(`mean${this.count}`, [1, 1, 1, c], outScale, outZp);
+    if (!keepDims) this.tensors[y.index] = { ...this.tensors[y.index]!, shape: [1, c] };
+    this.operators.push({
+      code: BUILTIN.MEAN,
+      version: 2,
+      inputs: [x.index, aIndex],
+      outputs: [y.index],
+      options: { type: 27, fields: [[0, 'int8', keepDims ? 1 : 0]] },
+    });
+    return y;
+  }
+
+  /** SOFTMAX over the channels, int8 with the output quantization TFLite requires (scale 1/256, zero point -128) unless told otherwise. */
+  softmax(x: NetTensor, beta = 1, outScale = 1 / 256, outZp = -128): NetTensor {
+    const y = this.activation(`softmax${this.count++}`, x.shape, outScale, outZp);
+    this.tensors[y.index] = { ...this.tensors[y.index]!, shape: this.tensors[x.index]!.shape };
+    this.operators.push({
+      code: BUILTIN.SOFTMAX,
+      version: 2,
+      inputs: [x.index],
+      outputs: [y.index],
+      options: { type: 9, fields: [[0, 'float32', beta]] },
+    });
+    return y;
+  }
+
+  /** A float32 model input QUANTIZEd to int8: the file's input is `float`, the int8 model starts at `int8`. */
+  quantizedInput(h: number, w: number, c: number, scale = 0.02, zeroPoint = -3): { float: NetTensor; int8: NetTensor } {
+    const float = this.floatTensor('input_float', [1, h, w, c]);
+    const int8 = this.activation('input', [1, h, w, c], scale, zeroPoint);
+    this.operators.push({ code: BUILTIN.QUANTIZE, version: 2, inputs: [float.index], outputs: [int8.index] });
+    return { float, int8 };
+  }
+
+  /** A QUANTIZE of an int8 tensor to another int8 quantization (TFLite's requantize). */
+  quantize(x: NetTensor, scale: number, zeroPoint: number): NetTensor {
+    const y = this.activation(`quantize${this.count++}`, x.shape, scale, zeroPoint);
+    this.operators.push({ code: BUILTIN.QUANTIZE, version: 2, inputs: [x.index], outputs: [y.index] });
+    return y;
+  }
+
+  /** A DEQUANTIZE to a float32 tensor of the same shape. */
+  dequantize(x: NetTensor): NetTensor {
+    const y = this.floatTensor(`dequantize${this.count++}`, x.shape);
+    this.tensors[y.index] = { ...this.tensors[y.index]!, shape: this.tensors[x.index]!.shape };
+    this.operators.push({ code: BUILTIN.DEQUANTIZE, version: 2, inputs: [x.index], outputs: [y.index] });
+    return y;
+  }
+
+  private floatTensor(name: string, shape: NetTensor['shape']): NetTensor {
+    return { index: this.tensor({ name, shape, type: FLOAT32 }), shape, scale: 0, zeroPoint: 0 };
+  }
+
   /** An operator rig does not import (MAX_POOL_2D 2×2). */
   maxpool(x: NetTensor): NetTensor {
     const [, h, w, c] = x.shape;
@@ -386,9 +472,48 @@ export function builtCases(): Record<string, Uint8Array> {
   const b = dense.conv(a, { out: 4, k: 1, act: 'none' });
   const r = dense.add(b, a, 0.06, -30, 'relu');
   const h = dense.fc(dense.flatten(r), 10, 'relu', 0.04, -128);
+  // A float32 file input and output, QUANTIZE and DEQUANTIZE at the edges; a 3×3 average pool at
+  // stride 2, SAME on 10 rows (0 before, 1 after) and 9 columns (1 and 1), with a fused RELU6; a
+  // 2×2 VALID pool at stride 1; a MEAN into its own quantization keeping [1, 1, 1, C]; a 1×1
+  // classifier, RESHAPE and SOFTMAX.
+  const edged = new TestNet(4);
+  const { float: floatIn, int8: e0 } = edged.quantizedInput(10, 9, 3, 0.025, 4);
+  const e1 = edged.conv(e0, { out: 6, k: 3, act: 'relu', outZp: -90 });
+  const e2 = edged.pool(e1, { k: 3, stride: 2, padding: 'SAME', act: 'relu6' });
+  const e3 = edged.conv(e2, { k: 3, depthwise: true });
+  const e4 = edged.pool(e3, { k: 2, stride: 1 });
+  const e5 = edged.conv(e4, { out: 7, k: 1, act: 'none' });
+  const e6 = edged.mean(e5, { keepDims: true, outScale: 0.011, outZp: -7 });
+  const e7 = edged.conv(e6, { out: 5, k: 1, act: 'none', outScale: 0.08 });
+  // A SOFTMAX over the channels of every pixel inside the network (beta 0.7), a 3×2 VALID pool, a
+  // MEAN in the input's quantization to [1, C] (the plain rounded average), SOFTMAX of the classes.
+  const spatial = new TestNet(5);
+  const p0 = spatial.input(7, 6, 5, 0.04, -10);
+  const p1 = spatial.conv(p0, { out: 7, k: 3, act: 'none', outScale: 0.1 });
+  const p2 = spatial.softmax(p1, 0.7);
+  const p3 = spatial.conv(p2, { k: 3, stride: 2, depthwise: true, act: 'relu' });
+  const p4 = spatial.pool(p3, { k: 3, kw: 2, stride: 1 });
+  const p5 = spatial.fc(spatial.mean(p4, { keepDims: false }), 10, 'none', 0.1, 3);
+  // A MEAN over 16×12 pixels into another scale and zero point, to [1, C]; a SOFTMAX of 300 classes (beta 2).
+  const wide = new TestNet(6);
+  const w0 = wide.input(16, 12, 13, 0.05, 20);
+  const w1 = wide.conv(w0, { k: 3, depthwise: true, act: 'relu6' });
+  const w2 = wide.fc(wide.mean(w1, { keepDims: false, outScale: 0.047, outZp: -100 }), 300, 'none', 0.02, -5);
+  // SOFTMAX straight on the input: 256 pixels of 17 channels over the whole int8 range; 9 pixels
+  // of 400 channels so close that their exps sum to 256 … 400 (the largest sum TFLite takes, its
+  // reciprocal's shift 31).
+  const rows = new TestNet(7);
+  const r0 = rows.input(16, 16, 17, 0.1, -5);
+  const flat = new TestNet(8);
+  const f0 = flat.input(3, 3, 400, 0.002, 0);
   return {
     'same-stride2': same.bytes(x, same.avgpool(s3)),
     'mcunet-block': block.bytes(y, block.avgpool(sum)),
     'dense-relu': dense.bytes(z, dense.fc(h, 5)),
+    'float-edges': edged.bytes(floatIn, edged.dequantize(edged.softmax(edged.flatten(e7)))),
+    'softmax-spatial': spatial.bytes(p0, spatial.softmax(p5)),
+    'mean-wide': wide.bytes(w0, wide.softmax(w2, 1.5)),
+    'softmax-rows': rows.bytes(r0, rows.softmax(r0)),
+    'softmax-uniform': flat.bytes(f0, flat.softmax(f0)),
   };
 }

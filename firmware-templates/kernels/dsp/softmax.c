@@ -1,0 +1,98 @@
+/* Operator softmax (int8, over the channels of each pixel), dsp kernel: the reference code for now
+ * (TFLite's reference int8 softmax on gemmlowp's fixed-point arithmetic); see rig_kernels.h. */
+#include "rig_kernel_util.h"
+
+static inline int32_t softmax_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+static inline int32_t softmax_sub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* gemmlowp's SaturatingRoundingMultiplyByPOT for a positive exponent: a saturating left shift. */
+static inline int32_t softmax_shift_left(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
+    if (x > threshold) return INT32_MAX;
+    if (x < -threshold) return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out: a Taylor expansion around -1/8. */
+static int32_t softmax_exp_quarter(int32_t a)
+{
+    const int32_t constant_term = 1895147668; /* exp(-1/8) */
+    const int32_t one_third = 715827883;
+    const int32_t x = softmax_add(a, 1 << 28);
+    const int32_t x2 = srdhm(x, x), x3 = srdhm(x2, x), x4 = srdhm(x2, x2);
+    const int32_t x4_over_4 = rounding_divide_by_pot(x4, 2);
+    const int32_t poly = rounding_divide_by_pot(softmax_add(srdhm(softmax_add(x4_over_4, x3), one_third), x2), 1);
+    return softmax_add(constant_term, srdhm(constant_term, softmax_add(x, poly)));
+}
+
+/* exp(a) for a <= 0 in Q5.26, as Q0.31: the last quarter by softmax_exp_quarter, then a factor
+ * exp(-2^k) for each bit k = -2 .. 4 of the rest. */
+static int32_t softmax_exp(int32_t a)
+{
+    static const int32_t barrel[7] = { 1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242 };
+    const int32_t quarter = 1 << 24;
+    const int32_t a_mod_quarter_minus_quarter = softmax_sub(a & (quarter - 1), quarter);
+    int32_t result = softmax_exp_quarter(softmax_shift_left(a_mod_quarter_minus_quarter, 5));
+    const int32_t remainder = softmax_sub(a_mod_quarter_minus_quarter, a);
+    for (int32_t i = 0; i < 7; i++)
+        if (remainder & (1 << (24 + i))) result = srdhm(result, barrel[i]);
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out: three Newton-Raphson steps in Q2.29. */
+static int32_t softmax_one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = softmax_add(1515870810, srdhm(half_denominator, -1010580540)); /* 48/17 - 32/17 d */
+    for (int32_t i = 0; i < 3; i++) {
+        const int32_t one_minus = softmax_sub(1 << 29, srdhm(half_denominator, x));
+        x = softmax_add(x, softmax_shift_left(srdhm(x, one_minus), 2));
+    }
+    return softmax_shift_left(x, 1);
+}
+
+/* exp(beta · scale · diff) in Q0.31, diff <= 0 in input steps. */
+static inline int32_t softmax_exp_of_diff(const rig_softmax_params *p, int32_t diff)
+{
+    return softmax_exp(srdhm((int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier));
+}
+
+void rig_softmax_s8(const rig_softmax_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+{
+    const int32_t c_n = p->c, diff_min = p->diff_min;
+    for (int32_t y = win->y0; y < win->y1; y++) {
+        for (int32_t x = win->x0; x < win->x1; x++) {
+            const int8_t *pi = in + at(&win->in, y, x) * c_n;
+            int8_t *po = out + at(&win->out, y, x) * c_n;
+            int32_t max = -128;
+            for (int32_t c = 0; c < c_n; c++)
+                if (pi[c] > max) max = pi[c];
+            int32_t sum = 0; /* Q12.19 */
+            for (int32_t c = 0; c < c_n; c++) {
+                const int32_t diff = pi[c] - max;
+                if (diff >= diff_min) sum = softmax_add(sum, rounding_divide_by_pot(softmax_exp_of_diff(p, diff), 12));
+            }
+            /* 1/sum as a Q0.31 fraction and a power of two (TFLite's GetReciprocal). */
+            const int32_t headroom = sum == 0 ? 32 : __builtin_clz((uint32_t)sum);
+            const uint32_t shifted = headroom >= 32 ? 0u : (uint32_t)sum << headroom;
+            const int32_t scale = softmax_one_over_one_plus_x((int32_t)(shifted - (1u << 31)));
+            /* TFLite stops past 31 (a sum of exps of 512 or more); rig stays at 31. */
+            int32_t exponent = 12 - headroom + 31 - 8;
+            if (exponent > 31) exponent = 31;
+            for (int32_t c = 0; c < c_n; c++) {
+                const int32_t diff = pi[c] - max;
+                const int32_t v = diff >= diff_min ? rounding_divide_by_pot(srdhm(scale, softmax_exp_of_diff(p, diff)), exponent) - 128 : -128;
+                po[c] = clamp_s8(v, -128, 127);
+            }
+        }
+    }
+}
