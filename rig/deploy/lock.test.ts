@@ -123,7 +123,10 @@ test('a held lock is refused without waiting, naming the holder; waited for othe
   await c.lineCount(2);
   assert.equal(c.lines[1], 'held');
   await assert.rejects(lockBoard(dir, 'f412-X', { wait: false }), (e: Error) => {
-    assert.match(e.message, new RegExp(`f412-X is in use by rig process ${c.proc.pid} \\(since .*\\) \\(lock .*f412-X\\.lock\\.db\\); without --no-wait rig waits for it`));
+    assert.match(
+      e.message,
+      new RegExp(`f412-X is in use by rig process ${c.proc.pid} \\(since .*\\) \\(lock .*f412-X\\.lock\\.db\\); without --no-wait rig waits for it`),
+    );
     return true;
   });
   // An abort stops the wait.
