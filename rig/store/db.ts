@@ -213,7 +213,8 @@ export class Store {
   }
 
   private migrate(): void {
-    for (const m of MIGRATIONS) {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       // IMMEDIATE: the version is read again under the write lock, so two rig processes opening an
       // old file at once do not both apply a migration.
       this.db
