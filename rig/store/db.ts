@@ -9,7 +9,6 @@ import Database from 'better-sqlite3';
 import { DEFAULTS } from '../defaults.js';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { PendingRun } from './pending.js';
 import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 
 export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted';
@@ -94,6 +93,19 @@ interface ResultRecord {
   paper_peak_bytes: number | null;
   layerwise_macs: number | null;
   profile_json: string | null;
+}
+
+/** One run's writes that did not reach the database, as its side file keeps them (rig/store/pending.ts). */
+export interface PendingRun {
+  kind: 'rig-pending-run';
+  version: 1;
+  /** The run's id in the database the rows were meant for (its start was stored). */
+  runId: number;
+  run: RunInfo;
+  /** How the run ended; null when that was stored. */
+  status: Exclude<RunStatus, 'running'> | null;
+  endedAt: string | null;
+  rows: { createdAt: string; row: ResultRow }[];
 }
 
 /** A column and the value it must equal; undefined matches any. */

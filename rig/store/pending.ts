@@ -4,20 +4,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { ResultRow } from '../results/row.js';
 import { UserError } from '../util/errors.js';
-import { Store, StoreBusyError, type RunInfo, type RunStatus } from './db.js';
+import { Store, StoreBusyError, type PendingRun, type RunInfo, type RunStatus } from './db.js';
 
-/** One run's writes that did not reach the database. */
-export interface PendingRun {
-  kind: 'rig-pending-run';
-  version: 1;
-  /** The run's id in the database the rows were meant for (its start was stored). */
-  runId: number;
-  run: RunInfo;
-  /** How the run ended; null when that was stored. */
-  status: Exclude<RunStatus, 'running'> | null;
-  endedAt: string | null;
-  rows: { createdAt: string; row: ResultRow }[];
-}
+export type { PendingRun };
 
 export function pendingPath(db: string): string {
   return `${db}.pending.jsonl`;
