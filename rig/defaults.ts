@@ -15,6 +15,8 @@ export const DEFAULTS = {
   lab: join(BOARDS_DIR, 'lab.json'),
   /** The SQLite results database. */
   db: join(RESULTS_DIR, 'rig.db'),
+  /** How long a write waits for another program's lock on the database (RIG_DB_TIMEOUT overrides it). */
+  dbTimeoutSeconds: 60,
   /** Generated sources, ELF and map files. */
   buildDir: BUILD_DIR,
   /** `rig plan` and `rig build`: the smallest built-in network. */

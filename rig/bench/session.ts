@@ -14,7 +14,8 @@ import { runTool } from '../proc/run.js';
 import { scheduleLabel, type Plan } from '../schedule/plan.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
 import type { Store } from '../store/db.js';
-import { errorMessage } from '../util/errors.js';
+import { RunWriter } from '../store/pending.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { ROOT } from '../util/paths.js';
 import { baseRow, benchCase, type BenchContext } from './bench.js';
@@ -106,9 +107,12 @@ export async function runSession(
   const lock = await lockRunner({ runner, probe }, settings.wait, signal);
   const rows: ResultRow[] = [];
   let runId: number | undefined;
+  // A row the database refuses (another program holds its lock) waits in memory, then in the side file.
+  let writer: RunWriter | undefined;
+  let failed = false;
   try {
     const [gcc, runnerVersions, gitRev] = await Promise.all([toolchainVersion(signal), runner.versions(signal), gitRevision(signal)]);
-    runId = store.startRun({
+    const info = {
       startedAt: new Date().toISOString(),
       gitRevision: gitRev,
       host: hostname(),
@@ -117,7 +121,9 @@ export async function runSession(
       runner: runner.kind,
       args: settings.args,
       nightlyId: settings.nightlyId ?? null,
-    });
+    };
+    runId = store.startRun(info);
+    writer = new RunWriter(store, runId, info);
     for (const plan of plans) {
       const row = {
         runId,
@@ -140,19 +146,30 @@ export async function runSession(
       // child before rig's own handler runs: the case then looks like a device error. Its row is
       // not stored, and the run is interrupted.
       signal.throwIfAborted();
-      store.addResult(row);
+      writer.addResult(row);
       rows.push(row);
       progress(
         `${row.model}/${scheduleLabel(row.schedule, row.scheduleOptions)} on ${board.id}: ${row.status}${row.detail === null ? '' : ` (${row.detail})`}`,
       );
     }
-    store.finishRun(runId, 'complete');
+    writer.finishRun('complete');
     return { runId, rows };
   } catch (error) {
-    if (runId !== undefined) store.finishRun(runId, signal.aborted ? 'interrupted' : 'failed');
+    failed = true;
+    writer?.finishRun(signal.aborted ? 'interrupted' : 'failed');
     throw error;
   } finally {
     lock?.release();
+    const kept = writer?.close();
+    if (kept !== null && kept !== undefined) {
+      const what = `${kept.rows} row${kept.rows === 1 ? '' : 's'} of run ${runId}${kept.rows === 0 ? ' (its end)' : ''}`;
+      const message =
+        `Could not write ${what} to ${store.path}: another program has held its write lock for over ${store.busyTimeoutMs / 1000} s. ` +
+        `They are kept in ${kept.file}; \`rig results import ${kept.file} --db ${store.path}\` stores them`;
+      // Thrown from finally, this takes the place of the run's outcome; after a failure, it is said beside it.
+      if (failed) progress(message);
+      else throw new UserError(message); // eslint-disable-line no-unsafe-finally
+    }
   }
 }
 

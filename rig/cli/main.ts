@@ -14,7 +14,7 @@ import { modelsCommand, modelsOptions } from './models.js';
 import { nightlyCommand, nightlyOptions } from './nightly.js';
 import { planCommand, planOptions } from './plan.js';
 import { reportCommand, reportOptions, type ReportArgs } from './report.js';
-import { compareCommand, compareOptions, resultsCommand, resultsOptions } from './results.js';
+import { compareCommand, compareOptions, importCommand, importOptions, resultsCommand, resultsOptions } from './results.js';
 import { selftestCommand, selftestOptions, type SelftestArgs } from './selftest.js';
 import { tablesCommand, tablesOptions } from './tables.js';
 
@@ -67,7 +67,15 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'results',
       'stored result rows (or runs, with --runs), newest last, filtered by run, board, model, schedule, runner, status',
-      resultsOptions,
+      (y) =>
+        resultsOptions(y).command(
+          'import <file>',
+          'store the rows a locked database could not take, from its side file (<db>.pending.jsonl)',
+          importOptions,
+          (args) => {
+            exitCode = importCommand(args);
+          },
+        ),
       (args) => {
         exitCode = resultsCommand(args);
       },

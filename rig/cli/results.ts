@@ -6,6 +6,7 @@ import { FAILING_VERDICTS, kernelsOf } from '../results/compare.js';
 import { RESULT_STATUSES, RUNNER_KINDS, type Profile, type ResultStatus, type RunnerKind } from '../results/row.js';
 import { scheduleLabel, SCHEDULES } from '../schedule/plan.js';
 import type { StoredResult } from '../store/db.js';
+import { importPending } from '../store/pending.js';
 import { formatInt, pct } from '../util/format.js';
 import { RUNNER_UNIT, unitLabel } from '../util/units.js';
 import { UserError } from '../util/errors.js';
@@ -35,7 +36,24 @@ export function resultsOptions<T>(y: Argv<T>) {
       ['$0 results --model mcunet-in0 --runner qemu', 'every emulated row of mcunet-in0'],
       ['$0 results --runs --limit 5 --csv', 'the last five runs as CSV'],
       ['$0 results --layers 12', 'where row 12 spent its time, layer by layer'],
+      ['$0 results import results/rig.db.pending.jsonl', 'store the rows a locked database could not take'],
     ]);
+}
+
+export function importOptions<T>(y: Argv<T>) {
+  return y
+    .positional('file', { type: 'string', demandOption: true, describe: 'a side file of rows rig could not store (<db>.pending.jsonl)' })
+    .option('db', { type: 'string', default: DEFAULTS.db, describe: 'SQLite results database' });
+}
+
+/** Stores a side file's runs and rows; a row stored before is not stored again. */
+export function importCommand(args: { db: string; file: string }): number {
+  const r = importPending(args.db, args.file);
+  progress(
+    `${args.file}: ${r.rows} row${r.rows === 1 ? '' : 's'} of ${r.runs} run${r.runs === 1 ? '' : 's'} stored in ${args.db}` +
+      (r.skipped === 0 ? '' : `; ${r.skipped} stored before, skipped`),
+  );
+  return 0;
 }
 
 export interface ResultsArgs extends Exports {

@@ -1,8 +1,13 @@
-// The results store: one SQLite file (WAL), runs and their result rows.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// The results store: one SQLite file (WAL), runs and their result rows. Another program may hold
+// the file's write lock for a while: every write waits for it up to the busy timeout
+// (RIG_DB_TIMEOUT seconds, default 60), then fails with a StoreBusyError naming the file. A file
+// that is not rig's is refused before anything is written to it, and a read-only one is read
+// without migrating it.
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { DEFAULTS } from '../defaults.js';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
@@ -92,52 +97,154 @@ interface ResultRecord {
   profile_json: string | null;
 }
 
+/** One run's writes that did not reach the database, as its side file keeps them (rig/store/pending.ts). */
+export interface PendingRun {
+  kind: 'rig-pending-run';
+  version: 1;
+  /** The run's id in the database the rows were meant for (its start was stored). */
+  runId: number;
+  run: RunInfo;
+  /** How the run ended; null when that was stored. */
+  status: Exclude<RunStatus, 'running'> | null;
+  endedAt: string | null;
+  rows: { createdAt: string; row: ResultRow }[];
+}
+
 /** A column and the value it must equal; undefined matches any. */
 type Condition = readonly [string, string | number | undefined];
 
 export const DB_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
+/** How long a write waits for another program's write lock: RIG_DB_TIMEOUT seconds, else the default. */
+export function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env['RIG_DB_TIMEOUT'];
+  if (given === undefined || given === '') return DEFAULTS.dbTimeoutSeconds * 1000;
+  const seconds = Number(given);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new UserError(`RIG_DB_TIMEOUT: expected a number of seconds, found ${JSON.stringify(given)}`, { exitCode: 2 });
+  return Math.round(seconds * 1000);
+}
+
+/** A write that another program's lock on the database kept out for the whole busy timeout. */
+export class StoreBusyError extends UserError {}
+
+function sqliteCode(error: unknown): string {
+  return (error as { code?: unknown }).code?.toString() ?? '';
+}
+
+function isBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Whether this process may write the file and create files beside it (the journal). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class Store {
   readonly path: string;
+  /** Opened read-only (the file or its folder cannot be written): read, never migrated. */
+  readonly readOnly: boolean;
   private readonly db: Database.Database;
+  private readonly timeoutMs: number;
+  private busyMs: number;
 
-  constructor(path: string) {
+  constructor(path: string, { readOnly = false }: { readOnly?: boolean } = {}) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
-    } catch (error) {
-      throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`);
+    this.readOnly = readOnly;
+    this.timeoutMs = busyTimeoutMs();
+    this.busyMs = this.timeoutMs;
+    if (path !== ':memory:') {
+      if (!readOnly) mkdirSync(dirname(path), { recursive: true });
+      checkSqliteFile(path);
     }
-    this.migrate();
-    this.markAbandoned();
+    try {
+      this.db = new Database(path, { readonly: readOnly, timeout: this.timeoutMs });
+    } catch (error) {
+      throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      this.checkRig();
+      if (!readOnly) {
+        this.db.pragma('journal_mode = WAL');
+        this.migrate();
+        this.markAbandoned();
+      }
+      this.db.pragma('foreign_keys = ON');
+    } catch (error) {
+      this.db.close();
+      if (error instanceof UserError) throw error;
+      if (isBusy(error))
+        throw new StoreBusyError(
+          `The results database ${path} is locked by another program: rig waited ${this.timeoutMs / 1000} s to open it (RIG_DB_TIMEOUT sets how long)`,
+          { cause: error },
+        );
+      throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
-  /** An existing results file, for commands that only read it: a missing one is never created. */
+  /**
+   * An existing results file, for commands that only read it: a missing one is never created, and
+   * one this process cannot write (a read-only file or folder) is opened read-only.
+   */
   static existing(path: string): Store {
-    if (path !== ':memory:' && !existsSync(path)) throw new UserError(`No results database at ${path}: run \`rig bench\` first (or give --db)`);
-    return new Store(path);
+    if (path === ':memory:') return new Store(path);
+    if (!existsSync(path)) throw new UserError(`No results database at ${path}: run \`rig bench\` first (or give --db)`);
+    return new Store(path, { readOnly: !writable(path) });
+  }
+
+  /** rig's own tables, or nothing yet; anything else is another program's file, left untouched. */
+  private checkRig(): void {
+    let version: number;
+    let tables: string[];
+    try {
+      version = this.db.pragma('user_version', { simple: true }) as number;
+      tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
+        (t) => t.name,
+      );
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_NOTADB') throw notRig(this.path, 'not an SQLite database');
+      throw error;
+    }
+    if (version === 0 && tables.length > 0) throw notRig(this.path, `an SQLite database with other tables (${tables.slice(0, 5).join(', ')})`);
+    if (version > DB_VERSION)
+      throw new UserError(`${this.path} has schema version ${version}, newer than this rig's ${DB_VERSION}: update rig or use another --db`);
+    if (version > 0 && !(tables.includes('runs') && tables.includes('results')))
+      throw notRig(this.path, `an SQLite database of schema version ${version} without rig's tables runs and results`);
+    if (this.readOnly && version < DB_VERSION)
+      throw new UserError(
+        `${this.path} is read-only and has schema version ${version}, older than this rig's ${DB_VERSION}, which it cannot upgrade there: ` +
+          'make it writable, or copy it somewhere writable (rig upgrades the copy), or read it with the rig that wrote it',
+      );
   }
 
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > DB_VERSION) {
-      throw new UserError(`${this.path} has schema version ${current}, newer than this rig's ${DB_VERSION}: update rig or use another --db`);
-    }
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
-      // PRAGMA foreign_keys is a no-op inside a transaction: it is turned off around it.
+      // PRAGMA foreign_keys is a no-op inside a transaction: it is turned off around it. IMMEDIATE:
+      // the version is read again under the write lock, so two rig processes opening an old file
+      // at once do not both apply a migration.
       if (m.rebuildsTables) this.db.pragma('foreign_keys = OFF');
       try {
-        this.db.transaction(() => {
-          this.db.exec(m.sql);
-          if (m.rebuildsTables && (this.db.pragma('foreign_key_check') as unknown[]).length > 0) {
-            throw new Error(`migration ${m.version} broke a foreign key`);
-          }
-          this.db.pragma(`user_version = ${m.version}`);
-        })();
+        this.db
+          .transaction(() => {
+            if ((this.db.pragma('user_version', { simple: true }) as number) >= m.version) return;
+            this.db.exec(m.sql);
+            if (m.rebuildsTables && (this.db.pragma('foreign_key_check') as unknown[]).length > 0) {
+              throw new Error(`migration ${m.version} broke a foreign key`);
+            }
+            this.db.pragma(`user_version = ${m.version}`);
+          })
+          .immediate();
       } finally {
         if (m.rebuildsTables) this.db.pragma('foreign_keys = ON');
       }
@@ -161,18 +268,58 @@ export class Store {
     return marked;
   }
 
+  /** A write, under the busy timeout: SQLITE_BUSY after it becomes a StoreBusyError naming the file. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (isBusy(error))
+        throw new StoreBusyError(
+          `Cannot ${what} in the results database ${this.path}: another program has held its write lock for ${this.busyMs / 1000} s (RIG_DB_TIMEOUT sets how long rig waits)`,
+          { cause: error },
+        );
+      if (sqliteCode(error).startsWith('SQLITE_READONLY'))
+        throw new UserError(`Cannot ${what} in the results database ${this.path}: it is read-only`, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Runs `fn` with writes waiting at most `ms` for another program's lock (0: not at all). */
+  withBusyTimeout<T>(ms: number, fn: () => T): T {
+    const before = this.busyMs;
+    this.db.pragma(`busy_timeout = ${ms}`);
+    this.busyMs = ms;
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${before}`);
+      this.busyMs = before;
+    }
+  }
+
+  /** How long a write waits for another program's lock, in ms. */
+  get busyTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
   startRun(info: RunInfo): number {
+    return this.write('store the run', () => this.insertRun(info, 'running', null));
+  }
+
+  private insertRun(info: RunInfo, status: RunStatus, endedAt: string | null): number {
     const r = this.db
       .prepare(
-        `INSERT INTO runs (started_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id, pid, pid_start)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (started_at, ended_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id, pid, pid_start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         info.startedAt,
+        endedAt,
+        status,
         info.gitRevision,
         info.host,
         JSON.stringify(info.toolchain),
@@ -187,10 +334,49 @@ export class Store {
   }
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running'>, endedAt = new Date().toISOString()): void {
-    this.db.prepare('UPDATE runs SET ended_at = ?, status = ? WHERE id = ?').run(endedAt, status, runId);
+    this.write('mark the run finished', () => this.db.prepare('UPDATE runs SET ended_at = ?, status = ? WHERE id = ?').run(endedAt, status, runId));
   }
 
   addResult(row: ResultRow, createdAt = new Date().toISOString()): number {
+    return this.write('store the result row', () => this.insertResult(row, createdAt));
+  }
+
+  /**
+   * Runs and rows kept in a side file because the database was locked (rig/store/pending.ts), in
+   * one transaction: a run stored before is found again (same start, host, board, runner and
+   * arguments), and a row it holds already (same creation time, model and schedule) is skipped,
+   * so importing a file twice stores nothing twice.
+   */
+  importRuns(runs: readonly PendingRun[]): { runs: number; rows: number; skipped: number } {
+    let rows = 0;
+    let skipped = 0;
+    this.write('import the rows', () =>
+      this.db
+        .transaction(() => {
+          for (const p of runs) {
+            const found = this.db
+              .prepare('SELECT id FROM runs WHERE started_at = ? AND host = ? AND board = ? AND runner = ? AND args_json = ? ORDER BY id LIMIT 1')
+              .get(p.run.startedAt, p.run.host, p.run.board, p.run.runner, JSON.stringify(p.run.args)) as { id: number } | undefined;
+            const runId = found?.id ?? this.insertRun(p.run, p.status ?? 'interrupted', p.endedAt);
+            if (p.status !== null) this.db.prepare('UPDATE runs SET ended_at = ?, status = ? WHERE id = ?').run(p.endedAt, p.status, runId);
+            for (const { createdAt, row } of p.rows) {
+              const dup = this.db
+                .prepare('SELECT 1 FROM results WHERE run_id = ? AND created_at = ? AND model = ? AND schedule = ?')
+                .get(runId, createdAt, row.model, row.schedule);
+              if (dup !== undefined) skipped++;
+              else {
+                this.insertResult({ ...row, runId }, createdAt);
+                rows++;
+              }
+            }
+          }
+        })
+        .immediate(),
+    );
+    return { runs: runs.length, rows, skipped };
+  }
+
+  private insertResult(row: ResultRow, createdAt: string): number {
     const rec: Omit<ResultRecord, 'id' | 'created_at'> = {
       run_id: row.runId,
       model: row.model,
@@ -286,14 +472,18 @@ export class Store {
   }
 
   startNightly(suite: string, baselineId: number | null, startedAt = new Date().toISOString()): number {
-    const r = this.db
-      .prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id, host, pid, pid_start) VALUES (?, ?, 'running', ?, ?, ?, ?)")
-      .run(suite, startedAt, baselineId, hostname(), process.pid, processStart(process.pid));
-    return Number(r.lastInsertRowid);
+    return this.write('store the nightly run', () => {
+      const r = this.db
+        .prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id, host, pid, pid_start) VALUES (?, ?, 'running', ?, ?, ?, ?)")
+        .run(suite, startedAt, baselineId, hostname(), process.pid, processStart(process.pid));
+      return Number(r.lastInsertRowid);
+    });
   }
 
   finishNightly(id: number, status: Exclude<NightlyStatus, 'running'>, summary: unknown, endedAt = new Date().toISOString()): void {
-    this.db.prepare('UPDATE nightlies SET ended_at = ?, status = ?, summary_json = ? WHERE id = ?').run(endedAt, status, JSON.stringify(summary), id);
+    this.write('mark the nightly run finished', () =>
+      this.db.prepare('UPDATE nightlies SET ended_at = ?, status = ?, summary_json = ? WHERE id = ?').run(endedAt, status, JSON.stringify(summary), id),
+    );
   }
 
   nightly(id: number): Nightly | undefined {
@@ -344,6 +534,32 @@ function ownerAlive({ pid, pid_start }: OwnerRecord): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   return pid_start === null || processStart(pid) === pid_start;
+}
+
+/** Refuses a file that is not a rig database before SQLite writes anything to it. */
+function checkSqliteFile(path: string): void {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw notRig(path, 'not a file');
+    size = st.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (size === 0) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') !== SQLITE_MAGIC) throw notRig(path, 'not an SQLite database');
+}
+
+function notRig(path: string, what: string): UserError {
+  return new UserError(`${path} is not a rig results database (${what}); rig left it unchanged: give another --db`, { exitCode: 2 });
 }
 
 interface RunRecord {

@@ -26,3 +26,21 @@ export function sampleRow(runId: number, over: Partial<ResultRow> = {}): ResultR
     ...over,
   };
 }
+
+/**
+ * Another program holding `db`'s write lock: a second better-sqlite3 connection in a child
+ * process, `BEGIN IMMEDIATE` for `ms`. Resolves once the lock is held; `released` once it is not.
+ */
+export async function holdWriteLock(db: string, ms: number): Promise<{ released: Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
+  const bsql = createRequire(import.meta.url).resolve('better-sqlite3');
+  const code = `const D = require(${JSON.stringify(bsql)}); const d = new D(${JSON.stringify(db)}); d.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n'); setTimeout(() => { d.exec('COMMIT'); d.close(); }, ${ms});`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const released = new Promise<void>((resolve, reject) => child.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`lock holder exited ${c}`)))));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', () => resolve());
+    child.on('exit', () => reject(new Error('lock holder exited before locking')));
+  });
+  return { released };
+}
