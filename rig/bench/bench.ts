@@ -43,6 +43,8 @@ export interface BenchContext {
   signal?: AbortSignal | undefined;
   /** The firmware templates to build from (default firmware-templates/); tests give a modified copy. */
   templatesDir?: string | undefined;
+  /** Why the case is refused before anything runs (--schedule auto found no plan within its budget): a does-not-fit row. */
+  refused?: string | undefined;
   /** Asks each case's firmware for its output tensor after the runs, and hands it over with the row it belongs to. */
   onOutput?: ((row: Omit<ResultRow, 'runId'>, output: Uint8Array) => void | Promise<void>) | undefined;
 }
@@ -112,6 +114,31 @@ export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): stri
   return problems.length === 0 ? null : problems.join('; ');
 }
 
+/** The reference CRC of a row whose case was refused before the reference interpreter ran. */
+export const NOT_COMPUTED = '-';
+
+/**
+ * The most MACs a second of inference can execute, from above: the emulator retires at most 10^9
+ * instructions per second of host time and a kernel does at most 2 MACs per instruction (SMLAD);
+ * silicon at most 2 instructions per cycle (the Cortex-M7 dual-issues), each at most 2 MACs. The
+ * zoo's kernels need 3 or more instructions per MAC, so a real case is never refused by it.
+ */
+export function macsPerSecondBound(runner: Pick<Runner, 'kind' | 'board'>): number {
+  return runner.kind === 'qemu' ? 2e9 : 4 * runner.board.maxClockHz;
+}
+
+/** Checked before the reference and the build: a case whose MACs cannot run within the per-inference timeout at any speed the runner has. */
+export function tooLongProblem(plan: Plan, runner: Pick<Runner, 'kind' | 'board'>, timeoutMs: number): string | null {
+  const rate = macsPerSecondBound(runner);
+  const leastMs = (plan.macs / rate) * 1000;
+  if (leastMs <= timeoutMs) return null;
+  const speed =
+    runner.kind === 'qemu'
+      ? 'the emulator (at most 10^9 instructions per second, 2 MACs per instruction)'
+      : `${runner.board.id} (${formatInt(runner.board.maxClockHz)} Hz, at most 2 instructions per cycle, 2 MACs per instruction)`;
+  return `not run: ${plan.model.name} executes ${formatInt(plan.macs)} MACs per inference, at least ${formatInt(Math.ceil(leastMs))} ms on ${speed}, more than --timeout ${formatInt(timeoutMs)} ms`;
+}
+
 /** The directory of one target's builds: board and variant with its arena RAM, or board and emulation. */
 export function targetDirName(board: Board, target: BuildTarget): string {
   return `${board.id}-${target.variant ?? target.runner}${target.arenaRam === null ? '' : `-arena-${target.arenaRam}`}`;
@@ -159,20 +186,30 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   const { runner } = ctx;
   const board = runner.board;
   const { model } = plan;
+  const schedule = scheduleLabel(plan.schedule, plan.options);
+  const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
+  // What the plan alone decides comes first: nothing expensive runs for a case that cannot run.
+  // Such a row has no reference CRC: the reference interpreter never ran for it.
+  const planned = (status: ResultStatus, detail: string) => ({
+    ...baseRow(plan, board, runner.kind, ctx.seed, NOT_COMPUTED),
+    kernelVariant: ctx.kernels,
+    status,
+    detail,
+  });
+  if (ctx.refused !== undefined) return planned('does-not-fit', ctx.refused);
+  const problems = checkPlan(plan);
+  if (problems.length > 0) return planned('error', `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}`);
+  const tooBig = fitsProblem(plan, board, runner.target);
+  if (tooBig !== null) return planned('does-not-fit', tooBig);
+  const tooLong = tooLongProblem(plan, runner, ctx.inferenceTimeoutMs);
+  if (tooLong !== null) return planned('timeout', tooLong);
+
   let started = performance.now();
   const reference = await referenceCrc32(model, ctx.seed, ctx.buildRoot);
   timing(`${model.name}: reference ${Math.round(performance.now() - started)} ms${reference.cached ? ' (cached)' : ''}`);
   // The variant asked for is part of the case, on its row whether or not an image gets built.
   const base = { ...baseRow(plan, board, runner.kind, ctx.seed, reference.crc32), kernelVariant: ctx.kernels };
   const { referenceCrc32: expectedCrc32 } = base;
-  const schedule = scheduleLabel(plan.schedule, plan.options);
-  const label = `${model.name}/${schedule} on ${board.id} (${runner.kind})`;
-
-  const problems = checkPlan(plan);
-  if (problems.length > 0)
-    return { ...base, status: 'error', detail: `the plan fails its symbolic check (a bug in rig; please report it): ${problems.slice(0, 3).join('; ')}` };
-  const tooBig = fitsProblem(plan, board, runner.target);
-  if (tooBig !== null) return { ...base, status: 'does-not-fit', detail: tooBig };
 
   progress(`${label}: building`);
   started = performance.now();

@@ -15,6 +15,7 @@ import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js
 import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
 import { progress } from '../util/log.js';
 import { planFor, timing, type BenchContext } from './bench.js';
 import { openRunner, runSession, type SessionRunner } from './session.js';
@@ -63,18 +64,27 @@ export async function openBoard(request: BoardRequest, command: string): Promise
   return { board, emulate, session };
 }
 
-/** The plan the search chooses; when none fits, the smallest, which then reports does-not-fit. */
-function autoPlan(model: Model, setup: SearchSetup, where: { board: string; db: string }): Plan {
+/**
+ * The plan the search chooses; when none meets the budget, the smallest, with why it is refused:
+ * its row is does-not-fit (nothing is built or run) and rig bench exits non-zero.
+ */
+function autoPlan(model: Model, setup: SearchSetup, where: { board: string; db: string }): { plan: Plan; refused?: string } {
   const result = search(model, setup.objective, DEFAULTS.maxPatches, measuredInstructions(model, where));
   const pick = result.chosen ?? [...result.candidates].sort((a, b) => a.arenaBytes - b.arenaBytes)[0]!;
+  const label = scheduleLabel(pick.schedule, pick.options);
   progress(
-    `${model.name}: --schedule auto chose ${scheduleLabel(pick.schedule, pick.options)} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`,
+    `${model.name}: --schedule auto chose ${label} (${result.candidates.length} plans, ${setup.budgetSource}${result.chosen === undefined ? ': none fits' : ''})`,
   );
-  return planFor(
+  const plan = planFor(
     pick.schedule === 'layer'
       ? { model, schedule: 'layer' }
       : { model, schedule: pick.schedule, patches: pick.options['patches'], split: pick.options['split'] },
   );
+  if (result.chosen !== undefined) return { plan };
+  return {
+    plan,
+    refused: `--schedule auto: none of ${result.candidates.length} plans of ${model.name} meets ${setup.budgetSource}; the smallest arena is ${formatInt(pick.arenaBytes)} B (${label})`,
+  };
 }
 
 export interface BenchRequest {
@@ -118,7 +128,8 @@ function firstOutput(path: string, model: Model): BenchContext['onOutput'] {
 }
 
 /** Runs every model under every schedule on one board and stores one run; `signal` stops it, the run then marked interrupted. */
-export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
+/** The run, its rows, and how many --schedule auto cases found no plan within their budget (each a does-not-fit row; the command then fails). */
+export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[]; unmet: number }> {
   checkKernels(request.kernels);
   const started = performance.now();
   const { board, emulate, session } = await openBoard(request.board, 'bench');
@@ -134,9 +145,14 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
     throw new UserError(`--output ${request.output} takes the output of one model; this run has ${models.length}`, { exitCode: 2 });
   const schedules = [...new Set(request.schedules)];
   const auto = schedules.includes('auto') ? await searchSetup(request.budget ?? { kind: 'board' }, board, session.runner.target) : undefined;
+  const refused = new Map<Plan, string>();
   const plans = models.flatMap((model) =>
     schedules.map((schedule) => {
-      if (schedule === 'auto') return autoPlan(model, auto!, { board: board.id, db: request.db });
+      if (schedule === 'auto') {
+        const chosen = autoPlan(model, auto!, { board: board.id, db: request.db });
+        if (chosen.refused !== undefined) refused.set(chosen.plan, chosen.refused);
+        return chosen.plan;
+      }
       return planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: request.patches, split: request.split });
     }),
   );
@@ -155,8 +171,9 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
       wait: request.wait,
       args,
       onOutput: request.output === undefined ? undefined : firstOutput(request.output, models[0]!),
+      refused,
     };
-    return await runSession(store, session, plans, settings, signal);
+    return { ...(await runSession(store, session, plans, settings, signal)), unmet: refused.size };
   } finally {
     store.close();
   }

@@ -80,6 +80,8 @@ export interface SessionSettings {
   args: unknown;
   /** See BenchContext.onOutput. */
   onOutput?: BenchContext['onOutput'];
+  /** Cases refused before anything runs, by their plan, and why (see BenchContext.refused). */
+  refused?: ReadonlyMap<Plan, string> | undefined;
   nightlyId?: number | undefined;
 }
 
@@ -138,6 +140,7 @@ export async function runSession(
             buildRoot: settings.buildDir,
             signal,
             onOutput: settings.onOutput,
+            refused: settings.refused?.get(plan),
           },
           plan,
         )),

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hardwareTarget } from '../compile/firmware.js';
@@ -90,4 +92,29 @@ test('an arena RAM choice of unknown, scattered or middle regions, or an unknown
     'my-f746.json: memory.arenaRam.choices.big: expected the rest of the SRAM (SRAM2, 16384 B) to hold the 16384 B stack and static data',
   );
   assert.equal(refused(undefined), 'my-f746.json: memory.arenaRam: Invalid input: expected object, received undefined');
+});
+
+test("a board file is stored under its own identity: the id of a built-in board only with that board's content", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rig-board-'));
+  try {
+    const f746 = raw('f746') as { id: string; maxClockHz: number; emulation: { systickHz: number } };
+    await writeFile(join(dir, 'same.json'), JSON.stringify(f746));
+    assert.equal((await loadBoard(join(dir, 'same.json'))).id, 'f746');
+    f746.maxClockHz = 100_000_000;
+    f746.emulation.systickHz = 1_000_000;
+    await writeFile(join(dir, 'oc.json'), JSON.stringify(f746));
+    await assert.rejects(
+      loadBoard(join(dir, 'oc.json')),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        /oc\.json: id: expected an id of its own \(e\.g\. "f746-custom"\), found "f746", the id of the built-in board boards\/f746\.json, from which this file differs at maxClockHz, emulation\.systickHz/.test(
+          e.message,
+        ),
+    );
+    f746.id = 'f746-oc';
+    await writeFile(join(dir, 'oc2.json'), JSON.stringify(f746));
+    assert.equal((await loadBoard(join(dir, 'oc2.json'))).id, 'f746-oc');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

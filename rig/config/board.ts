@@ -1,10 +1,13 @@
 // Board definition files (boards/*.json): schema → rules → a readonly resolved board.
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { schemaIssues } from '../util/schema.js';
+import { formatPath, schemaIssues } from '../util/schema.js';
 import { readJsonFile } from './json.js';
-import { BOARDS_DIR } from '../util/paths.js';
+import { BOARDS_DIR, ROOT } from '../util/paths.js';
+
+const shownPath = (path: string): string => relative(ROOT, path);
 import { UserError, ValidationError, type Issue } from '../util/errors.js';
 
 const address = z
@@ -225,5 +228,42 @@ export async function loadBoard(idOrPath: string, dir = BOARDS_DIR): Promise<Boa
   if (!isPath && board.id !== idOrPath) {
     throw new ValidationError(file, [{ path: 'id', message: `expected "${idOrPath}" (the file's name), found "${board.id}"` }]);
   }
+  if (isPath) await checkOwnIdentity(board, dir);
   return board;
+}
+
+/** The paths at which two parsed JSON values differ (the first few). */
+function differences(a: unknown, b: unknown, path: PropertyKey[] = [], out: string[] = []): string[] {
+  if (out.length >= 4 || isDeepStrictEqual(a, b)) return out;
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...path, Array.isArray(a) ? Number(k) : k], out);
+    }
+    return out;
+  }
+  out.push(formatPath(path) || '(top level)');
+  return out;
+}
+
+/**
+ * A board file is stored under its id, so its id must name it: a file that takes the id of a
+ * built-in board (boards/<id>.json) must say the same as that board, or its rows would pass for
+ * the built-in board's. Another board needs an id of its own.
+ */
+async function checkOwnIdentity(board: Board, dir: string): Promise<void> {
+  const ids = await listBoardIds(dir).catch(() => [] as string[]);
+  if (!ids.includes(board.id)) return;
+  const builtinFile = join(dir, `${board.id}.json`);
+  if (resolve(builtinFile) === resolve(board.file)) return;
+  const builtin = resolveBoard(await readJsonFile(builtinFile), builtinFile);
+  const strip = ({ file: _file, ...rest }: Board) => rest;
+  const differ = differences(strip(builtin), strip(board));
+  if (differ.length === 0) return;
+  throw new ValidationError(board.file, [
+    {
+      path: 'id',
+      message: `expected an id of its own (e.g. "${board.id}-custom"), found "${board.id}", the id of the built-in board ${shownPath(builtinFile)}, from which this file differs at ${differ.join(', ')}: results are stored under the board's id`,
+    },
+  ]);
 }

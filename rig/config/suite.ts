@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { UserError, ValidationError } from '../util/errors.js';
+import { MAX_SEED, MAX_TIMER_MS } from '../util/limits.js';
 import { BOARDS_DIR } from '../util/paths.js';
 import { schemaIssues } from '../util/schema.js';
 import { readJsonFile } from './json.js';
@@ -33,10 +34,10 @@ const entry = z.strictObject({
 });
 const suiteSchema = z.strictObject({
   description: z.string().optional(),
-  seed: z.number().int().min(0).default(DEFAULTS.seed),
+  seed: z.number().int().min(0).max(MAX_SEED).default(DEFAULTS.seed),
   warmup: z.number().int().min(0).max(1000).default(DEFAULTS.warmup),
   runs: count.max(1000).default(DEFAULTS.runs),
-  timeoutMs: count.default(DEFAULTS.inferenceTimeoutMs),
+  timeoutMs: count.max(MAX_TIMER_MS).default(DEFAULTS.inferenceTimeoutMs),
   /** Silicon cycles: the least relative change that counts as a regression. */
   cyclesThreshold: z
     .number()

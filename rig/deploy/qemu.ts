@@ -16,6 +16,7 @@ import { toolVersionLine } from '../proc/version-cache.js';
 import { openSocketLink, type SerialLink } from '../telemetry/serial.js';
 import { emptyTelemetry, runSession, type LineLink, type SessionOutcome } from '../telemetry/session.js';
 import { errorMessage } from '../util/errors.js';
+import { MAX_TIMER_MS } from '../util/limits.js';
 import { createDebug } from '../util/log.js';
 import { sessionOptions, type AttachOutcome, type AttachRequest, type Conversation, type Runner, type RunRequest } from './types.js';
 
@@ -115,6 +116,15 @@ async function withQemu<R>(
   }
 }
 
+/**
+ * How long QEMU may run for a whole session: booting, the hello, and every inference at its
+ * timeout, with room for three more (the profiling pass, the output, the end); never more than a
+ * Node timer can wait (a longer delay would fire at once and kill QEMU as it starts).
+ */
+export function qemuOverallMs(warmup: number, runs: number, inferenceTimeoutMs: number): number {
+  return Math.min(MAX_TIMER_MS, LISTEN_TIMEOUT_MS + HELLO_TIMEOUT_MS + (warmup + runs + 3) * inferenceTimeoutMs);
+}
+
 export function createQemuRunner(board: Board): Runner {
   const perTick = instructionsPerTick(board);
   return {
@@ -128,7 +138,7 @@ export function createQemuRunner(board: Board): Runner {
       return { qemu: await toolVersionLine(QEMU, ['--version'], { timeoutMs: 10_000, signal, installHint: QEMU_HINT }) };
     },
     async run(request: RunRequest): Promise<SessionOutcome> {
-      const overallMs = LISTEN_TIMEOUT_MS + HELLO_TIMEOUT_MS + (request.warmup + request.runs + 3) * request.inferenceTimeoutMs;
+      const overallMs = qemuOverallMs(request.warmup, request.runs, request.inferenceTimeoutMs);
       const booted = await withQemu(board, request.elfPath, overallMs, request.signal, async (link, qemu): Promise<SessionOutcome> => {
         const outcome = await runSession(link, sessionOptions(request, HELLO_TIMEOUT_MS));
         if (!outcome.ok) {

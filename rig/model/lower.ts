@@ -3,6 +3,8 @@
 // unit of real value per standard deviation, as after batch normalization); they only serve to
 // derive each layer's fixed-point multipliers, TFLite-style.
 import { ValidationError, type Issue } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
+import { SPEC_LIMITS } from '../util/limits.js';
 import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
 import { createPrng, type Prng } from './prng.js';
 import { addRescale, clamp, quantizeMultiplier } from './quant.js';
@@ -102,6 +104,32 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
   // Every op draws from its own stream, so one block's weights do not depend on another's.
   const prngFor = () => createPrng(seed, ops.length + 1);
 
+  /**
+   * Whether the host can hold an op's output and its weights (SPEC_LIMITS), checked before either
+   * is allocated; an issue at `path` with the numbers when not.
+   */
+  let weightBytes = 0;
+  const hostHolds = (path: string, shape: Shape, weights: number): boolean => {
+    const [oh, ow, oc] = shape;
+    const bytes = oh * ow * oc;
+    if (bytes > SPEC_LIMITS.tensorBytes) {
+      issues.push({
+        path,
+        message: `expected an output of at most ${formatInt(SPEC_LIMITS.tensorBytes)} bytes, found ${oh}×${ow}×${oc} = ${formatInt(bytes)}`,
+      });
+      return false;
+    }
+    weightBytes += weights;
+    if (weightBytes > SPEC_LIMITS.weightBytes) {
+      issues.push({
+        path,
+        message: `expected at most ${formatInt(SPEC_LIMITS.weightBytes)} bytes of weights in the whole model, found ${formatInt(weightBytes)} up to this block`,
+      });
+      return false;
+    }
+    return true;
+  };
+
   /** A k×k convolution or depthwise convolution; undefined (and an issue) when it cannot fit. */
   const conv = (
     path: string,
@@ -127,9 +155,10 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
       issues.push({ path, message: `expected a kernel that fits its ${h}×${w} input with padding ${pad}, found k=${k}` });
       return undefined;
     }
-    const prng = prngFor();
     const depthwise = kind === 'dwconv2d';
     const outC = depthwise ? c : outChannels;
+    if (!hostHolds(path, [outH, outW, outC], depthwise ? k * k * c : outC * k * k * c)) return undefined;
+    const prng = prngFor();
     const fanIn = depthwise ? k * k : k * k * c;
     const outQ = outputQuant(act, 1);
     const { requant } = makeRequant(prng, outC, fanIn, input, outQ, act);
@@ -172,6 +201,14 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
         return;
       case 'mbconv': {
         const mid = block.mid ?? Math.round(c * block.expand);
+        if (block.mid === undefined && (mid < 1 || mid > SPEC_LIMITS.channels)) {
+          issues.push({
+            path: `${path}.expand`,
+            message: `expected an expansion that gives 1 to ${SPEC_LIMITS.channels} channels, found ${block.expand}: ${c} input channels × ${block.expand} rounds to ${mid}`,
+          });
+          current = undefined;
+          return;
+        }
         if (block.expand === 1 && mid !== c) {
           issues.push({ path: `${path}.mid`, message: `expected ${c} (the input's channels, since expand is 1), found ${mid}` });
           current = undefined;
@@ -238,6 +275,10 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
       }
       case 'fc': {
         const fanIn = h * w * c;
+        if (!hostHolds(path, [1, 1, block.out], block.out * fanIn)) {
+          current = undefined;
+          return;
+        }
         const prng = prngFor();
         const outQ = outputQuant(block.act, 1);
         const { requant } = makeRequant(prng, block.out, fanIn, input, outQ, block.act);

@@ -95,3 +95,39 @@ test('the same seed gives the same bytes; another seed other bytes', () => {
   assert.ok(Math.max(...first.weights) > 100 && Math.min(...first.weights) < -100);
   for (const m of first.requant.multiplier) assert.ok(m >= 2 ** 30 && m < 2 ** 31);
 });
+
+test('sizes beyond the limits are refused with their path, what is allowed and what was found, before anything is allocated', () => {
+  const net = (input: unknown, blocks: unknown[]) => problems({ name: 'n', input, blocks }).join('\n');
+  assert.match(
+    net(
+      [8, 8, 3],
+      [
+        { type: 'conv2d', out: 4, k: 3 },
+        { type: 'mbconv', expand: 0.001, out: 4, k: 3 },
+      ],
+    ),
+    /^net\.json: blocks\[1\]\.expand: expected an expansion that gives 1 to 8192 channels, found 0\.001: 4 input channels × 0\.001 rounds to 0$/,
+  );
+  assert.match(net([8, 8, 3], [{ type: 'mbconv', expand: 1e9, out: 4, k: 3 }]), /^net\.json: blocks\[0\]\.expand: .*64 \(found 1000000000\)$/m);
+  assert.match(net([1e9, 1e9, 3], [{ type: 'avgpool' }]), /^net\.json: input\[0\]: .*4096 \(found 1000000000\)$/m);
+  assert.match(
+    net([4096, 4096, 3], [{ type: 'avgpool' }]),
+    /^net\.json: input: expected an input of at most 16,777,216 bytes .*found 4096 × 4096 × 3 = 50,331,648$/m,
+  );
+  assert.match(
+    net(
+      [8, 8, 3],
+      Array.from({ length: 130_000 }, () => ({ type: 'avgpool' })),
+    ),
+    /^net\.json: blocks: .*256 items \(found an array of 130000\)$/m,
+  );
+  assert.match(
+    net([2048, 2048, 3], [{ type: 'conv2d', out: 64, k: 3 }]),
+    /^net\.json: blocks\[0\]: expected an output of at most 16,777,216 bytes, found 2048×2048×64/,
+  );
+  assert.match(
+    net([1024, 1024, 3], [{ type: 'fc', out: 8000 }]),
+    /^net\.json: blocks\[0\]: expected at most 67,108,864 bytes of weights .*found 25,165,824,000/,
+  );
+  assert.match(net([8, 8, 3], [{ type: 'conv2d', out: 100_000, k: 99 }]), /blocks\[0\]\.out: .*8192 \(found 100000\)\n.*blocks\[0\]\.k: .*15 \(found 99\)/);
+});

@@ -3,44 +3,54 @@
 // is reported with its path in the file.
 import { z } from 'zod';
 import { ValidationError } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
+import { SPEC_LIMITS } from '../util/limits.js';
 import { schemaIssues } from '../util/schema.js';
 
 const positiveInt = z.number().int().positive();
+const channels = positiveInt.max(SPEC_LIMITS.channels);
+const kernel = positiveInt.max(SPEC_LIMITS.kernel);
+const padding = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(SPEC_LIMITS.kernel - 1);
+const side = positiveInt.max(SPEC_LIMITS.side);
 const activation = z.enum(['relu', 'relu6', 'none']);
 const stride = z.union([z.literal(1), z.literal(2)]);
 
 const conv2dBlock = z.strictObject({
   type: z.literal('conv2d'),
-  out: positiveInt,
-  k: positiveInt,
+  out: channels,
+  k: kernel,
   stride: stride.default(1),
-  pad: z.number().int().nonnegative().optional(),
+  pad: padding.optional(),
   act: activation.default('relu'),
 });
 const dwconv2dBlock = z.strictObject({
   type: z.literal('dwconv2d'),
-  k: positiveInt,
+  k: kernel,
   stride: stride.default(1),
-  pad: z.number().int().nonnegative().optional(),
+  pad: padding.optional(),
   act: activation.default('relu'),
 });
 /** Without `k` the global pool; with it a k×k pool, `stride` (default k) and `pad` (default 0: VALID). */
 const avgpoolBlock = z.strictObject({
   type: z.literal('avgpool'),
-  k: positiveInt.optional(),
-  stride: positiveInt.optional(),
-  pad: z.number().int().nonnegative().optional(),
+  k: kernel.optional(),
+  stride: kernel.optional(),
+  pad: padding.optional(),
 });
 const softmaxBlock = z.strictObject({ type: z.literal('softmax'), beta: z.number().positive().default(1) });
-const fcBlock = z.strictObject({ type: z.literal('fc'), out: positiveInt, act: activation.default('none') });
+const fcBlock = z.strictObject({ type: z.literal('fc'), out: channels, act: activation.default('none') });
 /** MobileNetV2 / ProxylessNAS inverted residual: [1×1 expand] → k×k depthwise → 1×1 project [+ add]. */
 const mbconvBlock = z.strictObject({
   type: z.literal('mbconv'),
-  expand: z.number().positive(),
-  out: positiveInt,
-  k: positiveInt,
+  expand: z.number().positive().max(SPEC_LIMITS.expand),
+  out: channels,
+  k: kernel,
   stride: stride.default(1),
-  mid: positiveInt.optional(),
+  mid: channels.optional(),
   act: activation.default('relu6'),
 });
 
@@ -48,8 +58,17 @@ const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolB
 
 export const modelSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." and "-"'),
-  input: z.tuple([positiveInt, positiveInt, positiveInt]),
-  blocks: z.array(block).min(1),
+  input: z.tuple([side, side, channels]).check((ctx) => {
+    const [h, w, c] = ctx.value;
+    if (h * w * c > SPEC_LIMITS.tensorBytes) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `expected an input of at most ${formatInt(SPEC_LIMITS.tensorBytes)} bytes (H × W × C), found ${h} × ${w} × ${c} = ${formatInt(h * w * c)}`,
+      });
+    }
+  }),
+  blocks: z.array(block).min(1).max(SPEC_LIMITS.blocks),
 });
 
 export type ModelSpec = z.output<typeof modelSpecSchema>;

@@ -157,6 +157,7 @@ export function planPatchSchedule(model: Model, options: PatchOptions): Plan {
  */
 export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>): PatchOptions {
   const patches = given.patches ?? 2;
+  if (!Number.isInteger(patches) || patches < 1) throw new PlanRefusal('patches', patches, 'expected a whole number of at least 1');
   if (given.split !== undefined) return { patches, split: given.split };
   let best: { split: number; arena: number } | undefined;
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
@@ -169,6 +170,25 @@ export function defaultPatchOptions(model: Model, given: Partial<PatchOptions>):
       throw error;
     }
   }
-  if (best === undefined) throw new PlanRefusal('patches', patches, `${model.name} has no patch stage for a ${patches}×${patches} grid`);
+  if (best === undefined) throw new PlanRefusal('patches', patches, noStageFor(model, patches));
   return { patches, split: best.split };
+}
+
+/** Why no split takes a P×P grid: the largest grid any stage output allows, and where. */
+function noStageFor(model: Model, patches: number): string {
+  let largest: { split: number; h: number; w: number } | undefined;
+  const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
+  for (let split = 1; split < blocks; split++) {
+    try {
+      const pp = planPatches(model, { patches: 1, split });
+      const [h, w] = model.tensors[pp.stageOutput]!.shape;
+      if (largest === undefined || Math.min(h, w) > Math.min(largest.h, largest.w)) largest = { split, h, w };
+    } catch (error) {
+      if (error instanceof PlanRefusal) continue;
+      throw error;
+    }
+  }
+  if (largest === undefined) return `${model.name} has no patch stage for a ${patches}×${patches} grid: no split of it can be cut into patches`;
+  const most = Math.min(largest.h, largest.w);
+  return `${model.name} has no patch stage for a ${patches}×${patches} grid: expected a whole number from 1 to ${most} (its largest stage output, at split ${largest.split}, is ${largest.h}×${largest.w})`;
 }

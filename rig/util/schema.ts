@@ -33,7 +33,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function schemaIssues(error: z.ZodError, root: unknown): Issue[] {
   return error.issues.map((issue) => {
     const found = valueAt(root, issue.path);
-    const message = issue.code === 'unrecognized_keys' || found === undefined ? issue.message : `${issue.message} (found ${describe(found)})`;
+    // A rule of rig's own says what it found in its message.
+    const says = issue.code === 'unrecognized_keys' || issue.code === 'custom' || found === undefined;
+    const message = says ? issue.message : `${issue.message} (found ${describe(found)})`;
     return { path: formatPath(issue.path), message };
   });
 }
