@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { lockBoard, processStart } from './lock.js';
+import { processStart } from '../proc/identity.js';
+import { lockBoard } from './lock.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rig-lock-test-'));
 const started: ChildProcess[] = [];

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
+import { processStart } from '../proc/identity.js';
 
 const POLL_MS = 1_000;
 
@@ -25,17 +26,6 @@ interface Owner {
   start: string | null;
   host: string;
   since: string;
-}
-
-/** A process's start time (clock ticks since boot), which tells a reused pid from the one recorded. */
-export function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function readOwner(path: string): Owner | null {

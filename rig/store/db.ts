@@ -3,7 +3,7 @@
 // (RIG_DB_TIMEOUT seconds, default 60), then fails with a StoreBusyError naming the file. A file
 // that is not rig's is refused before anything is written to it, and a read-only one is read
 // without migrating it.
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import { DEFAULTS } from '../defaults.js';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
+import { processStart } from '../proc/identity.js';
 
 /** `abandoned`: left `running` by a process that no longer exists (killed with SIGKILL, or its machine went down). */
 export type RunStatus = 'running' | 'complete' | 'failed' | 'interrupted' | 'abandoned';
@@ -512,17 +513,6 @@ interface OwnerRecord {
   id: number;
   pid: number | null;
   pid_start: string | null;
-}
-
-/** A process's start time: field 22 of /proc/<pid>/stat (clock ticks since boot), or null without /proc. */
-export function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** Whether the process that wrote a running row still runs: its pid exists and, where /proc tells, started when it did. */
