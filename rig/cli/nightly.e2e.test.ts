@@ -1,15 +1,16 @@
 // rig nightly through the real parts: QEMU runs the suite, SQLite keeps the nights, a real XML
 // parser reads the JUnit file. A regression is made by lowering the stored baseline's count.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startFakes } from '../deploy/testing.js';
 import { Store } from '../store/db.js';
-import { rigCli } from './testing.js';
+import { CLI, rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-nightly-'));
 const db = join(dir, 'rig.db');
@@ -194,5 +195,37 @@ test('a board that hangs fails its own row after a reset and a retry; the night 
     store.close();
   } finally {
     await fakes.stop();
+  }
+});
+
+test('a nightly stopped by SIGTERM is interrupted and still writes its summary, JUnit and report for the cases that ran', async () => {
+  // The second case runs long enough for the signal to find it running.
+  const cut = suiteFile('cut', { runs: 1000, entries: [{ ...emulated, schedules: ['layer', 'patch'] }] });
+  const cutOut = join(dir, 'out-cut');
+  const child = spawn(process.execPath, [CLI, 'nightly', '--suite', cut, '--db', db, '--out-dir', cutOut, '--build-dir', join(dir, 'build')], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    const before = stderr;
+    stderr += d.toString();
+    if (!/patch .*running/.test(before) && /patch .*running/.test(stderr)) setTimeout(() => child.kill('SIGTERM'), 300);
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 143, stderr);
+  assert.match(stderr, /Nightly \d+ interrupted after 1 of 2 cases: /);
+  assert.doesNotMatch(stderr, /internal error|\n\s+at /);
+  const [night] = readdirSync(join(cutOut, 'cut'));
+  const folder = join(cutOut, 'cut', night!);
+  const summary = JSON.parse(readFileSync(join(folder, 'summary.json'), 'utf8')) as Summary & { planned: number; notRun: number };
+  assert.deepEqual([summary.status, summary.planned, summary.notRun], ['interrupted', 2, 1]);
+  assert.deepEqual(readJunit(join(folder, 'junit.xml'))[0], '1');
+  assert.match(readFileSync(join(folder, 'report.html'), 'utf8'), /tiny-cnn/);
+  const store = Store.existing(db);
+  try {
+    assert.equal(store.nightly(summary.nightly)?.status, 'interrupted');
+  } finally {
+    store.close();
   }
 });
