@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
 import { test } from 'node:test';
 import { loadBoard } from '../config/board.js';
 import { CLI, rigCli } from '../cli/testing.js';
@@ -17,6 +18,8 @@ import { programBoard } from './openocd.js';
 import { startFakes, type FakeBoardMode, type Fakes, type FakeOpenocdMode } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-hw-'));
+/** The image openocd must program for a target's tiny-cnn case: the cache entry its case folder links to. */
+const flashed = (target: string) => realpathSync(join(dir, 'build', target, DEFAULTS.kernels, 'tiny-cnn-layer', 'fw.elf'));
 let n = 0;
 
 /** Runs `use` with a fresh fake board (and fake openocd) in a directory of its own; stops it after. */
@@ -84,7 +87,7 @@ test('rig bench --board f746 runs the full silicon path to stored rows, timed in
   assert.match(run?.toolchain['openocd'] ?? '', /Open On-Chip Debugger 0\.12\.0/);
   const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
   assert.deepEqual(program.slice(0, 4), ['-f', 'board/st_nucleo_f7.cfg', '-c', 'adapter serial {FAKE0001}']);
-  assert.match(program[5]!, /^program \{.*\/f746-nucleo-arena-all\/dsp\/tiny-cnn-layer\/fw\.elf\} verify reset exit$/);
+  assert.equal(program[5]!, `program {${flashed('f746-nucleo-arena-all')}} verify reset exit`);
 });
 
 test('a board that hangs is reset and tried again; one that stays silent fails its row, and the next model still runs', async () => {
@@ -227,7 +230,7 @@ test('a lab inventory names a board: its variant, probe and port come from the f
     assert.equal((JSON.parse(r.stdout) as ResultRow[])[0]!.status, 'ok');
     const program = fakes.openocdCalls().find((c) => c.some((a) => a.startsWith('program ')))!;
     assert.deepEqual(program.slice(0, 4), ['-f', 'board/stm32f746g-disco.cfg', '-c', 'adapter serial {LABPROBE}']);
-    assert.match(program[5]!, /\/f746-disco-arena-all\/dsp\/tiny-cnn-layer\/fw\.elf\}/);
+    assert.equal(program[5]!, `program {${flashed('f746-disco-arena-all')}} verify reset exit`);
     const listed = await rigCli(['boards', '--lab', lab], caseDir);
     assert.match(listed.stdout, /bench-a\s+f746\s+disco\s+LABPROBE\s+\/dev\/pts\/\d+\s+not found/);
 
@@ -301,7 +304,7 @@ test('--arena-ram places the arena for silicon: its own build, the fit check aga
     "mcunet-in1 needs 90 KB of SRAM for its arena (92160 B); f746's arena RAM dtcm (DTCM) has 64 KB (--arena-ram: all (DTCM+SRAM1+SRAM2, 320 KB), dtcm (DTCM, 64 KB), sram1 (SRAM1+SRAM2, 256 KB)); a tiled schedule may fit: `rig plan --budget 65536` with this model names the one with the fewest MACs whose arena fits in 65,536 B, if any, and --schedule auto runs it",
   );
   const program = calls.find((c) => c.some((a) => a.startsWith('program ')))!;
-  assert.match(program[5]!, /\/f746-nucleo-arena-dtcm\/dsp\/tiny-cnn-layer\/fw\.elf\}/);
+  assert.equal(program[5]!, `program {${flashed('f746-nucleo-arena-dtcm')}} verify reset exit`);
   assert.equal((run?.args as Record<string, unknown>)['arena-ram'], 'dtcm');
   // The default placement is stored too, and builds apart, under another firmware id.
   const plain = await benchOnFakes('ok', 'ok');
