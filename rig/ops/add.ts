@@ -4,7 +4,7 @@
 import { cStruct } from '../codegen/cdata.js';
 import { clamp, multiplyByQuantizedMultiplier } from '../model/quant.js';
 import type { OpBase, QuantizedScale, Tensor } from '../model/tensor.js';
-import { checkActivationRange } from './common.js';
+import { checkActivationRange, WEIGHTLESS } from './common.js';
 import type { OpModule } from './contract.js';
 
 /**
@@ -49,13 +49,10 @@ export const add: OpModule<AddOp> = {
       problems.push(`leftShift: expected a whole number from 0 to 24, found ${op.leftShift}`);
     return [...problems, ...checkActivationRange(op.actMin, op.actMax)];
   },
-  macsPerOutputPixel: () => 0,
-  params: () => 0,
-  weightBytes: () => 0,
+  ...WEIGHTLESS,
   // MCUNet and MCUNetV2 do not count a residual add as a layer.
   paperLayerBytes: () => null,
   overwrites: [1, 0],
-  inPlaceScratchBytes: () => 0,
   wholeTensor: null,
   inputSpan: (_op, _k, _axis, out) => out,
   reference,

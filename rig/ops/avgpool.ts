@@ -4,7 +4,7 @@
 import { cStruct } from '../codegen/cdata.js';
 import { clamp } from '../model/quant.js';
 import type { OpBase, Tensor } from '../model/tensor.js';
-import { checkActivationRange } from './common.js';
+import { checkActivationRange, WEIGHTLESS } from './common.js';
 import { wholeSpan, type OpModule } from './contract.js';
 
 export interface AvgPoolOp extends OpBase {
@@ -35,12 +35,9 @@ export const avgpool: OpModule<AvgPoolOp> = {
     if (op.inputs.length !== 1) return [`inputs: expected 1 tensor, found ${op.inputs.length}`];
     return checkActivationRange(op.actMin, op.actMax);
   },
-  macsPerOutputPixel: () => 0,
-  params: () => 0,
-  weightBytes: () => 0,
+  ...WEIGHTLESS,
   paperLayerBytes: (_op, [inBytes], outBytes) => inBytes! + outBytes,
   overwrites: [],
-  inPlaceScratchBytes: () => 0,
   wholeTensor: 'a split after a global pool leaves nothing spatial to cut into patches',
   inputSpan: (_op, _k, _axis, _out, size) => wholeSpan(size),
   reference,

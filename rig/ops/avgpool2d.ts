@@ -6,7 +6,7 @@
 import { cStruct } from '../codegen/cdata.js';
 import { clamp } from '../model/quant.js';
 import type { OpBase, Shape, Tensor } from '../model/tensor.js';
-import { checkActivationRange } from './common.js';
+import { checkActivationRange, WEIGHTLESS } from './common.js';
 import type { OpModule } from './contract.js';
 import { checkWindow, convInputSpan, convOutputHW, type WindowFields } from './conv-common.js';
 
@@ -52,14 +52,10 @@ export const avgpool2d: OpModule<AvgPool2dOp> = {
   summary: 'k×k average pool with a stride, padding taps not counted; the output keeps the input quantization',
   outputShape,
   check: (op) => [...checkWindow(op), ...checkActivationRange(op.actMin, op.actMax)],
-  // Pooling is not counted as multiply-accumulates, as the papers count none.
-  macsPerOutputPixel: () => 0,
-  params: () => 0,
-  weightBytes: () => 0,
+  ...WEIGHTLESS,
   paperLayerBytes: (_op, [inBytes], outBytes) => inBytes! + outBytes,
   // Every output reads a neighbourhood of its channel, so it is not written over its input.
   overwrites: [],
-  inPlaceScratchBytes: () => 0,
   wholeTensor: null,
   inputSpan: (op, _k, axis, out, size, clip) => convInputSpan(op, axis, out, size, clip),
   reference,

@@ -28,3 +28,11 @@ export function checkActivationRange(actMin: number, actMax: number): string[] {
     ? []
     : [`activation range: expected -128 <= min <= max <= 127, found [${actMin}, ${actMax}]`];
 }
+
+/** What an operator without weights counts: no MACs (the papers count none for pools, adds and activations), no parameters, no weight bytes, no scratch when in place. */
+export const WEIGHTLESS = {
+  macsPerOutputPixel: () => 0,
+  params: () => 0,
+  weightBytes: () => 0,
+  inPlaceScratchBytes: () => 0,
+} as const;

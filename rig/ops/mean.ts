@@ -6,6 +6,7 @@ import { cStruct } from '../codegen/cdata.js';
 import { clamp, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../model/quant.js';
 import type { OpBase, QuantizedScale, Tensor } from '../model/tensor.js';
 import { wholeSpan, type OpModule } from './contract.js';
+import { WEIGHTLESS } from './common.js';
 
 export interface MeanOp extends OpBase {
   readonly kind: 'mean';
@@ -54,12 +55,9 @@ export const mean: OpModule<MeanOp> = {
       problems.push(`requantization: expected a multiplier from 0 to 2^31-1 and a shift from -31 to 30, found ${multiplier} and ${shift}`);
     return problems;
   },
-  macsPerOutputPixel: () => 0,
-  params: () => 0,
-  weightBytes: () => 0,
+  ...WEIGHTLESS,
   paperLayerBytes: (_op, [inBytes], outBytes) => inBytes! + outBytes,
   overwrites: [],
-  inPlaceScratchBytes: () => 0,
   wholeTensor: 'a split after a mean over rows and columns leaves nothing spatial to cut into patches',
   inputSpan: (_op, _k, _axis, _out, size) => wholeSpan(size),
   reference,

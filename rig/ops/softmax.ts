@@ -8,6 +8,7 @@ import { cStruct } from '../codegen/cdata.js';
 import { clamp, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMul as srdhm } from '../model/quant.js';
 import type { OpBase, Tensor } from '../model/tensor.js';
 import type { OpModule } from './contract.js';
+import { WEIGHTLESS } from './common.js';
 
 export interface SoftmaxOp extends OpBase {
   readonly kind: 'softmax';
@@ -127,15 +128,12 @@ export const softmax: OpModule<SoftmaxOp> = {
     if (!Number.isInteger(diffMin) || diffMin > 0) problems.push(`diffMin: expected a whole number ≤ 0, found ${diffMin}`);
     return problems;
   },
-  macsPerOutputPixel: () => 0,
-  params: () => 0,
-  weightBytes: () => 0,
+  ...WEIGHTLESS,
   // Counted in place, as it runs: the larger of input and output (the same size).
   paperLayerBytes: (_op, [inBytes], outBytes) => Math.max(inBytes!, outBytes),
   // Each pixel's outputs are written after all its inputs are read, each at or below the input
   // byte of the same pixel and channel: the output may lie over the input, with no scratch.
   overwrites: [0],
-  inPlaceScratchBytes: () => 0,
   wholeTensor: null,
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
