@@ -54,6 +54,12 @@ export interface OpModule<O extends OpBase> {
   // Memory.
   /** Inputs (indices into `op.inputs`) the output may be written over when that input dies at this op, preferred first. */
   readonly overwrites: readonly number[];
+  /**
+   * The op's `overwrites` are MCUFormer's token overwriting: a per-token operator writing each
+   * output token over the input token it consumed, with one token's scratch. Only a schedule that
+   * overwrites tokens (`mcuformer`) takes them; the layer-wise schedule keeps such tensors whole.
+   */
+  readonly tokenOverwriting?: boolean;
   /** Scratch bytes a step needs when it writes over an input whose buffer holds `pixels` pixels. */
   inPlaceScratchBytes(op: O, pixels: number): number;
 

@@ -136,12 +136,17 @@ function union(a: Region | undefined, b: Region): Region {
  * (`overwrites`) that dies at this step. Only when the output is written by this call alone (not a
  * tensor filled region by region).
  */
-function inPlaceInput(op: Op, inputs: readonly Instance[], out: Instance, step: number, outputKey: string): Instance | undefined {
+function inPlaceInput(op: Op, inputs: readonly Instance[], out: Instance, step: number, outputKey: string, tokenOverwriting: boolean): Instance | undefined {
   if (out.writers !== 1) return undefined;
+  const module = opModule(op);
+  if (module.tokenOverwriting === true && !tokenOverwriting) return undefined;
   const diesHere = (i: Instance | undefined) => i !== undefined && i.last === step && i.key !== outputKey;
-  return opModule(op)
-    .overwrites.map((k) => inputs[k])
-    .find(diesHere);
+  return module.overwrites.map((k) => inputs[k]).find(diesHere);
+}
+
+export interface AllocateOptions {
+  /** Let per-token operators write over their input (their modules' `tokenOverwriting`). */
+  readonly tokenOverwriting?: boolean;
 }
 
 export function allocatePlan(
@@ -150,6 +155,7 @@ export function allocatePlan(
   options: Readonly<Record<string, number>>,
   calls: readonly Call[],
   paperPeakBytes: number | null,
+  { tokenOverwriting = false }: AllocateOptions = {},
 ): Plan {
   const instances = new Map<string, Instance>();
   const instance = (key: string, tensor: number) => {
@@ -219,7 +225,7 @@ export function allocatePlan(
       inPlace.push(false);
       return;
     }
-    const over = inPlaceInput(op, inputs, out, step, outputKey);
+    const over = inPlaceInput(op, inputs, out, step, outputKey, tokenOverwriting);
     if (over === undefined) {
       newGroup(out);
     } else {
