@@ -9,6 +9,8 @@ import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, t
 import { createPrng, type Prng } from './prng.js';
 import { addRescale, clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
+import { geluTable } from '../ops/gelu.js';
+import { LAYERNORM_Q } from '../ops/layernorm.js';
 import { SOFTMAX_OUTPUT, softmaxParams } from '../ops/softmax.js';
 
 interface QTensor {
@@ -185,8 +187,63 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     return out;
   };
 
+  /** A linear layer on every token, `none` activation (rms about 1 at the output). */
+  const linear = (name: string, block: number, input: QTensor, out: number, hasBias: boolean): QTensor => {
+    const prng = prngFor();
+    const inC = input.shape[2];
+    const outQ = outputQuant('none', 1);
+    const { requant } = makeRequant(prng, out, inC, input, outQ, 'none');
+    const weights = randomWeights(prng, out * inC);
+    const result = addTensor(name, [input.shape[0], input.shape[1], out], outQ.scale, outQ.zeroPoint, 1);
+    ops.push({ kind: 'linear', name, block, inputs: [input.id], output: result.id, outChannels: out, weights, requant: hasBias ? requant : { ...requant, bias: new Int32Array(out) }, hasBias });
+    return result;
+  };
+  /** A linear layer, or with rank ratio ρ its three low-rank factors in→r, r→r, r→out (MCUFormer). */
+  const lowRank = (path: string, name: string, block: number, input: QTensor, out: number, rank: number | undefined): QTensor | undefined => {
+    const inC = input.shape[2];
+    if (!hostHolds(path, [input.shape[0], input.shape[1], Math.max(out, inC)], out * inC)) return undefined;
+    if (rank === undefined) return linear(name, block, input, out, true);
+    const r = Math.floor(Math.min(inC, out) * rank);
+    if (r < 1) {
+      issues.push({ path: `${path}.rank`, message: `expected a rank ratio that keeps at least 1 channel of ${Math.min(inC, out)}, found ${rank}` });
+      return undefined;
+    }
+    const a = linear(`${name}_a`, block, input, r, false);
+    const b = linear(`${name}_b`, block, a, r, false);
+    return linear(`${name}_c`, block, b, out, true);
+  };
+  /** LayerNorm over each token's channels: γ about 1, β about 0, output rms about 1. */
+  const layerNorm = (name: string, block: number, input: QTensor): QTensor => {
+    const prng = prngFor();
+    const c = input.shape[2];
+    const gammaScale = 1 / 96;
+    const accScale = gammaScale / 2 ** LAYERNORM_Q;
+    const outQ = outputQuant('none', 1);
+    const weights = new Int8Array(c);
+    const bias = new Int32Array(c);
+    const multiplier = new Int32Array(c);
+    const shift = new Int32Array(c);
+    const q = quantizeMultiplier(accScale / outQ.scale);
+    for (let i = 0; i < c; i++) {
+      weights[i] = prng.int(64, 127);
+      bias[i] = Math.round((prng.float() - 0.5) * 0.2 / accScale);
+      multiplier[i] = q.multiplier;
+      shift[i] = q.shift;
+    }
+    const out = addTensor(name, input.shape, outQ.scale, outQ.zeroPoint, 1);
+    ops.push({ kind: 'layernorm', name, block, inputs: [input.id], output: out.id, weights, requant: { bias, multiplier, shift, actMin: -128, actMax: 127 } });
+    return out;
+  };
+  const quantized = (real: number) => {
+    const q = quantizeMultiplier(real);
+    return { multiplier: q.multiplier, shift: q.shift };
+  };
+
   // The input behaves like an image: int8 values from a uint8 range shifted by 128.
   let current: QTensor | undefined = addTensor('input', spec.input, 1 / 64, -128, Math.sqrt(2 * 2 + 1.15 * 1.15));
+  /** Whether `current` is a token matrix [T, 1, D] (after a patch embedding) rather than an image. */
+  let tokens = false;
+  const TOKEN_BLOCKS = new Set(['encoder', 'classifier']);
 
   spec.blocks.forEach((block: BlockSpec, index) => {
     if (current === undefined) return;
@@ -194,7 +251,119 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     const name = `b${index}_${block.type}`;
     const input: QTensor = current;
     const [h, w, c] = input.shape;
+    if (tokens !== TOKEN_BLOCKS.has(block.type)) {
+      issues.push({
+        path: `${path}.type`,
+        message: tokens
+          ? `expected encoder or classifier after a patchembed block (the tensor is a ${h}×${c} token matrix), found ${block.type}`
+          : `expected a patchembed block before ${block.type} (it works on tokens; the tensor is a ${h}×${w}×${c} image)`,
+      });
+      current = undefined;
+      return;
+    }
     switch (block.type) {
+      case 'patchembed': {
+        const p = block.patch;
+        if (p > h || p > w) {
+          issues.push({ path: `${path}.patch`, message: `expected a patch that fits the ${h}×${w} input, found ${p}` });
+          current = undefined;
+          return;
+        }
+        const grid = conv(path, `${name}_conv`, index, input, 'conv2d', block.dim, p, p, 0, 'none');
+        if (grid === undefined || !hostHolds(path, [grid.shape[0] * grid.shape[1] + 1, 1, block.dim], (grid.shape[0] * grid.shape[1] + 1) * block.dim)) {
+          current = undefined;
+          return;
+        }
+        const prng = prngFor();
+        const classToken = Int8Array.from({ length: block.dim }, () => prng.int(-32, 32));
+        const position = Int8Array.from({ length: grid.shape[0] * grid.shape[1] * block.dim }, () => prng.int(-16, 16));
+        const out = addTensor(`${name}_tokens`, [grid.shape[0] * grid.shape[1] + 1, 1, block.dim], grid.scale, grid.zeroPoint, grid.rms);
+        ops.push({ kind: 'embed', name: `${name}_tokens`, block: index, inputs: [grid.id], output: out.id, classToken, position });
+        current = out;
+        tokens = true;
+        return;
+      }
+      case 'encoder': {
+        const d = c;
+        const heads = block.heads;
+        if (d % heads !== 0) {
+          issues.push({ path: `${path}.heads`, message: `expected a divisor of the embedding dimension ${d}, found ${heads}` });
+          current = undefined;
+          return;
+        }
+        const mlp = Math.round(d * block.mlp);
+        if (mlp < 1 || mlp > SPEC_LIMITS.channels) {
+          issues.push({ path: `${path}.mlp`, message: `expected an MLP ratio that gives 1 to ${SPEC_LIMITS.channels} hidden channels, found ${block.mlp}: ${d} × ${block.mlp} rounds to ${mlp}` });
+          current = undefined;
+          return;
+        }
+        if (!hostHolds(path, [h, heads, h], 0)) {
+          current = undefined;
+          return;
+        }
+        const headDim = d / heads;
+        const b = `b${index}`;
+        const ln1 = layerNorm(`${b}_ln1`, index, input);
+        const qkv = lowRank(path, `${b}_qkv`, index, ln1, 3 * d, block.rank);
+        if (qkv === undefined) {
+          current = undefined;
+          return;
+        }
+        // Scores: q·k/√dh of rms-1 queries and keys has rms about 1.
+        const scoresQ = outputQuant('none', 1);
+        const scoresT = addTensor(`${b}_scores`, [h, heads, h], scoresQ.scale, scoresQ.zeroPoint, 1);
+        const sm = quantized((qkv.scale * qkv.scale) / Math.sqrt(headDim) / scoresQ.scale);
+        ops.push({ kind: 'scores', name: `${b}_scores`, block: index, inputs: [qkv.id], output: scoresT.id, heads, headDim, qOffset: 0, kOffset: d, ...sm });
+        const params = softmaxParams(1, scoresQ.scale)!;
+        const probs = addTensor(`${b}_softmax`, scoresT.shape, SOFTMAX_OUTPUT.scale, SOFTMAX_OUTPUT.zeroPoint, 0.3);
+        ops.push({ kind: 'softmax', name: `${b}_softmax`, block: index, inputs: [scoresT.id], output: probs.id, ...params });
+        // A weighted mean of rms-1 values; tokens share much, so about as large as they are.
+        const ctxQ = outputQuant('none', 1);
+        const ctx = addTensor(`${b}_context`, [h, 1, d], ctxQ.scale, ctxQ.zeroPoint, 1);
+        const cm = quantized((probs.scale * qkv.scale) / ctxQ.scale);
+        ops.push({ kind: 'context', name: `${b}_context`, block: index, inputs: [probs.id, qkv.id], output: ctx.id, heads, headDim, vOffset: 2 * d, ...cm });
+        const proj = lowRank(path, `${b}_proj`, index, ctx, d, block.rank);
+        if (proj === undefined) {
+          current = undefined;
+          return;
+        }
+        const x1 = add(`${b}_add1`, index, input, proj);
+        const ln2 = layerNorm(`${b}_ln2`, index, x1);
+        const fc1 = lowRank(path, `${b}_fc1`, index, ln2, mlp, block.rank);
+        if (fc1 === undefined) {
+          current = undefined;
+          return;
+        }
+        // GELU's output lies in [-0.17, ∞): a zero point near the bottom keeps the steps fine.
+        const geluScale = 4.2 / 255;
+        const geluZp = -117;
+        const act = addTensor(`${b}_gelu`, fc1.shape, geluScale, geluZp, 0.65);
+        ops.push({ kind: 'gelu', name: `${b}_gelu`, block: index, inputs: [fc1.id], output: act.id, table: geluTable(fc1.scale, fc1.zeroPoint, geluScale, geluZp) });
+        const fc2 = lowRank(path, `${b}_fc2`, index, act, d, block.rank);
+        if (fc2 === undefined) {
+          current = undefined;
+          return;
+        }
+        current = add(`${b}_add2`, index, x1, fc2);
+        return;
+      }
+      case 'classifier': {
+        const cls = addTensor(`${name}_token`, [1, 1, c], input.scale, input.zeroPoint, input.rms);
+        ops.push({ kind: 'token', name: `${name}_token`, block: index, inputs: [input.id], output: cls.id, index: 0 });
+        const normed = layerNorm(`${name}_ln`, index, cls);
+        if (!hostHolds(path, [1, 1, block.out], block.out * c)) {
+          current = undefined;
+          return;
+        }
+        const prng = prngFor();
+        const outQ = outputQuant('none', 1);
+        const { requant } = makeRequant(prng, block.out, c, normed, outQ, 'none');
+        const weights = randomWeights(prng, block.out * c);
+        const out = addTensor(`${name}_fc`, [1, 1, block.out], outQ.scale, outQ.zeroPoint, 1);
+        ops.push({ kind: 'fc', name: `${name}_fc`, block: index, inputs: [normed.id], output: out.id, outChannels: block.out, weights, requant });
+        current = out;
+        return;
+      }
       case 'conv2d':
       case 'dwconv2d':
         current = conv(path, name, index, input, block.type, block.type === 'conv2d' ? block.out : c, block.k, block.stride, block.pad, block.act);

@@ -54,7 +54,37 @@ const mbconvBlock = z.strictObject({
   act: activation.default('relu6'),
 });
 
-const block = z.discriminatedUnion('type', [conv2dBlock, dwconv2dBlock, avgpoolBlock, fcBlock, mbconvBlock, softmaxBlock]);
+/** A vision transformer's patch embedding: a k = stride = `patch` convolution to `dim` channels, then the class token and positional embedding. */
+const patchembedBlock = z.strictObject({
+  type: z.literal('patchembed'),
+  patch: positiveInt.max(SPEC_LIMITS.patch),
+  dim: channels,
+});
+/**
+ * A pre-norm transformer encoder layer: LayerNorm → multi-head self-attention → add → LayerNorm →
+ * MLP (GELU) → add. With `rank` ρ every linear (qkv, projection, fc1, fc2) is low-rank: in→r
+ * (no bias), r→r (no bias), r→out (bias), r = ⌊min(in, out)·ρ⌋ (MCUFormer).
+ */
+const encoderBlock = z.strictObject({
+  type: z.literal('encoder'),
+  heads: positiveInt.max(64),
+  mlp: z.number().positive().max(SPEC_LIMITS.expand).default(4),
+  rank: z.number().positive().max(1).optional(),
+});
+/** The class token's LayerNorm and a linear classifier. */
+const classifierBlock = z.strictObject({ type: z.literal('classifier'), out: channels });
+
+const block = z.discriminatedUnion('type', [
+  conv2dBlock,
+  dwconv2dBlock,
+  avgpoolBlock,
+  fcBlock,
+  mbconvBlock,
+  softmaxBlock,
+  patchembedBlock,
+  encoderBlock,
+  classifierBlock,
+]);
 
 export const modelSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." and "-"'),

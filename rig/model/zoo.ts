@@ -183,6 +183,27 @@ const MSF: ModelSpecInput[] = [
   ),
 ];
 
-export const BUILTIN_MODELS: ReadonlyMap<string, ModelSpecInput> = new Map([TINY_CNN, ...ZOO, ...MSF].map((m) => [m.name, m]));
+/** A vision transformer: patch embedding, `depth` encoder layers, the class token's classifier. */
+function vit(name: string, resolution: number, patch: number, dim: number, heads: number, depth: number, mlp: number, rank: number | undefined, classes: number): ModelSpecInput {
+  const encoder: Block = rank === undefined ? { type: 'encoder', heads, mlp } : { type: 'encoder', heads, mlp, rank };
+  return {
+    name,
+    input: [resolution, resolution, 3],
+    blocks: [{ type: 'patchembed', patch, dim }, ...repeat(encoder, depth), { type: 'classifier', out: classes }],
+  };
+}
+
+/**
+ * Vision transformers for MCUFormer's memory schedule: a small ViT, a low-rank one that fits the
+ * F746's internal flash, and one of MCUFormer's size (its search space "T": D 192, 3 heads, depth
+ * 12, MLP 4, rank ratio 0.4, 240×240, patch 16), whose weights need external flash.
+ */
+export const TRANSFORMERS: readonly ModelSpecInput[] = [
+  vit('vit-d64-l4-r96-p8', 96, 8, 64, 2, 4, 4, undefined, 2),
+  vit('vit-d96-l6-r160-p16', 160, 16, 96, 2, 6, 4, 0.5, 1000),
+  vit('mcuformer-d192-l12-r240-p16', 240, 16, 192, 3, 12, 4, 0.4, 1000),
+];
+
+export const BUILTIN_MODELS: ReadonlyMap<string, ModelSpecInput> = new Map([TINY_CNN, ...ZOO, ...MSF, ...TRANSFORMERS].map((m) => [m.name, m]));
 
 export const DEFAULT_MODEL = TINY_CNN.name;

@@ -17,7 +17,9 @@ export const SPEC_LIMITS = {
   channels: 8192,
   /** Kernel size and padding. */
   kernel: 15,
-  /** An mbconv block's expansion ratio. */
+  /** A patch embedding's patch size. */
+  patch: 64,
+  /** An mbconv block's expansion ratio (and an encoder's MLP ratio). */
   expand: 64,
   /** Bytes of any one tensor (int8): what the host holds for the reference interpreter. */
   tensorBytes: 16 * 1024 * 1024,
