@@ -8,6 +8,7 @@ import { modelMacs, tensorBytes, type Model } from '../model/ir.js';
 import { analyze } from '../schedule/analysis.js';
 import { checkPlan } from '../schedule/check.js';
 import { planLayerwise } from '../schedule/layerwise.js';
+import { DEFAULT_TOKEN_ROWS, planMcuformer } from '../schedule/mcuformer.js';
 import { defaultPatchOptions, planPatchSchedule } from '../schedule/patch.js';
 import { planStreamSchedule } from '../schedule/stream.js';
 import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
@@ -29,6 +30,8 @@ export interface BenchCase {
   /** Patch grid and split; omitted ones take the schedule's defaults. */
   patches?: number | undefined;
   split?: number | undefined;
+  /** mcuformer: token rows per block of an integrated chain. */
+  rows?: number | undefined;
 }
 
 export interface BenchContext {
@@ -52,11 +55,18 @@ export interface BenchContext {
 /** Why --patches and --split were refused: they shape only the tiled schedules. */
 export const TILED_OPTIONS_ONLY = '--patches and --split go with --schedule patch, stream1d or stream2d';
 
-export function planFor({ model, schedule, patches, split }: BenchCase): Plan {
+/** Why --rows was refused: it shapes only the mcuformer schedule. */
+export const ROWS_OPTION_ONLY = '--rows goes with --schedule mcuformer';
+
+export function planFor({ model, schedule, patches, split, rows }: BenchCase): Plan {
+  if (rows !== undefined && schedule !== 'mcuformer') throw new UserError(ROWS_OPTION_ONLY, { exitCode: 2 });
   switch (schedule) {
     case 'layer':
       if (patches !== undefined || split !== undefined) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
       return planLayerwise(model);
+    case 'mcuformer':
+      if (patches !== undefined || split !== undefined) throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
+      return planMcuformer(model, { rows: rows ?? DEFAULT_TOKEN_ROWS, decompose: true, integrate: true, overwrite: true });
     case 'patch':
       return planPatchSchedule(model, defaultPatchOptions(model, { patches, split }));
     case 'stream1d':

@@ -19,7 +19,7 @@ import { Store, type NightlyStatus } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { planFor } from './bench.js';
-import { expandModels } from './run.js';
+import { caseOptions, expandModels } from './run.js';
 import { openRunner, recordUnreachable, runSession, type BoardChoice, type SessionSettings } from './session.js';
 
 export interface PreparedEntry {
@@ -30,7 +30,7 @@ export interface PreparedEntry {
 }
 
 /** The suite entry's field a planner refusal is about. */
-const ENTRY_FIELD: Readonly<Record<PlanField, keyof SuiteEntry>> = { split: 'split', patches: 'patches' };
+const ENTRY_FIELD: Readonly<Record<PlanField, keyof SuiteEntry>> = { split: 'split', patches: 'patches', rows: 'rows' };
 
 /**
  * Every entry's board, models and plans, before anything runs: bad input stores nothing, and each
@@ -50,7 +50,7 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       let plans: Plan[];
       try {
         plans = models.flatMap((model) =>
-          e.schedules.map((schedule) => planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: e.patches, split: e.split })),
+          e.schedules.map((schedule) => planFor(caseOptions(model, schedule, e))),
         );
       } catch (error) {
         return at(error instanceof PlanRefusal ? ENTRY_FIELD[error.field] : 'schedules')(error);

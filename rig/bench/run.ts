@@ -17,7 +17,7 @@ import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
 import { formatInt } from '../util/format.js';
 import { progress } from '../util/log.js';
-import { planFor, timing, type BenchContext } from './bench.js';
+import { planFor, timing, type BenchCase, type BenchContext } from './bench.js';
 import { openRunner, runSession, type SessionRunner } from './session.js';
 
 /** A model name that stands for every built-in network of the papers (all but the small default). */
@@ -96,6 +96,8 @@ export interface BenchRequest {
   /** The tiled schedules' grid and split; omitted ones take their defaults. */
   patches?: number | undefined;
   split?: number | undefined;
+  /** The mcuformer schedule's token rows per block. */
+  rows?: number | undefined;
   /** `auto`: the budget the search chooses within (default: what the board leaves). */
   budget?: BudgetRequest | undefined;
   seed: number;
@@ -114,6 +116,13 @@ export interface BenchRequest {
   wait: boolean;
   /** What the run stores as its arguments, given whether the board is emulated and the arena RAM chosen. */
   describeRun(resolved: { emulate: boolean; arenaRam: string | null }): unknown;
+}
+
+/** A case's plan settings: the tiled schedules take the grid and split given, mcuformer the rows. */
+export function caseOptions(model: Model, schedule: ScheduleName, given: { patches?: number | undefined; split?: number | undefined; rows?: number | undefined }): BenchCase {
+  if (schedule === 'layer') return { model, schedule };
+  if (schedule === 'mcuformer') return { model, schedule, rows: given.rows };
+  return { model, schedule, patches: given.patches, split: given.split };
 }
 
 /** Writes the output of the first case that ran bit-exact to `path` (the others computed the same bytes). */
@@ -153,7 +162,7 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
         if (chosen.refused !== undefined) refused.set(chosen.plan, chosen.refused);
         return chosen.plan;
       }
-      return planFor(schedule === 'layer' ? { model, schedule } : { model, schedule, patches: request.patches, split: request.split });
+      return planFor(caseOptions(model, schedule, request));
     }),
   );
   timing(`planning ${Math.round(performance.now() - started)} ms (${plans.length} case${plans.length === 1 ? '' : 's'})`);

@@ -1,10 +1,11 @@
 // rig plan: a model's plan without hardware: layer-wise figures, a tiled plan, or the schedule search.
 import type { Argv } from 'yargs';
-import { TILED_OPTIONS_ONLY } from '../bench/bench.js';
+import { ROWS_OPTION_ONLY, TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { DEFAULTS, shownPath } from '../defaults.js';
 import type { Published } from '../model/published.js';
 import { fitLines } from '../planning/fit.js';
-import { planModel, type FitReport, type PatchSummary, type StreamSummary } from '../planning/plan.js';
+import { planModel, type FitReport, type McuformerSummary, type PatchSummary, type StreamSummary } from '../planning/plan.js';
+import { DEFAULT_TOKEN_ROWS } from '../schedule/mcuformer.js';
 import { parseBytes, type BudgetRequest, type SearchReport } from '../planning/search.js';
 import type { ModelFigures } from '../schedule/analysis.js';
 import { SCHEDULES, type ScheduleName } from '../schedule/plan.js';
@@ -22,6 +23,7 @@ export function planOptions<T>(y: Argv<T>) {
     .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks (default: the smallest arena)' })
+    .option('rows', { type: 'number', describe: `mcuformer: token rows per block of an integrated chain (default ${DEFAULT_TOKEN_ROWS})` })
     .option('budget', { type: 'string', describe: 'search: the least-MAC plan whose arena fits this size (e.g. 256KB; KB = 1024 B)' })
     .option('objective', {
       choices: ['macs', 'memory'] as const,
@@ -45,6 +47,7 @@ export interface PlanArgs {
   schedule: ScheduleName;
   patches?: number | undefined;
   split?: number | undefined;
+  rows?: number | undefined;
   budget?: string | undefined;
   objective?: 'macs' | 'memory' | undefined;
   macBudget?: number | undefined;
@@ -78,8 +81,9 @@ export async function planCommand(args: PlanArgs): Promise<number> {
   const searching = args.budget !== undefined || args.objective !== undefined || args.macBudget !== undefined;
   if (searching && (args.patches !== undefined || args.split !== undefined))
     throw new UserError('--patches and --split fix one plan; the search (--budget, --objective) chooses them', { exitCode: 2 });
-  if (!searching && args.schedule === 'layer' && (args.patches !== undefined || args.split !== undefined))
+  if (!searching && (args.schedule === 'layer' || args.schedule === 'mcuformer') && (args.patches !== undefined || args.split !== undefined))
     throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
+  if (args.rows !== undefined && (searching || args.schedule !== 'mcuformer')) throw new UserError(ROWS_OPTION_ONLY, { exitCode: 2 });
   const search = searching ? { budget: budgetRequest(args), maxPatches: checkMaxPatches(args.maxPatches), board: args.board, db: args.db } : undefined;
   const report = await planModel({
     model: args.model,
@@ -87,6 +91,7 @@ export async function planCommand(args: PlanArgs): Promise<number> {
     schedule: args.schedule,
     patches: args.patches,
     split: args.split,
+    rows: args.rows,
     search,
     board: args.board,
     db: args.db,
@@ -98,6 +103,8 @@ export async function planCommand(args: PlanArgs): Promise<number> {
       return printPatch(report.summary, report, args.json);
     case 'stream':
       return printStream(report.summary, report, args.json);
+    case 'mcuformer':
+      return printMcuformer(report.summary, report, args.json);
     case 'search':
       return printSearch(report.report, args.json);
   }
@@ -144,6 +151,40 @@ function printLayer(f: ModelFigures, published: Published | null, fit: FitReport
     `paper-metric peak            ${formatInt(f.paperPeakBytes)} B (${(f.paperPeakBytes / 1024).toFixed(1)} KB: largest layer input + output, depthwise in place)`,
     `real arena peak              ${formatInt(f.arenaPeakBytes)} B (what the firmware allocates: lifetimes, residuals, in-place ops, scratch)`,
     ...comparisons(f, published),
+    fitText(fit),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+/** What each MCUFormer technique is, for the table. */
+const TECHNIQUE: Readonly<Record<McuformerSummary['techniques'][number]['technique'], string>> = {
+  'layer-wise': 'layer-wise (every tensor whole)',
+  decompose: '+ patch embedding decomposition',
+  integrate: '+ operator integration',
+  overwrite: '+ token overwriting',
+};
+
+function printMcuformer(s: McuformerSummary, fit: FitReport, json: boolean): number {
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...s, fit: fit.fit, fitting: fit.fitting }, null, 2) + '\n');
+    return 0;
+  }
+  const rows = s.techniques.map((t) => [
+    TECHNIQUE[t.technique],
+    formatInt(t.arenaBytes),
+    t.technique === 'layer-wise' ? '' : formatInt(t.savedBytes),
+    t.withoutItBytes === null ? '' : `${formatInt(t.withoutItBytes)} (+${formatInt(t.withoutItBytes - s.arenaPeakBytes)})`,
+  ]);
+  const out = [
+    `${s.model}: schedule mcuformer, ${s.rows} token rows per block, ${s.chains} integrated chains`,
+    renderTable(['arena (planned), techniques added in turn', 'bytes', 'saved', 'full schedule without it'], rows, new Set([1, 2, 3])),
+    '',
+    `MACs                         ${formatInt(s.macs)}`,
+    `real arena peak              ${formatInt(s.arenaPeakBytes)} B (layer-wise ${formatInt(s.layerwiseArenaBytes)} B: ${pct(s.arenaPeakBytes, s.layerwiseArenaBytes)})`,
+    ...(s.mcuformerMetricBytes === null
+      ? []
+      : [`MCUFormer's search metric     ${formatInt(s.mcuformerMetricBytes)} B (D·[(N+1)(1+m) + D·m·ρ], the formula its search keeps under 320 KB; not an arena)`]),
     fitText(fit),
   ];
   process.stdout.write(out.join('\n') + '\n');

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
-import { SCHEDULES } from '../schedule/plan.js';
+import { CNN_SCHEDULES, SCHEDULES } from '../schedule/plan.js';
 import { UserError, ValidationError } from '../util/errors.js';
 import { MAX_SEED, MAX_TIMER_MS } from '../util/limits.js';
 import { BOARDS_DIR } from '../util/paths.js';
@@ -26,9 +26,10 @@ const entry = z.strictObject({
   schedules: z
     .array(z.enum(SCHEDULES))
     .min(1)
-    .default([...SCHEDULES]),
+    .default([...CNN_SCHEDULES]),
   patches: count.optional(),
   split: count.optional(),
+  rows: count.optional(),
   /** The kernel variant compiled into the entry's images (a folder of firmware-templates/kernels/). */
   kernels: z.string().min(1).default(DEFAULTS.kernels),
 });

@@ -36,6 +36,21 @@ export interface Model {
   readonly output: number;
   /** The input the benchmark feeds, from the same seed as the weights. */
   readonly inputData: Int8Array;
+  /** A vision transformer's hyper-parameters, as its spec gave them (for MCUFormer's memory metric). */
+  readonly architecture?: TransformerArchitecture | undefined;
+}
+
+export interface TransformerArchitecture {
+  /** Embedding dimension D. */
+  readonly dim: number;
+  /** Patches N (the tokens are N + 1 with the class token). */
+  readonly patches: number;
+  /** MLP ratio m. */
+  readonly mlp: number;
+  /** Rank ratio ρ of the low-rank linears; 1 without. */
+  readonly rank: number;
+  readonly heads: number;
+  readonly depth: number;
 }
 
 /** Multiply-accumulates of one op over its whole output, as the papers count them. */

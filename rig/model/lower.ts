@@ -5,7 +5,18 @@
 import { ValidationError, type Issue } from '../util/errors.js';
 import { formatInt } from '../util/format.js';
 import { SPEC_LIMITS } from '../util/limits.js';
-import { checkModel, convOutputSize, tensorBytes, type Activation, type Model, type Op, type Requant, type Shape, type Tensor } from './ir.js';
+import {
+  checkModel,
+  convOutputSize,
+  tensorBytes,
+  type Activation,
+  type Model,
+  type Op,
+  type Requant,
+  type Shape,
+  type Tensor,
+  type TransformerArchitecture,
+} from './ir.js';
 import { createPrng, type Prng } from './prng.js';
 import { addRescale, clamp, quantizeMultiplier } from './quant.js';
 import type { BlockSpec, ModelSpec } from './spec.js';
@@ -92,6 +103,20 @@ export function seededInput(seed: number, bytes: number): Int8Array {
   const data = new Int8Array(bytes);
   for (let i = 0; i < bytes; i++) data[i] = prng.int(-128, 127);
   return data;
+}
+
+/** A spec's transformer hyper-parameters, when it has a patch embedding and encoders that all agree. */
+function transformerArchitecture(spec: ModelSpec, tensors: readonly Tensor[]): { architecture?: TransformerArchitecture } {
+  const embed = spec.blocks.find((b) => b.type === 'patchembed');
+  const encoders = spec.blocks.flatMap((b) => (b.type === 'encoder' ? [b] : []));
+  const first = encoders[0];
+  if (embed === undefined || first === undefined) return {};
+  if (encoders.some((e) => e.heads !== first.heads || e.mlp !== first.mlp || e.rank !== first.rank)) return {};
+  const tokens = tensors.find((t) => t.shape[1] === 1 && t.shape[2] === embed.dim && t.name.endsWith('_tokens'));
+  if (tokens === undefined) return {};
+  return {
+    architecture: { dim: embed.dim, patches: tokens.shape[0] - 1, mlp: first.mlp, rank: first.rank ?? 1, heads: first.heads, depth: encoders.length },
+  };
 }
 
 export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.name}`): Model {
@@ -461,7 +486,16 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
   });
   if (issues.length > 0 || current === undefined) throw new ValidationError(file, issues);
 
-  const model: Model = { name: spec.name, seed, tensors, ops, input: 0, output: current.id, inputData: seededInput(seed, tensorBytes(tensors[0]!)) };
+  const model: Model = {
+    name: spec.name,
+    seed,
+    tensors,
+    ops,
+    input: 0,
+    output: current.id,
+    inputData: seededInput(seed, tensorBytes(tensors[0]!)),
+    ...transformerArchitecture(spec, tensors),
+  };
   // The spec was validated above; a problem here is the lowering's own.
   const problems = checkModel(model);
   if (problems.length > 0) throw new Error(`lower: ${spec.name} lowered to an inconsistent model: ${problems.slice(0, 3).join('; ')}`);

@@ -3,9 +3,9 @@
 // (raster order) plus its positional embedding, all in the grid's quantization:
 //   out[0][c] = classToken[c],  out[1 + i][c] = clamp(x[i][c] + position[i][c], -128, 127)
 // (the position is quantized with the grid's scale, so adding it needs no rescale; the zero point
-// is the grid's). Output [h·w + 1, 1, D]. In place under token overwriting: token 1 + i lands on
-// pixel i + 1's bytes, so the kernel goes backwards, last patch first, and needs no scratch.
-// C kernel: rig_embed_s8.
+// is the grid's). Output [h·w + 1, 1, D], one token larger than its input, so never written over
+// it (the plan shares only buffers of one size); given one buffer, the kernel still goes
+// backwards, last patch first (token 1 + i lands on pixel i + 1's bytes). C kernel: rig_embed_s8.
 import { cArray, cStruct } from '../codegen/cdata.js';
 import { clamp } from '../model/quant.js';
 import type { OpBase, Shape, Tensor } from '../model/tensor.js';
@@ -47,8 +47,7 @@ export const embed: OpModule<EmbedOp> = {
   params: (op) => op.classToken.length + op.position.length,
   weightBytes: (op) => op.classToken.length + op.position.length,
   paperLayerBytes: (_op, [inBytes], outBytes) => inBytes! + outBytes,
-  overwrites: [0],
-  tokenOverwriting: true,
+  overwrites: [],
   inPlaceScratchBytes: () => 0,
   wholeTensor: 'the class token and positions number every patch of the grid',
   inputSpan: (_op, _k, _axis, _out, size) => ({ lo: 0, hi: size }),

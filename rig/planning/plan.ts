@@ -8,6 +8,7 @@ import { PUBLISHED, type Published } from '../model/published.js';
 import { analyze, paperPeakBytes, type ModelFigures } from '../schedule/analysis.js';
 import { liveBytesBound } from '../schedule/arena.js';
 import { planLayerwise } from '../schedule/layerwise.js';
+import { DEFAULT_TOKEN_ROWS, integratedChains, MCUFORMER_TECHNIQUES, mcuformerMetric, planMcuformer, type McuformerTechnique } from '../schedule/mcuformer.js';
 import { defaultPatchOptions, planPatches, planPatchSchedule, type PatchPlan } from '../schedule/patch.js';
 import { opSteps, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { planStreamSchedule, type StreamSchedule } from '../schedule/stream.js';
@@ -113,12 +114,64 @@ export function streamSummary(model: Model, schedule: StreamSchedule, given: { p
   };
 }
 
+const ALL_TECHNIQUES = { decompose: true, integrate: true, overwrite: true } as const;
+
+/** MCUFormer's plan: its arena with its techniques added one at a time to layer-wise, and what each saves. */
+export interface McuformerSummary {
+  readonly model: string;
+  readonly schedule: 'mcuformer';
+  readonly rows: number;
+  /** The full schedule's arena. */
+  readonly arenaPeakBytes: number;
+  readonly layerwiseArenaBytes: number;
+  /**
+   * Layer-wise, then each technique added in turn: the arena and what adding it saved; and what
+   * leaving it alone out of the full schedule costs (null for layer-wise).
+   */
+  readonly techniques: readonly {
+    readonly technique: 'layer-wise' | McuformerTechnique;
+    readonly arenaBytes: number;
+    readonly savedBytes: number;
+    readonly withoutItBytes: number | null;
+  }[];
+  readonly macs: number;
+  readonly chains: number;
+  /** MCUFormer's search metric D·[(N+1)(1+m) + D·m·ρ] (int8 bytes it counts), not an arena; null for a model that is not a spec transformer. */
+  readonly mcuformerMetricBytes: number | null;
+}
+
+export function mcuformerSummary(model: Model, rows = DEFAULT_TOKEN_ROWS): McuformerSummary {
+  const layerwise = planLayerwise(model).arenaBytes;
+  const techniques: McuformerSummary['techniques'][number][] = [{ technique: 'layer-wise', arenaBytes: layerwise, savedBytes: 0, withoutItBytes: null }];
+  const on = { decompose: false, integrate: false, overwrite: false };
+  let plan: Plan | undefined;
+  for (const technique of MCUFORMER_TECHNIQUES) {
+    on[technique] = true;
+    plan = planMcuformer(model, { ...on, rows });
+    const without = planMcuformer(model, { ...ALL_TECHNIQUES, [technique]: false, rows }).arenaBytes;
+    techniques.push({ technique, arenaBytes: plan.arenaBytes, savedBytes: techniques[techniques.length - 1]!.arenaBytes - plan.arenaBytes, withoutItBytes: without });
+  }
+  return {
+    model: model.name,
+    schedule: 'mcuformer',
+    rows,
+    arenaPeakBytes: plan!.arenaBytes,
+    layerwiseArenaBytes: layerwise,
+    techniques,
+    macs: plan!.macs,
+    chains: integratedChains(model).length,
+    mcuformerMetricBytes: model.architecture === undefined ? null : mcuformerMetric(model.architecture),
+  };
+}
+
 export interface PlanRequest {
   readonly model: string;
   readonly seed: number;
   readonly schedule: ScheduleName;
   readonly patches?: number | undefined;
   readonly split?: number | undefined;
+  /** mcuformer: token rows per block. */
+  readonly rows?: number | undefined;
   /** Search within a budget instead of planning one schedule. */
   readonly search?: SearchRequest | undefined;
   /** The board the plan is checked against (default f746), and the database whose measured instructions the search reads when it does not fit. */
@@ -136,6 +189,7 @@ export type PlanReport =
   | ({ readonly kind: 'layer'; readonly figures: ModelFigures; readonly published: Published | null } & FitReport)
   | ({ readonly kind: 'patch'; readonly summary: PatchSummary } & FitReport)
   | ({ readonly kind: 'stream'; readonly summary: StreamSummary } & FitReport)
+  | ({ readonly kind: 'mcuformer'; readonly summary: McuformerSummary } & FitReport)
   | { readonly kind: 'search'; readonly report: SearchReport };
 
 /** The plan against the board; a plan whose arena does not fit its SRAM gets the search's choice within it. */
@@ -161,6 +215,10 @@ export async function planModel(request: PlanRequest): Promise<PlanReport> {
       const summary = patchSummary(model, given);
       const plan = planPatchSchedule(model, { patches: summary.patches, split: summary.split });
       return { kind: 'patch', summary, ...(await fitReport(model, plan, request)) };
+    }
+    case 'mcuformer': {
+      const summary = mcuformerSummary(model, request.rows);
+      return { kind: 'mcuformer', summary, ...(await fitReport(model, planMcuformer(model, { ...ALL_TECHNIQUES, rows: summary.rows }), request)) };
     }
     case 'stream1d':
     case 'stream2d': {

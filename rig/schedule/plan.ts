@@ -6,8 +6,10 @@ import { macsPerOutputPixel, type Model, type Op, type Region } from '../model/i
 import { opModule } from '../ops/registry.js';
 import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
-export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d'] as const;
+export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d', 'mcuformer'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
+/** The schedules for convolutional networks (mcuformer's techniques apply to transformers only): a nightly entry's default. */
+export const CNN_SCHEDULES: readonly ScheduleName[] = ['layer', 'patch', 'stream1d', 'stream2d'];
 
 export type { Region };
 
@@ -108,6 +110,11 @@ export type Call =
       readonly suffix: string;
     };
 
+interface Access {
+  readonly step: number;
+  readonly region: Region;
+}
+
 interface Instance {
   readonly key: string;
   readonly tensor: number;
@@ -116,6 +123,12 @@ interface Instance {
   first: number;
   last: number;
   group: Group | undefined;
+  readonly reads: Access[];
+  readonly writes: Access[];
+  /** The instance a tensor filled block by block is written over (token overwriting across calls). */
+  over: Instance | undefined;
+  /** Another instance is written over this one while it is still read: no third may take its place. */
+  taken: boolean;
 }
 
 interface Group {
@@ -136,12 +149,49 @@ function union(a: Region | undefined, b: Region): Region {
  * (`overwrites`) that dies at this step. Only when the output is written by this call alone (not a
  * tensor filled region by region).
  */
-function inPlaceInput(op: Op, inputs: readonly Instance[], out: Instance, step: number, outputKey: string, tokenOverwriting: boolean): Instance | undefined {
-  if (out.writers !== 1) return undefined;
+function inPlaceInput(
+  op: Op,
+  inputs: readonly Instance[],
+  out: Instance,
+  step: number,
+  outputKey: string,
+  tokenOverwriting: boolean,
+  bytes: (i: Instance) => number,
+): Instance | undefined {
   const module = opModule(op);
   if (module.tokenOverwriting === true && !tokenOverwriting) return undefined;
-  const diesHere = (i: Instance | undefined) => i !== undefined && i.last === step && i.key !== outputKey;
-  return module.overwrites.map((k) => inputs[k]).find(diesHere);
+  // Only an output of its input's size: a larger one would hold the larger buffer for the input's
+  // whole life, a smaller one would keep living in the larger buffer; more memory, not less.
+  const candidates = module.overwrites
+    .map((k) => inputs[k])
+    .filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && bytes(out) === bytes(i));
+  if (out.writers === 1) return candidates.find((i) => i.last === step);
+  return tokenOverwriting ? candidates.find((i) => overwritable(i, out)) : undefined;
+}
+
+const intersects = (a: Region, b: Region) => a.y0 < b.y1 && b.y0 < a.y1 && a.x0 < b.x1 && b.x0 < a.x1;
+const sameRegion = (a: Region, b: Region) => a.y0 === b.y0 && a.y1 === b.y1 && a.x0 === b.x0 && a.x1 === b.x1;
+
+/**
+ * Whether `out`, a tensor filled region by region, may be written over `input` as it goes (token
+ * overwriting across calls: each block's output tokens over the input tokens that block consumed):
+ * both hold the same region of tensors with one byte layout, `input` is complete before `out`'s
+ * first write, and nothing reads a region of `input` after a write of `out` has landed on it.
+ */
+function overwritable(input: Instance, out: Instance): boolean {
+  if (!sameRegion(input.region!, out.region!)) return false;
+  const firstWrite = Math.min(...out.writes.map((w) => w.step));
+  if (input.writes.some((w) => w.step >= firstWrite)) return false;
+  return out.writes.every((w) => input.reads.every((r) => r.step <= w.step || !intersects(r.region, w.region)));
+}
+
+/** The region of input `k` an op reads to compute `out` (taps outside the input are padding). */
+function readRegion(model: Model, op: Op, k: number, out: Region): Region {
+  const module = opModule(op);
+  const [h, w] = model.tensors[op.inputs[k]!]!.shape;
+  const rows = module.inputSpan(op, k, 0, { lo: out.y0, hi: out.y1 }, h, true);
+  const cols = module.inputSpan(op, k, 1, { lo: out.x0, hi: out.x1 }, w, true);
+  return { y0: rows.lo, y1: rows.hi, x0: cols.lo, x1: cols.hi };
 }
 
 export interface AllocateOptions {
@@ -161,22 +211,24 @@ export function allocatePlan(
   const instance = (key: string, tensor: number) => {
     let i = instances.get(key);
     if (i === undefined) {
-      i = { key, tensor, region: undefined, writers: 0, first: Infinity, last: -1, group: undefined };
+      i = { key, tensor, region: undefined, writers: 0, first: Infinity, last: -1, group: undefined, reads: [], writes: [], over: undefined, taken: false };
       instances.set(key, i);
     } else if (i.tensor !== tensor) throw new Error(`plan: instance ${key} holds tensors ${i.tensor} and ${tensor}`);
     return i;
   };
   const outputKey = `${model.output}`;
   // Pass 1: every instance's region (the union of what its writers compute) and lifetime.
-  const read = (key: string, tensor: number, step: number, who: string) => {
+  const read = (key: string, tensor: number, step: number, who: string, region: Region) => {
     const i = instances.get(key);
     if (i === undefined || i.tensor !== tensor) throw new Error(`plan: ${who} reads ${key} before it is written`);
     i.last = Math.max(i.last, step);
+    i.reads.push({ step, region });
   };
   const write = (key: string, tensor: number, region: Region, step: number) => {
     const i = instance(key, tensor);
     i.region = union(i.region, region);
     i.writers++;
+    i.writes.push({ step, region });
     i.first = Math.min(i.first, step);
     i.last = Math.max(i.last, step);
   };
@@ -185,11 +237,11 @@ export function allocatePlan(
       case 'load':
         return write(call.instance, model.input, call.region, step);
       case 'copy':
-        read(call.from, call.tensor, step, `copy to ${call.to}`);
+        read(call.from, call.tensor, step, `copy to ${call.to}`, call.region);
         return write(call.to, call.tensor, call.region, step);
       case 'op': {
         const op = model.ops[call.op]!;
-        op.inputs.forEach((t, k) => read(call.inInstances[k]!, t, step, op.name));
+        op.inputs.forEach((t, k) => read(call.inInstances[k]!, t, step, op.name, readRegion(model, op, k, call.region)));
         return write(call.outInstance, op.output, call.region, step);
       }
     }
@@ -220,23 +272,28 @@ export function allocatePlan(
     const op = model.ops[call.op]!;
     const inputs = call.inInstances.map((k) => instances.get(k)!);
     const out = instances.get(call.outInstance)!;
-    if (out.group !== undefined) {
-      scratch.push(null);
-      inPlace.push(false);
-      return;
+    if (out.group === undefined) {
+      const over = inPlaceInput(op, inputs, out, step, outputKey, tokenOverwriting, bytes);
+      if (over === undefined) {
+        newGroup(out);
+      } else {
+        const g = over.group!;
+        g.instances.push(out);
+        g.sizeBytes = Math.max(g.sizeBytes, bytes(out));
+        g.last = Math.max(g.last, out.last);
+        out.group = g;
+        out.over = over;
+        // Still read after this step: nothing else may be written over it.
+        if (over.last > step) over.taken = true;
+      }
     }
-    const over = inPlaceInput(op, inputs, out, step, outputKey, tokenOverwriting);
-    if (over === undefined) {
-      newGroup(out);
-    } else {
-      const g = over.group!;
-      g.instances.push(out);
-      g.sizeBytes = Math.max(g.sizeBytes, bytes(out));
-      g.last = Math.max(g.last, out.last);
-      out.group = g;
-    }
-    inPlace.push(over !== undefined);
-    const scratchBytes = over === undefined ? 0 : opModule(op).inPlaceScratchBytes(op, regionPixels(over.region!));
+    // Every call writing `out` over an input it reads runs in place (a later block of a tensor
+    // filled block by block too); one that reads it otherwise could not share the buffer.
+    const over = out.over;
+    const k = over === undefined ? -1 : inputs.indexOf(over);
+    const here = k >= 0 && opModule(op).overwrites.includes(k);
+    inPlace.push(here);
+    const scratchBytes = here ? opModule(op).inPlaceScratchBytes(op, regionPixels(over!.region!)) : 0;
     scratch.push(scratchBytes > 0 ? { sizeBytes: scratchBytes, first: step, last: step } : null);
   });
 

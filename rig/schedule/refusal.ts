@@ -1,7 +1,7 @@
 // A plan the planner refuses, as a value: which setting, what it was, and why. The pure code says
 // nothing about where the setting came from; the command line names it `--split 9`, a suite file
 // `entries[2].split`.
-export type PlanField = 'split' | 'patches';
+export type PlanField = 'split' | 'patches' | 'rows';
 
 export class PlanRefusal extends Error {
   readonly field: PlanField;
