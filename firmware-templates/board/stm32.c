@@ -429,19 +429,19 @@ static void cache_init(void)
 
 /* ---- UART. ---- */
 
-/* Alternate function, push-pull, medium speed and the given pull for one pin. */
-static void gpio_af(uint32_t port, unsigned pin, unsigned pull)
+/* Alternate function `af`, push-pull, the given speed and pull for one pin. */
+static void gpio_af(uint32_t port, unsigned pin, unsigned pull, unsigned af, unsigned speed)
 {
     const unsigned afr = pin < 8u ? GPIO_AFRL : GPIO_AFRH;
     const unsigned af_shift = (pin % 8u) * 4u;
     const unsigned shift2 = pin * 2u;
 
-    GPIO_REG(port, afr) = (GPIO_REG(port, afr) & ~(0xFu << af_shift)) | (GPIO_AF7_USART << af_shift);
+    GPIO_REG(port, afr) = (GPIO_REG(port, afr) & ~(0xFu << af_shift)) | (af << af_shift);
     GPIO_REG(port, GPIO_OTYPER) &= ~(1u << pin);
     GPIO_REG(port, GPIO_OSPEEDR) =
-        (GPIO_REG(port, GPIO_OSPEEDR) & ~(0x3u << shift2)) | (GPIO_SPEED_MEDIUM << shift2);
+        (GPIO_REG(port, GPIO_OSPEEDR) & ~(0x3u << shift2)) | (speed << shift2);
     GPIO_REG(port, GPIO_PUPDR) = (GPIO_REG(port, GPIO_PUPDR) & ~(0x3u << shift2)) | (pull << shift2);
-    /* The mode last: the pin goes over to the USART only once its function is chosen. */
+    /* The mode last: the pin goes over to its peripheral only once its function is chosen. */
     GPIO_REG(port, GPIO_MODER) = (GPIO_REG(port, GPIO_MODER) & ~(0x3u << shift2)) | (GPIO_MODE_AF << shift2);
 }
 
@@ -451,9 +451,9 @@ static void uart_init(uint32_t pclk_hz)
     USART_ENR |= USART_ENR_BIT;
     (void)USART_ENR; /* the clock enables take effect after two cycles: read back before use */
 
-    gpio_af(UART_TX_PORT, UART_TX_PIN, GPIO_PULL_NONE);
+    gpio_af(UART_TX_PORT, UART_TX_PIN, GPIO_PULL_NONE, GPIO_AF7_USART, GPIO_SPEED_MEDIUM);
     /* RX pulled up: the line idles high while the host's end is closed. */
-    gpio_af(UART_RX_PORT, UART_RX_PIN, GPIO_PULL_UP);
+    gpio_af(UART_RX_PORT, UART_RX_PIN, GPIO_PULL_UP, GPIO_AF7_USART, GPIO_SPEED_MEDIUM);
 
     /* 8 data bits, no parity, 1 stop bit, 16x oversampling: the reset values but for BRR. */
     USART_CR1 = 0u; /* the F7 accepts BRR only while UE is 0 */
@@ -483,11 +483,73 @@ static void rx_poll(void)
     }
 }
 
+#if defined(RIG_EXTERNAL_FLASH)
+/* ---- External flash. ---- */
+
+/*
+ * The 32F746G-DISCO's 16 MB N25Q128A on QUADSPI bank 1 (CLK PB2, NCS PB6, IO0 PD11, IO1 PD12,
+ * IO2 PE2, IO3 PD13), memory-mapped at 0x90000000 so that weights are read like internal flash.
+ * openocd's stmqspi driver programs it (the board's openocd configuration declares the bank).
+ * Reads use the flash's plain READ command (0x03) on one line with a 3-byte address, which it
+ * accepts right after power-up at up to 54 MHz: the kernel clock (HCLK) divided by 4.
+ */
+#if !defined(RIG_STM32F7)
+#error "stm32.c: RIG_EXTERNAL_FLASH is the STM32F7's QUADSPI"
+#endif
+#define GPIOE_BASE 0x40021000u
+#define RCC_AHB3ENR (*(volatile uint32_t *)(RCC_BASE + 0x38u))
+#define RCC_AHB1ENR_GPIOEEN (1u << 4)
+#define RCC_AHB3ENR_QSPIEN (1u << 1)
+#define GPIO_SPEED_VERY_HIGH 0x3u
+#define QUADSPI_BASE 0xA0001000u
+#define QUADSPI_CR (*(volatile uint32_t *)(QUADSPI_BASE + 0x00u))
+#define QUADSPI_DCR (*(volatile uint32_t *)(QUADSPI_BASE + 0x04u))
+#define QUADSPI_CCR (*(volatile uint32_t *)(QUADSPI_BASE + 0x14u))
+#define QUADSPI_LPTR (*(volatile uint32_t *)(QUADSPI_BASE + 0x30u))
+#define QUADSPI_CR_EN (1u << 0)
+#define QUADSPI_CR_TCEN (1u << 3)
+#define QUADSPI_CR_PRESCALER(n) ((uint32_t)(n) << 24) /* kernel clock / (n + 1) */
+#define QUADSPI_DCR_CSHT(n) ((uint32_t)(n) << 8)
+#define QUADSPI_DCR_FSIZE(n) ((uint32_t)(n) << 16) /* 2^(n + 1) bytes */
+#define QUADSPI_CCR_MEMORY_MAPPED (3u << 26)       /* FMODE */
+#define QUADSPI_CCR_DATA_1_LINE (1u << 24)         /* DMODE */
+#define QUADSPI_CCR_ADDRESS_24_BIT (2u << 12)      /* ADSIZE */
+#define QUADSPI_CCR_ADDRESS_1_LINE (1u << 10)      /* ADMODE */
+#define QUADSPI_CCR_INSTRUCTION_1_LINE (1u << 8)   /* IMODE */
+#define N25Q128A_READ 0x03u
+
+static void qspi_init(void)
+{
+    RCC_AHB1ENR |= RCC_AHB1ENR_GPIOBEN | RCC_AHB1ENR_GPIODEN | RCC_AHB1ENR_GPIOEEN;
+    RCC_AHB3ENR |= RCC_AHB3ENR_QSPIEN;
+    (void)RCC_AHB3ENR; /* the clock enables take effect after two cycles: read back before use */
+
+    gpio_af(GPIOB_BASE, 2u, GPIO_PULL_NONE, 9u, GPIO_SPEED_VERY_HIGH);  /* CLK */
+    gpio_af(GPIOB_BASE, 6u, GPIO_PULL_UP, 10u, GPIO_SPEED_VERY_HIGH);   /* BK1_NCS, idle high */
+    gpio_af(GPIOD_BASE, 11u, GPIO_PULL_NONE, 9u, GPIO_SPEED_VERY_HIGH); /* BK1_IO0 */
+    gpio_af(GPIOD_BASE, 12u, GPIO_PULL_NONE, 9u, GPIO_SPEED_VERY_HIGH); /* BK1_IO1 */
+    gpio_af(GPIOE_BASE, 2u, GPIO_PULL_NONE, 9u, GPIO_SPEED_VERY_HIGH);  /* BK1_IO2 */
+    gpio_af(GPIOD_BASE, 13u, GPIO_PULL_NONE, 9u, GPIO_SPEED_VERY_HIGH); /* BK1_IO3 */
+
+    QUADSPI_CR = 0u;
+    QUADSPI_LPTR = 0x1000u; /* release NCS after 4096 idle cycles of a memory-mapped read */
+    QUADSPI_DCR = QUADSPI_DCR_FSIZE(23u) | QUADSPI_DCR_CSHT(1u);
+    QUADSPI_CR = QUADSPI_CR_PRESCALER(3u) | QUADSPI_CR_TCEN;
+    QUADSPI_CR |= QUADSPI_CR_EN;
+    QUADSPI_CCR = QUADSPI_CCR_MEMORY_MAPPED | QUADSPI_CCR_DATA_1_LINE | QUADSPI_CCR_ADDRESS_24_BIT | QUADSPI_CCR_ADDRESS_1_LINE |
+                  QUADSPI_CCR_INSTRUCTION_1_LINE | N25Q128A_READ;
+    dsb_isb();
+}
+#endif
+
 const char *rig_board_init(void)
 {
     const char *fault = clock_init();
 #if defined(RIG_STM32F7)
     cache_init();
+#endif
+#if defined(RIG_EXTERNAL_FLASH)
+    qspi_init(); /* before anything reads a weight */
 #endif
 
     rig_systick_off(SYST_CSR_HCLK_DIV8); /* until rig_timer_start */

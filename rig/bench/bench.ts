@@ -1,7 +1,7 @@
 // One benchmark case end to end: model → plan → reference → C → gcc → runner → telemetry → row.
 // Expected outcomes (does not fit, mismatch, timeout) become the row's status, never exceptions.
 import { join } from 'node:path';
-import { arenaBudgetBytes, buildFirmware, describeArenaRams, imageCacheDir, type BuildTarget } from '../compile/firmware.js';
+import { arenaBudgetBytes, buildFirmware, describeArenaRams, imageCacheDir, weightsExternal, type BuildTarget } from '../compile/firmware.js';
 import type { Board } from '../config/board.js';
 import type { Runner } from '../deploy/types.js';
 import { modelMacs, tensorBytes, type Model } from '../model/ir.js';
@@ -116,9 +116,18 @@ export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): stri
       `${plan.model.name} needs ${kb(plan.arenaBytes)} of SRAM for its arena (${plan.arenaBytes} B); ${board.id}'s arena RAM ${target.arenaRam} (${arena.name}) has ${kb(arena.sizeBytes)} (--arena-ram: ${describeArenaRams(board)})${tiledHint}`,
     );
   }
-  if (flash > board.flashBytes) {
+  const ext = target.externalFlash;
+  if (ext !== null && weightsExternal(flash, board, target)) {
+    if (flash > ext.sizeBytes)
+      problems.push(`${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id}'s ${ext.name} flash has ${kb(ext.sizeBytes)}, and no schedule changes that`);
+  } else if (flash > board.flashBytes) {
+    const withExternal = board.memory.externalFlash;
+    const hint =
+      withExternal === undefined
+        ? `and ${board.id} has no external flash`
+        : `and ${target.variant === null ? 'this target' : `the ${target.variant} variant`} has no external flash (the ${withExternal.variants.join(', ')} variant${withExternal.variants.length === 1 ? ' has' : 's have'} ${kb(withExternal.sizeBytes)} of ${withExternal.name} flash: --variant ${withExternal.variants[0]})`;
     problems.push(
-      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)}, and no schedule changes that (every schedule keeps all the weights in flash)`,
+      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)} of internal flash, ${hint}; no schedule changes that (every schedule keeps all the weights in flash)`,
     );
   }
   return problems.length === 0 ? null : problems.join('; ');
@@ -237,7 +246,12 @@ export async function benchCase(ctx: BenchContext, plan: Plan): Promise<Omit<Res
   if (!built.ok) return { ...base, status: built.reason, detail: `${model.name}: ${built.detail}` };
   const withBuild = {
     ...base,
-    memory: { ...base.memory, flashBytes: built.sizes.flashBytes, staticRamBytes: built.sizes.staticRamBytes },
+    memory: {
+      ...base.memory,
+      flashBytes: built.sizes.flashBytes,
+      ...(built.sizes.externalFlashBytes > 0 ? { externalFlashBytes: built.sizes.externalFlashBytes } : {}),
+      staticRamBytes: built.sizes.staticRamBytes,
+    },
     kernelVariant: built.kernelVariant,
     firmwareId: built.buildId,
   };

@@ -74,7 +74,12 @@ function arenaTable(plan: Plan): string {
     ' */',
   ].join('\n');
 }
-export function generateModelC(plan: Plan): string {
+export interface ModelCOptions {
+  /** Put the constant arrays (weights, tables, the input) in `.rig_weights`, which the link places in external flash. */
+  readonly externalWeights?: boolean;
+}
+
+export function generateModelC(plan: Plan, { externalWeights = false }: ModelCOptions = {}): string {
   const model = plan.model;
   const parts: string[] = [
     banner(plan),
@@ -84,6 +89,10 @@ export function generateModelC(plan: Plan): string {
     '#include "model.h"',
     '#include "rig_board.h"',
     '#include "rig_kernels.h"',
+    '',
+    externalWeights
+      ? '/* The weights do not fit the internal flash: the constant arrays live in external flash. */\n#define RIG_WEIGHTS __attribute__((section(".rig_weights")))'
+      : '#define RIG_WEIGHTS',
     '',
   ];
   const windows: string[] = [];

@@ -1,12 +1,16 @@
 // Helpers for the C an operator module emits: constant arrays and identifiers. Pure.
 import type { Requant } from '../model/tensor.js';
 
+/**
+ * A constant array. `RIG_WEIGHTS` (model.c defines it) puts it in the section external flash
+ * holds when the weights do not fit the internal flash, and is empty otherwise.
+ */
 export function cArray(type: string, name: string, values: ArrayLike<number>): string {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += 24) {
     lines.push('    ' + Array.from({ length: Math.min(24, values.length - i) }, (_, j) => values[i + j]).join(', ') + ',');
   }
-  return `static const ${type} ${name}[${values.length}] = {\n${lines.join('\n')}\n};\n`;
+  return `static const ${type} RIG_WEIGHTS ${name}[${values.length}] = {\n${lines.join('\n')}\n};\n`;
 }
 
 /** `<prefix>_bias`, `<prefix>_mult` and `<prefix>_shift`: one int32 per output channel. */

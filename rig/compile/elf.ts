@@ -44,20 +44,29 @@ export function elfSections(elf: Uint8Array): ElfSection[] {
 }
 
 export interface ImageSizes {
-  /** Bytes programmed into flash: code, constants (weights) and the initial values of .data. */
+  /** Bytes programmed into the internal flash: code, constants (weights) and the initial values of .data. */
   flashBytes: number;
+  /** Bytes programmed into external flash (weights that did not fit the internal flash). */
+  externalFlashBytes: number;
   /** SRAM taken by .data and .bss, not counting the arena and the stack, which are reported apart. */
   staticRamBytes: number;
   arenaBytes: number;
   stackBytes: number;
 }
 
-/** `ram`: the image's RAM regions (one, or two when the arena has a RAM of its own). */
-export function imageSizes(elf: Uint8Array, ram: readonly { origin: number; sizeBytes: number }[]): ImageSizes {
-  const sizes: ImageSizes = { flashBytes: 0, staticRamBytes: 0, arenaBytes: 0, stackBytes: 0 };
+type MemoryRange = { readonly origin: number; readonly sizeBytes: number };
+const inside = (addr: number, r: MemoryRange) => addr >= r.origin && addr < r.origin + r.sizeBytes;
+
+/** `ram`: the image's RAM regions (one, or two when the arena has a RAM of its own); `external`: its external flash, if any. */
+export function imageSizes(elf: Uint8Array, ram: readonly MemoryRange[], external: MemoryRange | null = null): ImageSizes {
+  const sizes: ImageSizes = { flashBytes: 0, externalFlashBytes: 0, staticRamBytes: 0, arenaBytes: 0, stackBytes: 0 };
   for (const s of elfSections(elf)) {
     if ((s.flags & SHF_ALLOC) === 0 || s.size === 0) continue;
-    const inRam = ram.some((r) => s.addr >= r.origin && s.addr < r.origin + r.sizeBytes);
+    if (external !== null && inside(s.addr, external)) {
+      sizes.externalFlashBytes += s.size;
+      continue;
+    }
+    const inRam = ram.some((r) => inside(s.addr, r));
     if (s.type !== SHT_NOBITS) sizes.flashBytes += s.size; // .data is in RAM but its image is in flash
     if (!inRam) continue;
     if (s.name === '.arena') sizes.arenaBytes += s.size;

@@ -5,6 +5,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { generateModelC, generateModelH } from '../codegen/c.js';
 import type { Board, SramRange } from '../config/board.js';
 import { valueDigest } from '../model/digest.js';
+import { analyze } from '../schedule/analysis.js';
 import type { Plan } from '../schedule/plan.js';
 import { failureMessage, runTool } from '../proc/run.js';
 import { toolVersionLine } from '../proc/version-cache.js';
@@ -48,9 +49,27 @@ export interface BuildTarget {
   readonly defines: readonly string[];
   /** The board variant a hardware image is built for (its clock source and UART differ). */
   readonly variant: string | null;
+  /** Memory-mapped external flash the image may put weights in; null where the board has none. */
+  readonly externalFlash: ExternalFlash | null;
+}
+
+export interface ExternalFlash {
+  /** "QSPI", or "QSPI (emulated: RAM at 0x60000000)". */
+  readonly name: string;
+  readonly origin: number;
+  readonly sizeBytes: number;
+}
+
+/** Internal flash kept for code, tables and the input when the weights go to external flash. */
+export const CODE_RESERVE_BYTES = 128 * 1024;
+
+/** Whether a plan's weights go to the target's external flash: when they would crowd the internal flash out. */
+export function weightsExternal(weightBytes: number, board: Board, target: BuildTarget): boolean {
+  return target.externalFlash !== null && weightBytes > board.flashBytes - CODE_RESERVE_BYTES;
 }
 
 export function emulatedTarget(board: Board): BuildTarget {
+  const ext = board.memory.externalFlash;
   return {
     runner: 'qemu',
     support: `${board.emulation.support}.c`,
@@ -63,6 +82,10 @@ export function emulatedTarget(board: Board): BuildTarget {
     arenaRegion: null,
     defines: [],
     variant: null,
+    externalFlash:
+      ext === undefined || board.emulation.externalFlashOrigin === undefined
+        ? null
+        : { name: `${ext.name} (emulated: RAM at ${hexAddr(board.emulation.externalFlashOrigin)})`, origin: board.emulation.externalFlashOrigin, sizeBytes: ext.sizeBytes },
   };
 }
 
@@ -93,6 +116,8 @@ export function hardwareTarget(board: Board, variantName: string, arenaRamChoice
   }
   // The rest of the SRAM holds .data, .bss and the stack; with no rest, the arena shares all of it.
   const ram = arena.rest ?? arena;
+  const flash = board.memory.externalFlash;
+  const ext = flash !== undefined && flash.variants.includes(variantName) ? { name: flash.name, origin: flash.origin, sizeBytes: flash.sizeBytes } : null;
   return {
     runner: 'hardware',
     support: 'stm32.c',
@@ -109,8 +134,10 @@ export function hardwareTarget(board: Board, variantName: string, arenaRamChoice
       `-DRIG_HSE_BYPASS=${variant.hse.bypass ? 1 : 0}`,
       `-DRIG_UART_${variant.uart.instance}`,
       `-DRIG_BAUD=${HARDWARE_BAUD}`,
+      ...(ext === null ? [] : ['-DRIG_EXTERNAL_FLASH']),
     ],
     variant: variantName,
+    externalFlash: ext,
   };
 }
 
@@ -150,6 +177,7 @@ export function regionOverflows(stderr: string): { region: string; bytes: number
 
 export function linkerScript(template: string, target: BuildTarget): string {
   const arena = target.arenaRegion;
+  const ext = target.externalFlash;
   return template
     .replaceAll('@FLASH_ORIGIN@', hexAddr(target.flashOrigin))
     .replaceAll('@FLASH_BYTES@', String(target.flashBytes))
@@ -157,7 +185,9 @@ export function linkerScript(template: string, target: BuildTarget): string {
     .replaceAll('@RAM_BYTES@', String(target.ramBytes))
     .replaceAll('@STACK_BYTES@', String(target.stackBytes))
     .replaceAll('@ARENA_MEMORY@', arena === null ? '' : `    ARENA (rw)  : ORIGIN = ${hexAddr(arena.origin)}, LENGTH = ${arena.sizeBytes}`)
-    .replaceAll('@ARENA_REGION@', arena === null ? 'RAM' : 'ARENA');
+    .replaceAll('@ARENA_REGION@', arena === null ? 'RAM' : 'ARENA')
+    .replaceAll('@EXTFLASH_MEMORY@', ext === null ? '' : `    EXTFLASH (r) : ORIGIN = ${hexAddr(ext.origin)}, LENGTH = ${ext.sizeBytes}`)
+    .replaceAll('@WEIGHTS_REGION@', ext === null ? 'FLASH' : 'EXTFLASH');
 }
 
 /** The SRAM budget in words, for a does-not-fit message. */
@@ -446,7 +476,7 @@ async function compileImage(
     return { ok: false, reason: 'build-error', detail: `${failureMessage(r)}\n(log: ${logPath})` };
   }
   const elf = new Uint8Array(await readFile(elfPath));
-  const entry: CacheEntry = { buildId, elfBytes: elf.length, elfSha256: sha256(elf), sizes: imageSizes(elf, ram) };
+  const entry: CacheEntry = { buildId, elfBytes: elf.length, elfSha256: sha256(elf), sizes: imageSizes(elf, ram, target.externalFlash) };
   await writeFile(join(work, ENTRY_FILE), JSON.stringify(entry));
   try {
     await rename(work, entryDir);
@@ -478,6 +508,7 @@ export interface BuildOptions {
 export async function buildFirmware(plan: Plan, board: Board, target: BuildTarget, buildDir: string, options: BuildOptions): Promise<BuildOutcome> {
   const root = options.templatesDir ?? TEMPLATES_DIR;
   const kernels = checkKernels(options.kernels, root);
+  const externalWeights = weightsExternal(analyze(plan).weightBytes, board, target);
   const built = await compileImage(
     board,
     target,
@@ -486,14 +517,14 @@ export async function buildFirmware(plan: Plan, board: Board, target: BuildTarge
       templateDirs: ['harness'],
       templateFiles: [],
       kernels,
-      generated: () => ({ 'model.c': generateModelC(plan) }),
+      generated: () => ({ 'model.c': generateModelC(plan, { externalWeights }) }),
       header: (buildId) => ({ name: 'model.h', text: generateModelH(plan, { boardId: board.id, buildId, referenceCrc32: options.referenceCrc32 }) }),
       // model.c and model.h are the generator's output for the plan (its model, weights and all),
       // the board and the reference CRC.
       madeFrom: createHash('sha256')
         .update(valueDigest(plan))
         .update(await codeDigest(GENERATOR_CODE))
-        .update(`${board.id}\0${options.referenceCrc32}`)
+        .update(`${board.id}\0${options.referenceCrc32}\0${externalWeights}`)
         .digest('hex'),
     },
     options.signal,

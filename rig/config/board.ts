@@ -40,6 +40,11 @@ export const boardSchema = z.strictObject({
   memory: z.strictObject({
     flash: region,
     sram: z.array(region.extend({ name: z.string().min(1) })).min(1),
+    /**
+     * Memory-mapped external flash (the 32F746G-DISCO's 16 MB QSPI) for weights that do not fit
+     * the internal flash, on the variants that have it; openocd programs it with the rest.
+     */
+    externalFlash: region.extend({ name: z.string().min(1), variants: z.array(z.string().min(1)).min(1) }).optional(),
     /** Where silicon builds may put the arena: each choice names a run of `sram` regions. */
     arenaRam: z.strictObject({
       default: arenaRamName,
@@ -56,6 +61,8 @@ export const boardSchema = z.strictObject({
     support: z.enum(['mps2']),
     flashOrigin: address,
     ramOrigin: address,
+    /** Where the emulator has memory standing in for memory.externalFlash (the mps2's 16 MB RAM at 0x60000000). */
+    externalFlashOrigin: address.optional(),
     systickHz: z.number().int().positive(),
     icountShift: z.number().int().min(0).max(10),
   }),
@@ -149,6 +156,12 @@ function arenaRamIssues(data: BoardData): Issue[] {
 
 function rules(data: BoardData): Issue[] {
   const issues: Issue[] = [];
+  const ext = data.memory.externalFlash;
+  ext?.variants.forEach((v, k) => {
+    if (!(v in data.variants)) issues.push({ path: `memory.externalFlash.variants[${k}]`, message: `expected one of ${Object.keys(data.variants).map((n) => `"${n}"`).join(', ')}, found "${v}"` });
+  });
+  if (data.emulation.externalFlashOrigin !== undefined && ext === undefined)
+    issues.push({ path: 'emulation.externalFlashOrigin', message: 'expected memory.externalFlash, which it stands in for, found none' });
   if (!(data.defaultVariant in data.variants)) {
     issues.push({
       path: 'defaultVariant',

@@ -5,7 +5,7 @@
 // C kernel: rig_lut_s8 (any 256-entry table).
 import { cArray, cStruct } from '../codegen/cdata.js';
 import { clamp } from '../model/quant.js';
-import type { OpBase, Tensor } from '../model/tensor.js';
+import type { OpBase } from '../model/tensor.js';
 import { WEIGHTLESS } from './common.js';
 import type { OpModule } from './contract.js';
 

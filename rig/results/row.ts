@@ -49,6 +49,8 @@ export interface ResultRow {
     measuredArenaBytes: number | null;
     stackBytes: number | null;
     flashBytes: number | null;
+    /** Bytes of the image in external flash (weights that do not fit the internal flash); absent where it has none. */
+    externalFlashBytes?: number | null | undefined;
     staticRamBytes: number | null;
     /** MCUNet / MCUNetV2's analytic metric for the schedule (null in rows stored before it was kept). */
     paperPeakBytes: number | null;

@@ -84,6 +84,7 @@ interface ResultRecord {
   measured_arena_bytes: number | null;
   stack_bytes: number | null;
   flash_bytes: number | null;
+  external_flash_bytes: number | null;
   static_ram_bytes: number | null;
   macs: number;
   output_crc32: string | null;
@@ -396,6 +397,7 @@ export class Store {
       measured_arena_bytes: row.memory.measuredArenaBytes,
       stack_bytes: row.memory.stackBytes,
       flash_bytes: row.memory.flashBytes,
+      external_flash_bytes: row.memory.externalFlashBytes ?? null,
       static_ram_bytes: row.memory.staticRamBytes,
       macs: row.macs,
       output_crc32: row.outputCrc32,
@@ -621,6 +623,7 @@ function fromRecord(r: ResultRecord): ResultRow {
       measuredArenaBytes: r.measured_arena_bytes,
       stackBytes: r.stack_bytes,
       flashBytes: r.flash_bytes,
+      ...(r.external_flash_bytes === null ? {} : { externalFlashBytes: r.external_flash_bytes }),
       staticRamBytes: r.static_ram_bytes,
       paperPeakBytes: r.paper_peak_bytes,
     },

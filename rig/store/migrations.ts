@@ -148,4 +148,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX nightlies_by_suite ON nightlies(suite, id);
     `,
   },
+  {
+    version: 7,
+    // Bytes of the image in external flash (a transformer's weights in the 32F746G-DISCO's QSPI):
+    // null where the image has none.
+    sql: `
+      ALTER TABLE results ADD COLUMN external_flash_bytes INTEGER;
+    `,
+  },
 ];
