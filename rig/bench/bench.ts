@@ -119,7 +119,9 @@ export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): stri
   const ext = target.externalFlash;
   if (ext !== null && weightsExternal(flash, board, target)) {
     if (flash > ext.sizeBytes)
-      problems.push(`${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id}'s ${ext.name} flash has ${kb(ext.sizeBytes)}, and no schedule changes that`);
+      problems.push(
+        `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id}'s ${ext.name} flash has ${kb(ext.sizeBytes)}, and no schedule changes that`,
+      );
   } else if (flash > board.flashBytes) {
     const withExternal = board.memory.externalFlash;
     const hint =

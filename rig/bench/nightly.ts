@@ -49,9 +49,7 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       const models = await Promise.all(expandModels(e.models).map((m) => loadModel(m, suite.seed))).catch(at('models'));
       let plans: Plan[];
       try {
-        plans = models.flatMap((model) =>
-          e.schedules.map((schedule) => planFor(caseOptions(model, schedule, e))),
-        );
+        plans = models.flatMap((model) => e.schedules.map((schedule) => planFor(caseOptions(model, schedule, e))));
       } catch (error) {
         return at(error instanceof PlanRefusal ? ENTRY_FIELD[error.field] : 'schedules')(error);
       }

@@ -119,7 +119,11 @@ export interface BenchRequest {
 }
 
 /** A case's plan settings: the tiled schedules take the grid and split given, mcuformer the rows. */
-export function caseOptions(model: Model, schedule: ScheduleName, given: { patches?: number | undefined; split?: number | undefined; rows?: number | undefined }): BenchCase {
+export function caseOptions(
+  model: Model,
+  schedule: ScheduleName,
+  given: { patches?: number | undefined; split?: number | undefined; rows?: number | undefined },
+): BenchCase {
   if (schedule === 'layer') return { model, schedule };
   if (schedule === 'mcuformer') return { model, schedule, rows: given.rows };
   return { model, schedule, patches: given.patches, split: given.split };

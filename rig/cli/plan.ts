@@ -184,7 +184,9 @@ function printMcuformer(s: McuformerSummary, fit: FitReport, json: boolean): num
     `real arena peak              ${formatInt(s.arenaPeakBytes)} B (layer-wise ${formatInt(s.layerwiseArenaBytes)} B: ${pct(s.arenaPeakBytes, s.layerwiseArenaBytes)})`,
     ...(s.mcuformerMetricBytes === null
       ? []
-      : [`MCUFormer's search metric     ${formatInt(s.mcuformerMetricBytes)} B (D·[(N+1)(1+m) + D·m·ρ], the formula its search keeps under 320 KB; not an arena)`]),
+      : [
+          `MCUFormer's search metric     ${formatInt(s.mcuformerMetricBytes)} B (D·[(N+1)(1+m) + D·m·ρ], the formula its search keeps under 320 KB; not an arena)`,
+        ]),
     fitText(fit),
   ];
   process.stdout.write(out.join('\n') + '\n');

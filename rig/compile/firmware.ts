@@ -85,7 +85,11 @@ export function emulatedTarget(board: Board): BuildTarget {
     externalFlash:
       ext === undefined || board.emulation.externalFlashOrigin === undefined
         ? null
-        : { name: `${ext.name} (emulated: RAM at ${hexAddr(board.emulation.externalFlashOrigin)})`, origin: board.emulation.externalFlashOrigin, sizeBytes: ext.sizeBytes },
+        : {
+            name: `${ext.name} (emulated: RAM at ${hexAddr(board.emulation.externalFlashOrigin)})`,
+            origin: board.emulation.externalFlashOrigin,
+            sizeBytes: ext.sizeBytes,
+          },
   };
 }
 

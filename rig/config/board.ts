@@ -158,7 +158,13 @@ function rules(data: BoardData): Issue[] {
   const issues: Issue[] = [];
   const ext = data.memory.externalFlash;
   ext?.variants.forEach((v, k) => {
-    if (!(v in data.variants)) issues.push({ path: `memory.externalFlash.variants[${k}]`, message: `expected one of ${Object.keys(data.variants).map((n) => `"${n}"`).join(', ')}, found "${v}"` });
+    if (!(v in data.variants))
+      issues.push({
+        path: `memory.externalFlash.variants[${k}]`,
+        message: `expected one of ${Object.keys(data.variants)
+          .map((n) => `"${n}"`)
+          .join(', ')}, found "${v}"`,
+      });
   });
   if (data.emulation.externalFlashOrigin !== undefined && ext === undefined)
     issues.push({ path: 'emulation.externalFlashOrigin', message: 'expected memory.externalFlash, which it stands in for, found none' });

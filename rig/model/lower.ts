@@ -220,7 +220,17 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     const { requant } = makeRequant(prng, out, inC, input, outQ, 'none');
     const weights = randomWeights(prng, out * inC);
     const result = addTensor(name, [input.shape[0], input.shape[1], out], outQ.scale, outQ.zeroPoint, 1);
-    ops.push({ kind: 'linear', name, block, inputs: [input.id], output: result.id, outChannels: out, weights, requant: hasBias ? requant : { ...requant, bias: new Int32Array(out) }, hasBias });
+    ops.push({
+      kind: 'linear',
+      name,
+      block,
+      inputs: [input.id],
+      output: result.id,
+      outChannels: out,
+      weights,
+      requant: hasBias ? requant : { ...requant, bias: new Int32Array(out) },
+      hasBias,
+    });
     return result;
   };
   /** A linear layer, or with rank ratio ρ its three low-rank factors in→r, r→r, r→out (MCUFormer). */
@@ -251,7 +261,7 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
     const q = quantizeMultiplier(accScale / outQ.scale);
     for (let i = 0; i < c; i++) {
       weights[i] = prng.int(64, 127);
-      bias[i] = Math.round((prng.float() - 0.5) * 0.2 / accScale);
+      bias[i] = Math.round(((prng.float() - 0.5) * 0.2) / accScale);
       multiplier[i] = q.multiplier;
       shift[i] = q.shift;
     }
@@ -318,7 +328,10 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
         }
         const mlp = Math.round(d * block.mlp);
         if (mlp < 1 || mlp > SPEC_LIMITS.channels) {
-          issues.push({ path: `${path}.mlp`, message: `expected an MLP ratio that gives 1 to ${SPEC_LIMITS.channels} hidden channels, found ${block.mlp}: ${d} × ${block.mlp} rounds to ${mlp}` });
+          issues.push({
+            path: `${path}.mlp`,
+            message: `expected an MLP ratio that gives 1 to ${SPEC_LIMITS.channels} hidden channels, found ${block.mlp}: ${d} × ${block.mlp} rounds to ${mlp}`,
+          });
           current = undefined;
           return;
         }
@@ -363,7 +376,14 @@ export function lowerModel(spec: ModelSpec, seed: number, file = `model ${spec.n
         const geluScale = 4.2 / 255;
         const geluZp = -117;
         const act = addTensor(`${b}_gelu`, fc1.shape, geluScale, geluZp, 0.65);
-        ops.push({ kind: 'gelu', name: `${b}_gelu`, block: index, inputs: [fc1.id], output: act.id, table: geluTable(fc1.scale, fc1.zeroPoint, geluScale, geluZp) });
+        ops.push({
+          kind: 'gelu',
+          name: `${b}_gelu`,
+          block: index,
+          inputs: [fc1.id],
+          output: act.id,
+          table: geluTable(fc1.scale, fc1.zeroPoint, geluScale, geluZp),
+        });
         const fc2 = lowRank(path, `${b}_fc2`, index, act, d, block.rank);
         if (fc2 === undefined) {
           current = undefined;

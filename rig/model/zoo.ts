@@ -184,7 +184,17 @@ const MSF: ModelSpecInput[] = [
 ];
 
 /** A vision transformer: patch embedding, `depth` encoder layers, the class token's classifier. */
-function vit(name: string, resolution: number, patch: number, dim: number, heads: number, depth: number, mlp: number, rank: number | undefined, classes: number): ModelSpecInput {
+function vit(
+  name: string,
+  resolution: number,
+  patch: number,
+  dim: number,
+  heads: number,
+  depth: number,
+  mlp: number,
+  rank: number | undefined,
+  classes: number,
+): ModelSpecInput {
   const encoder: Block = rank === undefined ? { type: 'encoder', heads, mlp } : { type: 'encoder', heads, mlp, rank };
   return {
     name,

@@ -71,7 +71,9 @@ export const geluOp: OpModule<GeluOp> = {
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
   emit: (op, tensors, prefix) => ({
-    data: cArray('int8_t', `${prefix}_table`, op.table) + cStruct('rig_lut_params', `${prefix}_p`, [{ c: tensors[op.inputs[0]!]!.shape[2], table: `${prefix}_table` }]),
+    data:
+      cArray('int8_t', `${prefix}_table`, op.table) +
+      cStruct('rig_lut_params', `${prefix}_p`, [{ c: tensors[op.inputs[0]!]!.shape[2], table: `${prefix}_table` }]),
     call: (s) => `rig_lut_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
   }),
 };

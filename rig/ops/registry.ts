@@ -35,7 +35,23 @@ export type Op =
   | GeluOp
   | TokenOp;
 export type OpKind = Op['kind'];
-export type { AddOp, AvgPool2dOp, AvgPoolOp, ContextOp, Conv2dOp, DwConv2dOp, EmbedOp, FcOp, GeluOp, LayerNormOp, LinearOp, MeanOp, ScoresOp, SoftmaxOp, TokenOp };
+export type {
+  AddOp,
+  AvgPool2dOp,
+  AvgPoolOp,
+  ContextOp,
+  Conv2dOp,
+  DwConv2dOp,
+  EmbedOp,
+  FcOp,
+  GeluOp,
+  LayerNormOp,
+  LinearOp,
+  MeanOp,
+  ScoresOp,
+  SoftmaxOp,
+  TokenOp,
+};
 
 const OPS: { readonly [K in OpKind]: OpModule<Extract<Op, { kind: K }>> } = {
   conv2d,

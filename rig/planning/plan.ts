@@ -149,7 +149,12 @@ export function mcuformerSummary(model: Model, rows = DEFAULT_TOKEN_ROWS): Mcufo
     on[technique] = true;
     plan = planMcuformer(model, { ...on, rows });
     const without = planMcuformer(model, { ...ALL_TECHNIQUES, [technique]: false, rows }).arenaBytes;
-    techniques.push({ technique, arenaBytes: plan.arenaBytes, savedBytes: techniques[techniques.length - 1]!.arenaBytes - plan.arenaBytes, withoutItBytes: without });
+    techniques.push({
+      technique,
+      arenaBytes: plan.arenaBytes,
+      savedBytes: techniques[techniques.length - 1]!.arenaBytes - plan.arenaBytes,
+      withoutItBytes: without,
+    });
   }
   return {
     model: model.name,

@@ -92,7 +92,14 @@ function chainCalls(model: Model, chain: readonly number[], rows: number): Call[
     for (const i of chain) {
       const op = model.ops[i]!;
       const width = model.tensors[op.output]!.shape[1];
-      calls.push({ kind: 'op', op: i, region: { y0: lo, y1: hi, x0: 0, x1: width }, outInstance: key(op.output), inInstances: op.inputs.map(key), suffix: `@t${b}` });
+      calls.push({
+        kind: 'op',
+        op: i,
+        region: { y0: lo, y1: hi, x0: 0, x1: width },
+        outInstance: key(op.output),
+        inInstances: op.inputs.map(key),
+        suffix: `@t${b}`,
+      });
     }
   }
   return calls;
@@ -139,7 +146,7 @@ export function planMcuformer(model: Model, options: McuformerOptions): Plan {
   else calls.push(...decomposed);
   const chains = options.integrate ? integratedChains(model) : [];
   const chainOf = new Map(chains.map((c) => [c[0]!, c] as const));
-  for (let i = decomposed === null ? 0 : 1; i < model.ops.length; ) {
+  for (let i = decomposed === null ? 0 : 1; i < model.ops.length;) {
     const chain = chainOf.get(i);
     if (chain === undefined) {
       calls.push(...layerwiseCalls(model, [i]));
