@@ -30,7 +30,7 @@ export interface PreparedEntry {
 }
 
 /** The suite entry's field a planner refusal is about. */
-const ENTRY_FIELD: Readonly<Record<PlanField, keyof SuiteEntry>> = { split: 'split', patches: 'patches', rows: 'rows' };
+const ENTRY_FIELD: Readonly<Record<PlanField, keyof SuiteEntry>> = { split: 'split', patches: 'patches', rows: 'rows', schedule: 'schedules' };
 
 /**
  * Every entry's board, models and plans, before anything runs: bad input stores nothing, and each

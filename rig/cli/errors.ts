@@ -3,7 +3,7 @@ import { PlanRefusal, type PlanField } from '../schedule/refusal.js';
 import { UserError } from '../util/errors.js';
 
 /** The option each planner setting comes from. */
-const OPTION: Readonly<Record<PlanField, string>> = { split: '--split', patches: '--patches', rows: '--rows' };
+const OPTION: Readonly<Record<PlanField, string>> = { split: '--split', patches: '--patches', rows: '--rows', schedule: '--schedule' };
 
 /** A planner refusal as a usage error naming its option (`--split 9: …`); anything else as it is. */
 export function asCommandLineError(error: unknown): unknown {

@@ -28,8 +28,8 @@ function banner(plan: Plan): string {
 
 const view = (r: Region) => `{ .y0 = ${r.y0}, .x0 = ${r.x0}, .h = ${r.y1 - r.y0}, .w = ${r.x1 - r.x0} }`;
 
-/** A step's rig_window: the views of its input and output buffers, and the output rectangle it computes. */
-function windowStruct(name: string, inputs: readonly Region[], out: Region, compute: Region): string {
+/** A step's rig_window, its initializer: the views of its input and output buffers, and the output rectangle it computes. */
+function windowFields(inputs: readonly Region[], out: Region, compute: Region): string {
   const views = [
     ['in', inputs[0]],
     ['in2', inputs[1]],
@@ -37,7 +37,7 @@ function windowStruct(name: string, inputs: readonly Region[], out: Region, comp
   ] as const;
   const fields = views.flatMap(([field, r]) => (r === undefined ? [] : [`.${field} = ${view(r)}`]));
   fields.push(`.y0 = ${compute.y0}, .y1 = ${compute.y1}, .x0 = ${compute.x0}, .x1 = ${compute.x1}`);
-  return `static const rig_window ${name} = { ${fields.join(', ')} };`;
+  return `{ ${fields.join(', ')} }`;
 }
 
 const sameRegion = (a: Region, b: Region) => a.y0 === b.y0 && a.y1 === b.y1 && a.x0 === b.x0 && a.x1 === b.x1;
@@ -95,22 +95,33 @@ export function generateModelC(plan: Plan, { externalWeights = false }: ModelCOp
       : '#define RIG_WEIGHTS',
     '',
   ];
+  // Steps with the same window share one (the blocks of a chain mostly do): flash is for weights.
+  const windowNames = new Map<string, string>();
   const windows: string[] = [];
   const calls: string[] = [];
   const marks: string[] = [];
   const ptr = (slot: Slot) => `arena + ${slot.buffer.offset}`;
   const emitted = new Map<number, EmittedOp>();
   plan.steps.forEach((step, n) => {
-    const win = `rig_w${n}`;
+    const window = (inputs: readonly Region[], out: Region, compute: Region): string => {
+      const fields = windowFields(inputs, out, compute);
+      let name = windowNames.get(fields);
+      if (name === undefined) {
+        name = `rig_w${n}`;
+        windowNames.set(fields, name);
+        windows.push(`static const rig_window ${name} = ${fields};`);
+      }
+      return name;
+    };
     const comment = `/* ${n}: ${describe(model, step)} */`;
     marks.push(`    RIG_MARK(${profileSlot(model, step)});`);
     if (step.kind === 'load') {
-      windows.push(windowStruct(win, [fullRegion(model, model.input)], step.output.region, step.output.region));
+      const win = window([fullRegion(model, model.input)], step.output.region, step.output.region);
       calls.push(`    rig_copy_s8(&${win}, ${model.tensors[model.input]!.shape[2]}, rig_input, ${ptr(step.output)}); ${comment}`);
       return;
     }
     if (step.kind === 'copy') {
-      windows.push(windowStruct(win, [step.input.region], step.output.region, step.region));
+      const win = window([step.input.region], step.output.region, step.region);
       calls.push(`    rig_copy_s8(&${win}, ${model.tensors[step.output.tensor]!.shape[2]}, ${ptr(step.input)}, ${ptr(step.output)}); ${comment}`);
       return;
     }
@@ -128,15 +139,18 @@ export function generateModelC(plan: Plan, { externalWeights = false }: ModelCOp
     if (whole && ![...step.inputs, step.output].every((s) => sameRegion(s.region, fullRegion(model, s.tensor)))) {
       throw new Error(`codegen: ${op.kind} ${op.name} runs on whole tensors only`);
     }
-    if (!whole) {
-      const inputs = step.inputs.map((s) => s.region);
-      windows.push(windowStruct(win, inputs, step.output.region, step.region));
-    }
+    const win = whole
+      ? null
+      : window(
+          step.inputs.map((s) => s.region),
+          step.output.region,
+          step.region,
+        );
     const call = emittedOp.call({
       inputs: step.inputs.map(ptr),
       output: ptr(step.output),
       scratch: step.scratch === null ? 'NULL' : `arena + ${step.scratch.offset}`,
-      window: whole ? 'NULL' : `&${win}`,
+      window: win === null ? 'NULL' : `&${win}`,
       inPlace: step.inPlace,
     });
     calls.push(`    ${call} ${comment}`);

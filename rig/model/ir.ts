@@ -74,6 +74,11 @@ export function opWeightBytes(op: Op): number {
   return opModule(op).weightBytes(op);
 }
 
+/** Whether the model has per-token operators (a transformer's): MCUFormer's techniques apply to it, MCUNet's metric does not. */
+export function hasTokenOperators(model: Model): boolean {
+  return model.ops.some((op) => opModule(op).tokenOverwriting === true);
+}
+
 export function modelMacs(model: Model): number {
   return model.ops.reduce((sum, op) => sum + opMacs(model, op), 0);
 }

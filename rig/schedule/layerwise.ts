@@ -1,7 +1,7 @@
 // Layer-wise schedule: the input is copied whole into the arena, then every op reads and writes
 // whole tensors. Memory is planned from tensor lifetimes (a residual's input stays live until its
 // add), with the in-place rewrites of `allocatePlan`.
-import type { Model } from '../model/ir.js';
+import { hasTokenOperators, type Model } from '../model/ir.js';
 import { paperPeakBytes } from './analysis.js';
 import { allocatePlan, fullRegion, type Call, type Plan } from './plan.js';
 
@@ -21,5 +21,6 @@ export function planLayerwise(model: Model): Plan {
       model.ops.map((_, i) => i),
     ),
   ];
-  return allocatePlan(model, 'layer', {}, calls, paperPeakBytes(model));
+  // MCUNet's metric counts convolutional layers; no paper defines it for a transformer.
+  return allocatePlan(model, 'layer', {}, calls, hasTokenOperators(model) ? null : paperPeakBytes(model));
 }

@@ -14,7 +14,7 @@
 //   declare `tokenOverwriting`), within a block and across blocks (a residual add's output
 //   written over the residual it reads, block after block).
 // Everything else runs whole, as layer-wise. Pure.
-import type { Model, Op, TransformerArchitecture } from '../model/ir.js';
+import { hasTokenOperators, type Model, type Op, type TransformerArchitecture } from '../model/ir.js';
 import { opModule } from '../ops/registry.js';
 import { layerwiseCalls } from './layerwise.js';
 import { allocatePlan, fullRegion, type Call, type Plan } from './plan.js';
@@ -137,9 +137,7 @@ export function mcuformerMetric(a: TransformerArchitecture): number {
 export function planMcuformer(model: Model, options: McuformerOptions): Plan {
   const { rows } = options;
   if (!Number.isInteger(rows) || rows < 1 || rows > 65535) throw new PlanRefusal('rows', rows, 'expected a whole number of token rows from 1 to 65535');
-  if (!model.ops.some((op) => opModule(op).tokenOverwriting === true)) {
-    throw new PlanRefusal('rows', rows, `${model.name} has no token operators: the mcuformer schedule is for vision transformers`);
-  }
+  if (!hasTokenOperators(model)) throw new PlanRefusal('schedule', 'mcuformer', `${model.name} has no token operators: the mcuformer schedule is for vision transformers`);
   const calls: Call[] = [];
   const decomposed = options.decompose ? decomposedCalls(model) : null;
   if (decomposed === null) calls.push({ kind: 'load', region: fullRegion(model, model.input), instance: `${model.input}` });

@@ -160,11 +160,13 @@ function inPlaceInput(
 ): Instance | undefined {
   const module = opModule(op);
   if (module.tokenOverwriting === true && !tokenOverwriting) return undefined;
-  // Only an output of its input's size: a larger one would hold the larger buffer for the input's
-  // whole life, a smaller one would keep living in the larger buffer; more memory, not less.
+  // A token's output over its input only when they are of one size: a larger output would hold
+  // the larger buffer for the input's whole life, a smaller one keep living in the larger buffer
+  // (a strided depthwise convolution's output is short-lived: it may).
+  const sizeFits = (i: Instance) => module.tokenOverwriting !== true || bytes(out) === bytes(i);
   const candidates = module.overwrites
     .map((k) => inputs[k])
-    .filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && bytes(out) === bytes(i));
+    .filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && sizeFits(i));
   if (out.writers === 1) return candidates.find((i) => i.last === step);
   return tokenOverwriting ? candidates.find((i) => overwritable(i, out)) : undefined;
 }
