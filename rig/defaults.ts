@@ -23,8 +23,6 @@ export const DEFAULTS = {
   model: DEFAULT_MODEL,
   /** `rig bench` with no arguments: a small network of the MCUNet zoo, under every schedule. */
   benchModel: 'mcunet-in0',
-  /** `rig bench`: every schedule but `auto`, so that they compare side by side. */
-  benchSchedules: SCHEDULES,
   /** `rig plan` and `rig build`: one schedule. */
   schedule: 'layer' as ScheduleName,
   /** The kernel variant compiled into images (a folder of firmware-templates/kernels/). */

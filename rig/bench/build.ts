@@ -22,6 +22,7 @@ export interface BuildRequest {
   schedule: ScheduleName;
   patches?: number | undefined;
   split?: number | undefined;
+  rows?: number | undefined;
   seed: number;
   /** A file of input bytes (raw NHWC int8, or .npy) instead of the seeded input. */
   input?: string | undefined;
@@ -69,7 +70,7 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
     : hardwareTarget(board, request.variant ?? board.defaultVariant, request.arenaRam ?? board.defaultArenaRam);
   const loaded = await loadModel(request.model, request.seed);
   const model = request.input === undefined ? loaded : withInput(loaded, await readInputFile(request.input));
-  const plan = planFor({ model, schedule: request.schedule, patches: request.patches, split: request.split });
+  const plan = planFor({ model, schedule: request.schedule, patches: request.patches, split: request.split, rows: request.rows });
   const label = `${model.name}/${scheduleLabel(plan.schedule, plan.options)}`;
   const buildDir = buildDirFor(request.buildDir, board, target, request.kernels, plan);
   const reference = await referenceCrc32(model, request.seed, request.buildDir);

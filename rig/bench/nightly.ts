@@ -13,7 +13,7 @@ import { writeReport } from '../report/write.js';
 import { compareRows, latencyRule, tally, type RowComparison, type Verdict } from '../results/compare.js';
 import { junitXml } from '../results/junit.js';
 import type { ResultRow } from '../results/row.js';
-import type { Plan } from '../schedule/plan.js';
+import { defaultSchedules, type Plan } from '../schedule/plan.js';
 import { PlanRefusal, type PlanField } from '../schedule/refusal.js';
 import { Store, type NightlyStatus } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
@@ -49,7 +49,7 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       const models = await Promise.all(expandModels(e.models).map((m) => loadModel(m, suite.seed))).catch(at('models'));
       let plans: Plan[];
       try {
-        plans = models.flatMap((model) => e.schedules.map((schedule) => planFor(caseOptions(model, schedule, e))));
+        plans = models.flatMap((model) => (e.schedules ?? defaultSchedules(model)).map((schedule) => planFor(caseOptions(model, schedule, e))));
       } catch (error) {
         return at(error instanceof PlanRefusal ? ENTRY_FIELD[error.field] : 'schedules')(error);
       }

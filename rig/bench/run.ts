@@ -11,7 +11,7 @@ import type { Model } from '../model/ir.js';
 import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
 import { searchSetup, measuredInstructions, type BudgetRequest, type SearchSetup } from '../planning/search.js';
 import type { ResultRow } from '../results/row.js';
-import { scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { defaultSchedules, scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
@@ -91,8 +91,8 @@ export interface BenchRequest {
   board: BoardRequest;
   /** Model names or spec files; `zoo` for every zoo network. */
   models: readonly string[];
-  /** Every model runs under each. */
-  schedules: readonly BenchSchedule[];
+  /** Every model runs under each; omitted, under every schedule that applies to it. */
+  schedules?: readonly BenchSchedule[] | undefined;
   /** The tiled schedules' grid and split; omitted ones take their defaults. */
   patches?: number | undefined;
   split?: number | undefined;
@@ -156,11 +156,11 @@ export async function runBench(request: BenchRequest, signal: AbortSignal): Prom
   );
   if (request.output !== undefined && models.length !== 1)
     throw new UserError(`--output ${request.output} takes the output of one model; this run has ${models.length}`, { exitCode: 2 });
-  const schedules = [...new Set(request.schedules)];
-  const auto = schedules.includes('auto') ? await searchSetup(request.budget ?? { kind: 'board' }, board, session.runner.target) : undefined;
+  const given = request.schedules === undefined ? undefined : [...new Set(request.schedules)];
+  const auto = given?.includes('auto') === true ? await searchSetup(request.budget ?? { kind: 'board' }, board, session.runner.target) : undefined;
   const refused = new Map<Plan, string>();
   const plans = models.flatMap((model) =>
-    schedules.map((schedule) => {
+    (given ?? defaultSchedules(model)).map((schedule) => {
       if (schedule === 'auto') {
         const chosen = autoPlan(model, auto!, { board: board.id, db: request.db });
         if (chosen.refused !== undefined) refused.set(chosen.plan, chosen.refused);

@@ -1,9 +1,10 @@
 // rig bench: run models on an emulated or physical board, store and print the results.
 import type { Argv } from 'yargs';
-import { TILED_OPTIONS_ONLY } from '../bench/bench.js';
+import { ROWS_OPTION_ONLY, TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { runBench, ZOO_ALIAS, type BenchSchedule } from '../bench/run.js';
 import { DEFAULTS } from '../defaults.js';
 import { parseBytes } from '../planning/search.js';
+import { DEFAULT_TOKEN_ROWS } from '../schedule/mcuformer.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
 import { csvTable } from '../util/format.js';
@@ -25,12 +26,13 @@ export const BENCH_OPTIONS = {
   schedule: {
     choices: [...SCHEDULES, 'auto'],
     array: true,
-    default: [...DEFAULTS.benchSchedules],
-    describe: 'inference schedule; repeatable (every model runs under each); auto: the one rig plan --budget chooses for the board',
+    describe:
+      'inference schedule; repeatable (every model runs under each); auto: the one rig plan --budget chooses for the board (default: every schedule that applies to the model: layer, patch, stream1d and stream2d for a CNN, layer and mcuformer for a transformer)',
   },
   budget: { type: 'string', describe: "auto: the arena budget (default: the board's SRAM less its stack)" },
   patches: { type: 'number', describe: 'patch: a P×P grid over the patch-stage output (default 2)' },
   split: { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' },
+  rows: { type: 'number', describe: `mcuformer: token rows per block of an integrated chain (default ${DEFAULT_TOKEN_ROWS})` },
   kernels: KERNELS_OPTION,
   seed: { type: 'number', default: DEFAULTS.seed, describe: 'seed for weights and input' },
   input: INPUT_OPTION,
@@ -51,10 +53,12 @@ export function benchOptions<T>(y: Argv<T>) {
 export interface BenchArgs extends BoardArgs {
   arenaRam?: string | undefined;
   model: string[];
-  schedule: BenchSchedule[];
+  /** Omitted: every schedule that applies to each model. */
+  schedule?: BenchSchedule[] | undefined;
   budget?: string | undefined;
   patches?: number | undefined;
   split?: number | undefined;
+  rows?: number | undefined;
   kernels: string;
   seed: number;
   input?: string | undefined;
@@ -72,7 +76,7 @@ export interface BenchArgs extends BoardArgs {
 
 /** The counts and ranges the command line checks (rig/cli/numbers.ts), again for a caller that did not come through it. */
 function checkCounts(args: BenchArgs): void {
-  const names = ['seed', 'timeout', 'warmup', 'runs', 'patches', 'split'];
+  const names = ['seed', 'timeout', 'warmup', 'runs', 'patches', 'split', 'rows'];
   const problems = numberProblems(args, { number: names, key: Object.fromEntries(names.map((n) => [n, true])) }, []);
   if (problems.length > 0) throw new UserError(problems.join('\n'), { exitCode: 2 });
 }
@@ -80,10 +84,11 @@ function checkCounts(args: BenchArgs): void {
 export async function benchCommand(args: BenchArgs): Promise<number> {
   checkCounts(args);
   const format = outputFormat(args);
-  const schedules = [...new Set(args.schedule)];
-  if ((args.patches !== undefined || args.split !== undefined) && schedules.every((s) => s === 'layer'))
+  const schedules = args.schedule === undefined ? undefined : [...new Set(args.schedule)];
+  if ((args.patches !== undefined || args.split !== undefined) && schedules?.every((s) => s === 'layer' || s === 'mcuformer'))
     throw new UserError(TILED_OPTIONS_ONLY, { exitCode: 2 });
-  if (args.budget !== undefined && !schedules.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
+  if (args.rows !== undefined && schedules !== undefined && !schedules.includes('mcuformer')) throw new UserError(ROWS_OPTION_ONLY, { exitCode: 2 });
+  if (args.budget !== undefined && !schedules?.includes('auto')) throw new UserError('--budget goes with --schedule auto', { exitCode: 2 });
   const budget =
     args.budget === undefined ? undefined : { kind: 'bytes' as const, bytes: parseBytes(args.budget, '--budget'), given: `--budget ${args.budget}` };
 
@@ -95,6 +100,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
         schedules,
         patches: args.patches,
         split: args.split,
+        rows: args.rows,
         budget,
         seed: args.seed,
         input: args.input,
@@ -117,7 +123,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   else if (format === 'csv') process.stdout.write(csvTable(RESULT_HEADERS, rows.map(resultCells)));
   else {
     process.stdout.write(resultsTable(rows));
-    if (schedules.length > 1) process.stdout.write('\n' + comparisonTable(rows));
+    if (new Set(rows.map((r) => r.schedule)).size > 1) process.stdout.write('\n' + comparisonTable(rows));
   }
   progress(`Stored run ${runId} in ${args.db}`);
   const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'does-not-fit');

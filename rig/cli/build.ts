@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { buildImage, type BuildRequest } from '../bench/build.js';
 import { DEFAULTS } from '../defaults.js';
+import { DEFAULT_TOKEN_ROWS } from '../schedule/mcuformer.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { formatInt } from '../util/format.js';
 import { INPUT_OPTION, KERNELS_OPTION } from './options.js';
@@ -20,6 +21,7 @@ export function buildOptions<T>(y: Argv<T>) {
     .option('schedule', { choices: SCHEDULES, default: DEFAULTS.schedule })
     .option('patches', { type: 'number', describe: 'patch, stream1d, stream2d: a P×P grid over the stage output (default 2)' })
     .option('split', { type: 'number', describe: 'patch, stream1d, stream2d: the stage is the first N blocks' })
+    .option('rows', { type: 'number', describe: `mcuformer: token rows per block of an integrated chain (default ${DEFAULT_TOKEN_ROWS})` })
     .option('kernels', KERNELS_OPTION)
     .option('seed', { type: 'number', default: DEFAULTS.seed })
     .option('input', INPUT_OPTION)
@@ -43,6 +45,7 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
     schedule: args.schedule,
     patches: args.patches,
     split: args.split,
+    rows: args.rows,
     seed: args.seed,
     input: args.input,
     kernels: args.kernels,

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
-import { CNN_SCHEDULES, SCHEDULES } from '../schedule/plan.js';
+import { SCHEDULES } from '../schedule/plan.js';
 import { UserError, ValidationError } from '../util/errors.js';
 import { MAX_SEED, MAX_TIMER_MS } from '../util/limits.js';
 import { BOARDS_DIR } from '../util/paths.js';
@@ -23,10 +23,8 @@ const entry = z.strictObject({
   port: z.string().min(1).optional(),
   arenaRam: z.string().min(1).optional(),
   models: z.array(z.string().min(1)).min(1),
-  schedules: z
-    .array(z.enum(SCHEDULES))
-    .min(1)
-    .default([...CNN_SCHEDULES]),
+  /** Omitted: every schedule that applies to each model. */
+  schedules: z.array(z.enum(SCHEDULES)).min(1).optional(),
   patches: count.optional(),
   split: count.optional(),
   rows: count.optional(),

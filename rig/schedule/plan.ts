@@ -2,14 +2,21 @@
 // buffer lives in the one arena and when. Pure data, shared by the code generator, the tables and
 // the store. Every schedule lowers to the same form: a list of calls, each computing one region
 // of an op's output from regions of its inputs; `allocatePlan` turns that list into buffers.
-import { macsPerOutputPixel, type Model, type Op, type Region } from '../model/ir.js';
+import { hasTokenOperators, macsPerOutputPixel, type Model, type Op, type Region } from '../model/ir.js';
 import { opModule } from '../ops/registry.js';
 import { liveBytesBound, placeBuffers, type Interval } from './arena.js';
 
 export const SCHEDULES = ['layer', 'patch', 'stream1d', 'stream2d', 'mcuformer'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
-/** The schedules for convolutional networks (mcuformer's techniques apply to transformers only): a nightly entry's default. */
+/** The schedules for convolutional networks (mcuformer's techniques apply to transformers only). */
 export const CNN_SCHEDULES: readonly ScheduleName[] = ['layer', 'patch', 'stream1d', 'stream2d'];
+/** The schedules for vision transformers (a patch stage cannot hold their token operators). */
+export const TRANSFORMER_SCHEDULES: readonly ScheduleName[] = ['layer', 'mcuformer'];
+
+/** Every schedule that applies to the model, so that they compare side by side: what `rig bench` and a nightly entry run unless told. */
+export function defaultSchedules(model: Model): readonly ScheduleName[] {
+  return hasTokenOperators(model) ? TRANSFORMER_SCHEDULES : CNN_SCHEDULES;
+}
 
 export type { Region };
 

@@ -16,7 +16,7 @@ import type { ResultRow, RunnerKind } from '../results/row.js';
 import { analyze, msfPeakBytes, paperPeakBytes } from '../schedule/analysis.js';
 import { planLayerwise } from '../schedule/layerwise.js';
 import { planPatches, planPatchSchedule } from '../schedule/patch.js';
-import { scheduleLabel, SCHEDULES, type Plan, type ScheduleName } from '../schedule/plan.js';
+import { CNN_SCHEDULES, scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { candidateKey, enumerateCandidates } from '../schedule/search.js';
 import { Store } from '../store/db.js';
 import { UserError } from '../util/errors.js';
@@ -431,10 +431,10 @@ export function msfCnnTable(models: readonly Model[]): PaperTable {
 export function streamnetTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {
   const unit = unitLabel(RUNNER_UNIT[src.runner]);
   const per = models.map((model) => {
-    const plans = new Map<ScheduleName, Plan>(SCHEDULES.map((schedule) => [schedule, planFor({ model, schedule })]));
+    const plans = new Map<ScheduleName, Plan>(CNN_SCHEDULES.map((schedule) => [schedule, planFor({ model, schedule })]));
     const plan = (s: ScheduleName) => plans.get(s)!;
     const rows = stored(model.name);
-    const found = new Map<ScheduleName, ResultRow | undefined>(SCHEDULES.map((s) => [s, storedRow(rows, s, plan(s).options, src.runner)]));
+    const found = new Map<ScheduleName, ResultRow | undefined>(CNN_SCHEDULES.map((s) => [s, storedRow(rows, s, plan(s).options, src.runner)]));
     const latency = (s: ScheduleName) => found.get(s)?.latency?.median ?? null;
     const patch = latency('patch');
     const stream = latency('stream2d');
@@ -450,8 +450,8 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
   const columns: Column[] = [
     { key: 'model', header: 'model' },
     { key: 'cells', header: 'cells (patch, stream1d, stream2d)' },
-    ...SCHEDULES.map((s) => ({ key: `macs_${s}`, header: `MACs ${s}: ${ANALYTIC}`, numeric: true })),
-    ...SCHEDULES.map((s) => ({ key: `latency_${s}`, header: `${s}: ${unit}, measured (${where(src)})`, numeric: true })),
+    ...CNN_SCHEDULES.map((s) => ({ key: `macs_${s}`, header: `MACs ${s}: ${ANALYTIC}`, numeric: true })),
+    ...CNN_SCHEDULES.map((s) => ({ key: `latency_${s}`, header: `${s}: ${unit}, measured (${where(src)})`, numeric: true })),
     { key: 'runs', header: `stored runs (${where(src)})` },
     { key: 'macsSaved', header: `MACs saved by stream2d vs patch: ${ANALYTIC}`, numeric: true },
     { key: 'macsSavedPublished', header: 'MACs saved: StreamNet, published', numeric: true },
@@ -459,11 +459,11 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
     { key: 'speedupPublished', header: 'patch / stream2d latency: StreamNet, published', numeric: true },
   ];
   const runsCell = (found: ReadonlyMap<string, ResultRow | undefined>): Cell => {
-    const ids = SCHEDULES.map((s) => [s, found.get(s)?.runId ?? null] as const);
+    const ids = CNN_SCHEDULES.map((s) => [s, found.get(s)?.runId ?? null] as const);
     const present = ids.filter(([, id]) => id !== null);
     if (present.length === 0) return MISSING;
     const distinct = new Set(present.map(([, id]) => id));
-    const shown = distinct.size === 1 && present.length === SCHEDULES.length ? `run ${present[0]![1]}` : present.map(([s, id]) => `${s} ${id}`).join(', ');
+    const shown = distinct.size === 1 && present.length === CNN_SCHEDULES.length ? `run ${present[0]![1]}` : present.map(([s, id]) => `${s} ${id}`).join(', ');
     return { value: Object.fromEntries(ids), text: shown };
   };
   const rows: Row[] = per.map((n) => {
@@ -471,8 +471,8 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
     return {
       model: text(n.model.name),
       cells: { value: o, text: `${o['patches']}×${o['patches']} split ${o['split']}` },
-      ...Object.fromEntries(SCHEDULES.map((s) => [`macs_${s}`, int(n.plan(s).macs)])),
-      ...Object.fromEntries(SCHEDULES.map((s) => [`latency_${s}`, int(n.latency(s))])),
+      ...Object.fromEntries(CNN_SCHEDULES.map((s) => [`macs_${s}`, int(n.plan(s).macs)])),
+      ...Object.fromEntries(CNN_SCHEDULES.map((s) => [`latency_${s}`, int(n.latency(s))])),
       runs: runsCell(n.found),
       macsSaved: percent(1 - n.macRatio),
       macsSavedPublished: MISSING,
