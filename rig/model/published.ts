@@ -136,6 +136,16 @@ export const RELEASED_TFLITE: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** StreamNet's headline comparison with patch-based inference; no per-network figures are published. */
+/** MCUFormer's headline: a vision transformer on an STM32F746 within its 320 KB of SRAM. */
+export const MCUFORMER = {
+  source: 'MCUFormer (Liang et al., NeurIPS 2023)',
+  board: 'STM32F746',
+  /** ImageNet top-1 accuracy, percent, of its searched network within the budget. */
+  top1: 73.62,
+  /** The SRAM budget its search and its engine keep to. */
+  sramBytes: 320 * 1024,
+} as const;
+
 export const STREAMNET = {
   source: 'StreamNet (NeurIPS 2023)',
   board: 'STM32F767ZI at 216 MHz',

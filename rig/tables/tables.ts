@@ -10,7 +10,10 @@ import type { Board } from '../config/board.js';
 import { loadModel, tfliteModelName } from '../config/model.js';
 import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
-import { PUBLISHED, RELEASED_TFLITE, STREAMNET } from '../model/published.js';
+import { MCUFORMER, PUBLISHED, RELEASED_TFLITE, STREAMNET } from '../model/published.js';
+import { TRANSFORMERS } from '../model/zoo.js';
+import { mcuformerSummary } from '../planning/plan.js';
+import { DEFAULT_TOKEN_ROWS } from '../schedule/mcuformer.js';
 import { msfComparison } from '../planning/search.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
 import { analyze, msfPeakBytes, paperPeakBytes } from '../schedule/analysis.js';
@@ -516,6 +519,80 @@ export function streamnetTable(models: readonly Model[], stored: StoredRows, src
   };
 }
 
+/**
+ * MCUFormer's memory schedule on rig's vision transformers: per network the parameters and MACs,
+ * the layer-wise and mcuformer arenas (planned, and measured where a row is stored), what each of
+ * the three techniques saves, MCUFormer's own search metric beside them, and instructions (or
+ * cycles) per MAC measured.
+ */
+export function mcuformerTable(models: readonly Model[], stored: StoredRows, src: MeasuredSource): PaperTable {
+  const unit = unitLabel(RUNNER_UNIT[src.runner]);
+  const columns: Column[] = [
+    { key: 'model', header: 'model' },
+    { key: 'params', header: `params: ${ANALYTIC}`, numeric: true },
+    { key: 'macs', header: `MACs: ${ANALYTIC}`, numeric: true },
+    { key: 'weights', header: `weights in flash, bytes: ${ANALYTIC}`, numeric: true },
+    { key: 'layerPlanned', header: `layer-wise arena, bytes: ${ANALYTIC}`, numeric: true },
+    { key: 'layerMeasured', header: `layer-wise arena, bytes: measured (${where(src)})`, numeric: true },
+    { key: 'mcuformerPlanned', header: `mcuformer arena, bytes: ${ANALYTIC}`, numeric: true },
+    { key: 'mcuformerMeasured', header: `mcuformer arena, bytes: measured (${where(src)})`, numeric: true },
+    { key: 'saved', header: `mcuformer vs layer-wise: ${ANALYTIC}`, numeric: true },
+    { key: 'integrate', header: 'saved by operator integration, bytes', numeric: true },
+    { key: 'overwrite', header: 'saved by token overwriting, bytes', numeric: true },
+    { key: 'decompose', header: 'saved by patch embedding decomposition, bytes', numeric: true },
+    { key: 'metric', header: "MCUFormer's search metric D·[(N+1)(1+m) + D·m·ρ], bytes", numeric: true },
+    { key: 'perMacLayer', header: `layer-wise ${unit} per MAC: measured (${where(src)})`, numeric: true },
+    { key: 'perMacMcuformer', header: `mcuformer ${unit} per MAC: measured (${where(src)})`, numeric: true },
+    { key: 'runs', header: `stored runs (${where(src)})` },
+  ];
+  const rows: Row[] = models.map((model) => {
+    const summary = mcuformerSummary(model);
+    const layer = planLayerwise(model);
+    const mcuformer = planFor({ model, schedule: 'mcuformer' });
+    const figures = analyze(layer);
+    const rowsOf = stored(model.name);
+    const layerRow = storedRow(rowsOf, 'layer', layer.options, src.runner);
+    const mcuformerRow = storedRow(rowsOf, 'mcuformer', mcuformer.options, src.runner);
+    const perMac = (r: ResultRow | undefined, plan: Plan): Cell =>
+      r?.latency === null || r === undefined ? MISSING : { value: r.latency.median / plan.macs, text: (r.latency.median / plan.macs).toFixed(2) };
+    const saving = (t: string) => int(summary.techniques.find((x) => x.technique === t)?.savedBytes);
+    const runs = [layerRow, mcuformerRow].flatMap((r) => (r === undefined ? [] : [`${r.schedule} ${r.runId}`]));
+    return {
+      model: text(model.name),
+      params: int(figures.params),
+      macs: int(figures.macs),
+      weights: int(figures.weightBytes),
+      layerPlanned: int(layer.arenaBytes),
+      layerMeasured: int(layerRow?.memory.measuredArenaBytes),
+      mcuformerPlanned: int(mcuformer.arenaBytes),
+      mcuformerMeasured: int(mcuformerRow?.memory.measuredArenaBytes),
+      saved: diff(mcuformer.arenaBytes, layer.arenaBytes),
+      integrate: saving('integrate'),
+      overwrite: saving('overwrite'),
+      decompose: saving('decompose'),
+      metric: int(summary.mcuformerMetricBytes),
+      perMacLayer: perMac(layerRow, layer),
+      perMacMcuformer: perMac(mcuformerRow, mcuformer),
+      runs: runs.length === 0 ? MISSING : text(runs.join(', ')),
+    };
+  });
+  return {
+    name: 'mcuformer',
+    title: 'MCUFormer: vision transformers under its memory schedule against layer-wise',
+    columns,
+    rows,
+    notes: [
+      `Arenas: ${ANALYTIC}, the bytes the firmware allocates for every tensor, block and scratch buffer; measured, the arena's high-water mark painted on the device (it equals the plan's in every ok row). Layer-wise holds every tensor whole (token matrices, Q/K/V, every head's T×T scores, the whole MLP hidden layer) and the whole image.`,
+      `What each technique saves: ${ANALYTIC}, the techniques added to layer-wise one at a time in this order (operator integration: attention and the MLP a block of ${DEFAULT_TOKEN_ROWS} token rows at a time; token overwriting: each output token written over the input token it consumed; patch embedding decomposition: the image brought in one row of patches at a time). A technique saves only where it lowers the peak step: the image matters only once the attention and the MLP are small. \`rig plan --schedule mcuformer\` also says what leaving each one out of the full schedule costs.`,
+      "MCUFormer's search metric is the formula its architecture search keeps under 320 KB, D·[(N+1)(1+m) + D·m·ρ] with D the embedding dimension, N the patches, m the MLP ratio and ρ the rank ratio (1 without low-rank linears): a figure of the hyper-parameters, not an arena, and not what its engine allocates.",
+      `Per MAC: the median ${unit} of the newest ok row of each schedule (${src.runner === 'qemu' ? 'emulated instructions, proportional to the work, not a time' : 'CPU cycles on silicon'}) over the plan's MACs (linear layers, Q·Kᵀ and A·V; LayerNorm, softmax, GELU and adds count none).`,
+      measuredNote(src, 'rows', benchHint(src, '--schedule layer --schedule mcuformer', models.map((m) => m.name).join(' --model '))),
+      `Published: ${MCUFORMER.source}, ${MCUFORMER.top1}% ImageNet top-1 within ${MCUFORMER.sramBytes / 1024} KB of SRAM on an ${MCUFORMER.board}. rig measures no accuracy (its weights are seeded, not trained); it measures memory and work. Weights that do not fit the internal flash are in external flash (the 32F746G-DISCO's QSPI; the emulated board's RAM at 0x60000000), which the row's external flash bytes record.`,
+    ],
+    measuredFrom: src,
+  };
+}
+
 /** The MCUNet-zoo networks in the published table's order. */
 const ZOO_NETWORKS = [...PUBLISHED].filter(([, p]) => p.source === 'MCUNet model zoo').map(([name]) => name);
 const TABLE1_MODEL = 'mbv2-w1.0-r224';
@@ -523,7 +600,7 @@ const TABLE1_MODEL = 'mbv2-w1.0-r224';
 const TABLE1_SPLIT = 5;
 const MSF_NETWORKS = [...PUBLISHED].filter(([, p]) => p.msfPoints !== undefined).map(([name]) => name);
 
-export const TABLE_NAMES = ['mcunet-zoo', 'mcunetv2-table1', 'msf-cnn', 'streamnet'] as const;
+export const TABLE_NAMES = ['mcunet-zoo', 'mcunetv2-table1', 'msf-cnn', 'streamnet', 'mcuformer'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 export interface TableRequest {
@@ -587,6 +664,13 @@ export async function paperTable(request: TableRequest): Promise<PaperTable> {
     case 'streamnet': {
       const models = await loadAll(STREAMNET.models, request.seed);
       return withStore(request, (stored, src) => streamnetTable(models, stored, src));
+    }
+    case 'mcuformer': {
+      const models = await loadAll(
+        TRANSFORMERS.map((t) => t.name),
+        request.seed,
+      );
+      return withStore(request, (stored, src) => mcuformerTable(models, stored, src));
     }
   }
 }
