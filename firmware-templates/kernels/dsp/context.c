@@ -101,21 +101,42 @@ static void context_transpose(const int8_t *v, int32_t c, int32_t quads, int32_t
     sum[3] = s3;
 }
 
-/* The products of a probability row pr (its first 4 quads keys) with four transposed channels. */
+/* Four keys of the probability row against the four channels' words, in assembly: written in C,
+ * the compiler loads the words one at a time. */
+#define CONTEXT_STEP                                                                                                   \
+    "ldr %[pv], [%[pr]], #4\n\t"                                                                                      \
+    "ldrd %[w0], %[w1], [%[vt]], #8\n\t"                                                                              \
+    "sxtb16 %[p02], %[pv]\n\t"                                                                                        \
+    "sxtb16 %[pv], %[pv], ror #8\n\t"                                                                                 \
+    "smlad %[a0], %[p02], %[w0], %[a0]\n\t"                                                                           \
+    "smlad %[a0], %[pv], %[w1], %[a0]\n\t"                                                                            \
+    "ldrd %[w0], %[w1], [%[vt]], #8\n\t"                                                                              \
+    "smlad %[a1], %[p02], %[w0], %[a1]\n\t"                                                                           \
+    "smlad %[a1], %[pv], %[w1], %[a1]\n\t"                                                                            \
+    "ldrd %[w0], %[w1], [%[vt]], #8\n\t"                                                                              \
+    "smlad %[a2], %[p02], %[w0], %[a2]\n\t"                                                                           \
+    "smlad %[a2], %[pv], %[w1], %[a2]\n\t"                                                                            \
+    "ldrd %[w0], %[w1], [%[vt]], #8\n\t"                                                                              \
+    "smlad %[a3], %[p02], %[w0], %[a3]\n\t"                                                                           \
+    "smlad %[a3], %[pv], %[w1], %[a3]\n\t"
+
+/* The products of a probability row pr (its first 4 quads keys) with four transposed channels;
+ * eight keys per pass, entered halfway for an odd number of fours. */
 static inline void context_dot4(const int8_t *pr, const uint32_t *vt, int32_t quads, int32_t *acc)
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (const uint32_t *end = vt + 8 * quads; vt != end; vt += 8, pr += 4) {
-        const uint32_t pv = ld32(pr);
-        const int32_t p02 = sx02(pv), p13 = sx13(pv);
-        a0 = __smlad(p02, (int32_t)vt[0], a0);
-        a0 = __smlad(p13, (int32_t)vt[1], a0);
-        a1 = __smlad(p02, (int32_t)vt[2], a1);
-        a1 = __smlad(p13, (int32_t)vt[3], a1);
-        a2 = __smlad(p02, (int32_t)vt[4], a2);
-        a2 = __smlad(p13, (int32_t)vt[5], a2);
-        a3 = __smlad(p02, (int32_t)vt[6], a3);
-        a3 = __smlad(p13, (int32_t)vt[7], a3);
+    if (quads > 0) {
+        const uint32_t *end = vt + 8 * quads;
+        uint32_t pv, p02, w0, w1;
+        __asm__("sub %[pv], %[end], %[vt]\n\t"
+                "tst %[pv], #32\n\t"
+                "bne 2f\n\t"
+                "1:\n\t" CONTEXT_STEP "2:\n\t" CONTEXT_STEP "cmp %[vt], %[end]\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [pr] "+r"(pr), [vt] "+r"(vt), [pv] "=&r"(pv), [p02] "=&r"(p02),
+                  [w0] "=&r"(w0), [w1] "=&r"(w1)
+                : [end] "r"(end)
+                : "cc", "memory");
     }
     acc[0] = a0;
     acc[1] = a1;
