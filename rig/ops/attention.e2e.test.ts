@@ -40,12 +40,12 @@ const random = (seed: number, n: number) => {
   return Int8Array.from({ length: n }, () => r.int(-128, 127));
 };
 
-/** qkv [t, 1, c] → scores → softmax → context; c = 3·heads·dh + spare, Q at `spare`, then K, then V. */
-function attention(name: string, t: number, heads: number, dh: number, spare = 0): Model {
+/** qkv [t, 1, c] → scores → softmax → context; c = 3·heads·dh + spare, Q at `spare`, then K, then V; the scores ×scoresScale. */
+function attention(name: string, t: number, heads: number, dh: number, spare = 0, scoresScale = 1 / (40 * dh)): Model {
   const hd = heads * dh;
   const c = 3 * hd + spare;
   const tensors = tensorsOf([[t, 1, c], 3], [[t, heads, t], -5], [[t, heads, t], SOFTMAX_OUTPUT.zeroPoint], [[t, 1, hd], 7]);
-  const s = quantizeMultiplier(1 / (40 * dh));
+  const s = quantizeMultiplier(scoresScale);
   const cx = quantizeMultiplier(1 / 300);
   return {
     name,
@@ -123,7 +123,9 @@ test('scores, softmax and context on odd shapes, whole and a block of query rows
   const mid = attention('attn-t5-h2-d8', 5, 2, 8);
   await runOk(planLayerwise(mid), 'T 5, 2 heads of 8, whole');
   await runOk(blockPlan(mid, 2), 'T 5, 2 heads of 8, blocks of 2 rows');
-  await runOk(planLayerwise(attention('attn-t1-h1-d1', 1, 1, 1)), 'T 1, 1 head of 1, whole');
+  // A scores scale above 1 (a left shift): the dsp kernel's other requantization.
+  await runOk(planLayerwise(attention('attn-t1-h1-d1', 1, 1, 1, 0, 1.5)), 'T 1, 1 head of 1, whole, scores ×1.5');
+  await runOk(blockPlan(attention('attn-t6-h1-d3', 6, 1, 3, 0, 1.5), 4), 'T 6, 1 head of 3, blocks of 4 rows, scores ×1.5');
 });
 
 test('a block plan holds only its rows of scores and probabilities, the softmax over the scores', () => {
