@@ -29,7 +29,7 @@ function reference(op: EmbedOp, [input]: readonly Int8Array[], tensors: readonly
 
 export const embed: OpModule<EmbedOp> = {
   kind: 'embed',
-  summary: "a patch grid as tokens: the class token first, each patch plus its positional embedding",
+  summary: 'a patch grid as tokens: the class token first, each patch plus its positional embedding',
   outputShape: (_op, [input]) => [input![0] * input![1] + 1, 1, input![2]] as Shape,
   check: (op, tensors) => {
     if (op.inputs.length !== 1) return [`inputs: expected 1 tensor, found ${op.inputs.length}`];
@@ -59,7 +59,10 @@ export const embed: OpModule<EmbedOp> = {
       data:
         cArray('int8_t', `${prefix}_cls`, op.classToken) +
         cArray('int8_t', `${prefix}_pos`, op.position) +
-        cStruct('rig_embed_params', `${prefix}_p`, [{ patches: h * w, d }, { class_token: `${prefix}_cls`, position: `${prefix}_pos` }]),
+        cStruct('rig_embed_params', `${prefix}_p`, [
+          { patches: h * w, d },
+          { class_token: `${prefix}_cls`, position: `${prefix}_pos` },
+        ]),
       call: (s) => `rig_embed_s8(&${prefix}_p, ${s.inputs[0]}, ${s.output});`,
     };
   },

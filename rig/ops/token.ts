@@ -27,7 +27,8 @@ export const token: OpModule<TokenOp> = {
     const problems: string[] = [];
     if (w !== 1) problems.push(`inputs[0]: expected a token matrix T×1×D, found ${input.shape.join('×')}`);
     if (!Number.isInteger(op.index) || op.index < 0 || op.index >= t) problems.push(`index: expected a whole number from 0 to ${t - 1}, found ${op.index}`);
-    if (tensors[op.output]?.zeroPoint !== input.zeroPoint) problems.push(`output zero point: expected the input's ${input.zeroPoint}, found ${tensors[op.output]?.zeroPoint}`);
+    if (tensors[op.output]?.zeroPoint !== input.zeroPoint)
+      problems.push(`output zero point: expected the input's ${input.zeroPoint}, found ${tensors[op.output]?.zeroPoint}`);
     return problems;
   },
   ...WEIGHTLESS,
