@@ -71,6 +71,9 @@ typedef struct {
 typedef struct {
     uint16_t c;
     int32_t input_multiplier, input_left_shift, diff_min;
+    /* exp of the difference -k from the pixel's maximum, k = 0 .. 255, in Q0.31, 0 below diff_min:
+     * the values the reference kernel computes (kernels may look them up instead). */
+    const int32_t *exp_table;
 } rig_softmax_params;
 
 typedef struct {
@@ -91,6 +94,33 @@ typedef struct {
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
     int32_t act_min, act_max;
 } rig_add_params;
+
+/* Attention scores Q·K^T of a token matrix [tokens][c] (head h's query at q_offset + h·head_dim,
+ * its key at k_offset + h·head_dim), both less in_zp, requantized by multiplier and shift. */
+typedef struct {
+    uint16_t tokens, c, heads, head_dim, q_offset, k_offset;
+    int32_t in_zp, out_zp, multiplier, shift;
+} rig_scores_params;
+
+/* Attention probabilities [tokens][heads][tokens] (less p_zp) times the values of a token matrix
+ * [tokens][c] (head h's at v_offset + h·head_dim, less v_zp), requantized by multiplier and shift. */
+typedef struct {
+    uint16_t tokens, c, heads, head_dim, v_offset;
+    int32_t p_zp, v_zp, out_zp, multiplier, shift;
+} rig_context_params;
+
+/* A patch grid as tokens: `patches` tokens of d channels after the class token, each plus its
+ * position (both [patches][d]). */
+typedef struct {
+    uint16_t patches, d;
+    const int8_t *class_token;
+    const int8_t *position;
+} rig_embed_params;
+
+/* Token `index` of a token matrix of d channels. */
+typedef struct {
+    uint16_t index, d;
+} rig_token_params;
 
 /* Operator conv2d (<variant>/conv2d.c): output pixels of the window, every output channel. */
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
@@ -120,6 +150,17 @@ void rig_mean_s8(const rig_mean_params *p, const int8_t *in, int8_t *out);
 void rig_softmax_s8(const rig_softmax_params *p, const rig_window *win, const int8_t *in, int8_t *out);
 /* Operator fc (<variant>/fc.c): fully connected over the whole (flattened) input; no window. */
 void rig_fc_s8(const rig_fc_params *p, const int8_t *in, int8_t *out);
+/* Operator scores (<variant>/scores.c): output rows [y0, y1) (query tokens) and columns [x0, x1)
+ * (heads) of the window, every key token as a channel; `qkv` is read whole (view in). */
+void rig_scores_s8(const rig_scores_params *p, const rig_window *win, const int8_t *qkv, int8_t *out);
+/* Operator context (<variant>/context.c): output rows [y0, y1) of the window (tokens), every head's
+ * channels; `probs` holds those rows, every head (view in), `qkv` is read whole (view in2). */
+void rig_context_s8(const rig_context_params *p, const rig_window *win, const int8_t *probs, const int8_t *qkv, int8_t *out);
+/* Operator embed (<variant>/embed.c): whole tensors, no window; `out` may be `in` (token 1 + i
+ * lands on patch i + 1's bytes: the kernel goes backwards, last patch first, the class token last). */
+void rig_embed_s8(const rig_embed_params *p, const int8_t *in, int8_t *out);
+/* Operator token (<variant>/token.c): copies one token; whole tensors, no window. */
+void rig_token_s8(const rig_token_params *p, const int8_t *in, int8_t *out);
 
 /* Plan primitive (common/copy.c), not an operator: copies the window's rectangle of a c-channel
  * tensor from the `in` view to the `out` view. */

@@ -77,12 +77,16 @@ test('every kernel of rig_kernels.h is in common/ or in the file of reference/ n
     ['rig_add_s8', 'add.c'],
     ['rig_avgpool2d_s8', 'avgpool2d.c'],
     ['rig_avgpool_global_s8', 'avgpool.c'],
+    ['rig_context_s8', 'context.c'],
     ['rig_conv2d_s8', 'conv2d.c'],
     ['rig_dwconv2d_s8', 'dwconv2d.c'],
     ['rig_dwconv2d_s8_inplace', 'dwconv2d.c'],
+    ['rig_embed_s8', 'embed.c'],
     ['rig_fc_s8', 'fc.c'],
     ['rig_mean_s8', 'mean.c'],
+    ['rig_scores_s8', 'scores.c'],
     ['rig_softmax_s8', 'softmax.c'],
+    ['rig_token_s8', 'token.c'],
   ]);
   // One file per operator kind, nothing else.
   assert.deepEqual(readdirSync(join(kernelsDir, 'reference')).sort(), OP_KINDS.map((k) => `${k}.c`).sort());

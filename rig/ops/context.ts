@@ -5,6 +5,7 @@
 //   out[i][h·dh + d] = clamp(z_out + M·Σ_j (p[i][h][j] − z_p)(v[j][h·dh + d] − z_v), -128, 127)
 // Query row i needs row i of the probabilities and every value token: row blocks may be computed
 // on their own (operator integration). C kernel: rig_context_s8.
+import { cStruct } from '../codegen/cdata.js';
 import { clamp, multiplyByQuantizedMultiplier } from '../model/quant.js';
 import type { OpBase, Tensor } from '../model/tensor.js';
 import { wholeSpan, type OpModule } from './contract.js';
@@ -67,7 +68,15 @@ export const context: OpModule<ContextOp> = {
   // The probabilities' rows are the output's (all heads); the values are read whole.
   inputSpan: (_op, k, axis, out, size) => (k === 0 && axis === 0 ? out : wholeSpan(size)),
   reference,
-  emit: () => {
-    throw new Error('context: emit');
+  emit: (op, tensors, prefix) => {
+    const pT = tensors[op.inputs[0]!]!;
+    const vT = tensors[op.inputs[1]!]!;
+    return {
+      data: cStruct('rig_context_params', `${prefix}_p`, [
+        { tokens: pT.shape[0], c: vT.shape[2], heads: op.heads, head_dim: op.headDim, v_offset: op.vOffset },
+        { p_zp: pT.zeroPoint, v_zp: vT.zeroPoint, out_zp: tensors[op.output]!.zeroPoint, multiplier: op.multiplier, shift: op.shift },
+      ]),
+      call: (s) => `rig_context_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.inputs[1]}, ${s.output});`,
+    };
   },
 };

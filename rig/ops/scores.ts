@@ -6,6 +6,7 @@
 // with M = multiplier·2^shift (1/√dh and the scales folded in). A query row needs every key, so
 // the input is read whole; output rows may be computed in blocks (operator integration: scores,
 // softmax and ·V a block of query rows at a time, never a T×T matrix). C kernel: rig_scores_s8.
+import { cStruct } from '../codegen/cdata.js';
 import { clamp, multiplyByQuantizedMultiplier } from '../model/quant.js';
 import type { OpBase, Tensor } from '../model/tensor.js';
 import { wholeSpan, type OpModule } from './contract.js';
@@ -76,7 +77,15 @@ export const scores: OpModule<ScoresOp> = {
   wholeTensor: null,
   inputSpan: (_op, _k, _axis, _out, size) => wholeSpan(size),
   reference,
-  emit: () => {
-    throw new Error('scores: emit');
+  emit: (op, tensors, prefix) => {
+    const inT = tensors[op.inputs[0]!]!;
+    const [t, , c] = inT.shape;
+    return {
+      data: cStruct('rig_scores_params', `${prefix}_p`, [
+        { tokens: t, c, heads: op.heads, head_dim: op.headDim, q_offset: op.qOffset, k_offset: op.kOffset },
+        { in_zp: inT.zeroPoint, out_zp: tensors[op.output]!.zeroPoint, multiplier: op.multiplier, shift: op.shift },
+      ]),
+      call: (s) => `rig_scores_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
+    };
   },
 };

@@ -4,7 +4,7 @@
 // with the input multiplier, left shift and cut-off difference prepared from beta and the input
 // scale, see `softmaxParams`). Per pixel, so tiled schedules may cut it into regions, and it may
 // write its output over its input. C kernel: rig_softmax_s8.
-import { cStruct } from '../codegen/cdata.js';
+import { cArray, cStruct } from '../codegen/cdata.js';
 import { clamp, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMul as srdhm } from '../model/quant.js';
 import type { OpBase, Tensor } from '../model/tensor.js';
 import type { OpModule } from './contract.js';
@@ -89,10 +89,23 @@ export function oneOverOnePlusX(a: number): number {
   return saturatingShiftLeft(x, 1);
 }
 
+/** exp(beta · scale · diff) in Q0.31 for a difference from the pixel's maximum in input steps (≤ 0), as the kernels compute it. */
+function expOfDiff(op: SoftmaxOp, diff: number): number {
+  return expOnNegativeValues(srdhm(Math.imul(diff, (2 ** op.inputLeftShift) | 0), op.inputMultiplier));
+}
+
+/**
+ * The exps an int8 pixel can need: entry k for the difference -k from its maximum (k = 0 … 255),
+ * 0 below diffMin (such a difference adds nothing to the sum and gives the output -128, as 0 does).
+ */
+export function softmaxExpTable(op: SoftmaxOp): Int32Array {
+  return Int32Array.from({ length: 256 }, (_, k) => (-k >= op.diffMin ? expOfDiff(op, -k) : 0));
+}
+
 function reference(op: SoftmaxOp, [input]: readonly Int8Array[], tensors: readonly Tensor[]): Int8Array {
   const [h, w, c] = tensors[op.inputs[0]!]!.shape;
   const out = new Int8Array(h * w * c);
-  const exp = (diff: number) => expOnNegativeValues(srdhm(Math.imul(diff, (2 ** op.inputLeftShift) | 0), op.inputMultiplier));
+  const exp = (diff: number) => expOfDiff(op, diff);
   for (let p = 0; p < h * w; p++) {
     const row = input!.subarray(p * c, (p + 1) * c);
     let max = -128;
@@ -129,6 +142,8 @@ export const softmax: OpModule<SoftmaxOp> = {
     return problems;
   },
   ...WEIGHTLESS,
+  // The exp table (softmaxExpTable): 256 int32.
+  weightBytes: () => 4 * 256,
   // Counted in place, as it runs: the larger of input and output (the same size).
   paperLayerBytes: (_op, [inBytes], outBytes) => Math.max(inBytes!, outBytes),
   // Each pixel's outputs are written after all its inputs are read, each at or below the input
@@ -138,10 +153,13 @@ export const softmax: OpModule<SoftmaxOp> = {
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
   emit: (op, tensors, prefix) => ({
-    data: cStruct('rig_softmax_params', `${prefix}_p`, [
-      { c: tensors[op.inputs[0]!]!.shape[2] },
-      { input_multiplier: op.inputMultiplier, input_left_shift: op.inputLeftShift, diff_min: op.diffMin },
-    ]),
+    data:
+      cArray('int32_t', `${prefix}_exp`, softmaxExpTable(op)) +
+      cStruct('rig_softmax_params', `${prefix}_p`, [
+        { c: tensors[op.inputs[0]!]!.shape[2] },
+        { input_multiplier: op.inputMultiplier, input_left_shift: op.inputLeftShift, diff_min: op.diffMin },
+        { exp_table: `${prefix}_exp` },
+      ]),
     call: (s) => `rig_softmax_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
   }),
 };
