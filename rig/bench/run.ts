@@ -8,7 +8,7 @@ import { readInputFile, withInput, writeOutputFile } from '../config/input.js';
 import { loadModel } from '../config/model.js';
 import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
-import { BUILTIN_MODELS, DEFAULT_MODEL } from '../model/zoo.js';
+import { BUILTIN_MODELS, DEFAULT_MODEL, TRANSFORMERS } from '../model/zoo.js';
 import { searchSetup, measuredInstructions, type BudgetRequest, type SearchSetup } from '../planning/search.js';
 import type { ResultRow } from '../results/row.js';
 import { defaultSchedules, scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
@@ -20,11 +20,14 @@ import { progress } from '../util/log.js';
 import { planFor, timing, type BenchCase, type BenchContext } from './bench.js';
 import { openRunner, runSession, type SessionRunner } from './session.js';
 
-/** A model name that stands for every built-in network of the papers (all but the small default). */
+/** A model name that stands for every built-in convolutional network of the papers (all but the small default and the transformers). */
 export const ZOO_ALIAS = 'zoo';
 
+const TRANSFORMER_NAMES = new Set(TRANSFORMERS.map((t) => t.name));
+
 export function expandModels(names: readonly string[]): string[] {
-  return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL) : [n])))];
+  const zoo = [...BUILTIN_MODELS.keys()].filter((m) => m !== DEFAULT_MODEL && !TRANSFORMER_NAMES.has(m));
+  return [...new Set(names.flatMap((n) => (n === ZOO_ALIAS ? zoo : [n])))];
 }
 
 export type BenchSchedule = ScheduleName | 'auto';
