@@ -1,18 +1,24 @@
 /* Operator linear (a fully connected layer on every token), dsp kernel; see rig_kernels.h. On
  * tokens a linear layer is a 1x1 convolution of the window's pixels with the same weights, zero
  * points and requantization: out of place the call is rig_conv2d_s8's (dsp/conv2d.c, its GEMM path
- * over runs of pixels). In place it goes token by token: the token is copied to the scratch and
- * widened from there, less its zero point, to halfword pairs on the stack, then two output channels
- * at a time meet it with SMLAD, their weights widened with SXTB16 in the loop. */
+ * over runs of pixels). In place, when the convolution would take its GEMM path (rig_dsp_gemm.h)
+ * and the window's tokens lie back to back, a chunk of tokens at a time: each token copied to the
+ * scratch and widened from there onto the stack, then the chunk's outputs written; chunks go the
+ * way tokens go (rig_kernels.h), so that they overwrite only tokens already widened. Otherwise token
+ * by token: the token copied to the scratch and widened from there, less its zero point, to
+ * halfword pairs on the stack, then two output channels at a time meet it with SMLAD, their weights
+ * widened with SXTB16 in the loop. */
 #include "rig_dsp_arith.h"
+#include "rig_dsp_gemm.h"
 
-/* The longest token the in-place path widens on the stack (2 bytes a channel); longer ones, or
- * accumulators dsp_requantize does not cover, take the reference loop through the scratch. */
+/* The longest token the token-by-token path widens on the stack (2 bytes a channel); longer ones,
+ * or accumulators dsp_requantize does not cover, take the reference loop through the scratch. */
 #define LIN_TOKEN_MAX 1024
 
-static void lin_conv(const rig_linear_params *p, const rig_window *win, const int8_t *in, int8_t *out)
+/* The linear layer as a 1x1 convolution over the window. Its extent only bounds the taps: the
+ * window's last row and column lie inside it. */
+static rig_conv_params lin_as_conv(const rig_linear_params *p, const rig_window *win)
 {
-    /* The convolution's extent only bounds its taps: the window's last row and column lie inside. */
     const rig_conv_params c = {
         .in_h = win->y1, .in_w = win->x1, .in_c = p->in_c,
         .out_h = win->y1, .out_w = win->x1, .out_c = p->out_c,
@@ -20,7 +26,25 @@ static void lin_conv(const rig_linear_params *p, const rig_window *win, const in
         .in_zp = p->in_zp, .out_zp = p->out_zp, .act_min = p->act_min, .act_max = p->act_max,
         .weights = p->weights, .bias = p->bias, .multiplier = p->multiplier, .shift = p->shift,
     };
-    rig_conv2d_s8(&c, win, in, out);
+    return c;
+}
+
+/* In place by the GEMM path: n tokens back to back at data (in_c bytes each in, out_c out), a chunk
+ * at a time, forwards or backwards. */
+__attribute__((noinline)) static void lin_inplace_gemm(const rig_conv_params *c, const int8_t *in, int8_t *out, int8_t *scratch, int32_t n, int backwards)
+{
+    gemm_ctx g;
+    gemm_prepare(c, &g);
+    const int32_t in_c = c->in_c, out_c = c->out_c;
+    for (int32_t k = 0; k < n; k += g.chunk) {
+        const int32_t m = n - k < g.chunk ? n - k : g.chunk;
+        const int32_t i0 = backwards ? n - k - m : k;
+        for (int32_t i = 0; i < m; i++) {
+            memcpy(scratch, in + (i0 + i) * in_c, (uint32_t)in_c);
+            gemm_widen(scratch, in_c, (int8_t)c->in_zp, 1, gemm_slot(&g, i), 2);
+        }
+        gemm_multiply(c, &g, out + i0 * out_c, m);
+    }
 }
 
 /* One token from the scratch copy of its in_c inputs (the reference arithmetic). */
@@ -83,9 +107,9 @@ __attribute__((noinline)) static void lin_token(const rig_linear_params *p, cons
     }
 }
 
-/* In place (in == out, the same view): tokens in the order rig_kernels.h gives, each copied to the
- * scratch (and from there widened on the stack) before its outputs are written. */
-static void lin_inplace(const rig_linear_params *p, const rig_window *win, const int8_t *in, int8_t *out, int8_t *scratch)
+/* In place token by token (in == out, the same view): tokens in the order rig_kernels.h gives, each
+ * copied to the scratch (and from there widened on the stack) before its outputs are written. */
+__attribute__((noinline)) static void lin_inplace_tokens(const rig_linear_params *p, const rig_window *win, const int8_t *in, int8_t *out, int8_t *scratch)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, w = win->x1 - win->x0, n = (win->y1 - win->y0) * w;
     const int fast = in_c <= LIN_TOKEN_MAX && dsp_rq_fits_all(p->bias, p->multiplier, p->shift, out_c, (uint32_t)in_c);
@@ -96,7 +120,7 @@ static void lin_inplace(const rig_linear_params *p, const rig_window *win, const
         const int32_t y = win->y0 + j / w, x = win->x0 + j % w;
         const int8_t *src = in + at(&win->in, y, x) * in_c;
         int8_t *dst = out + at(&win->out, y, x) * out_c;
-        for (int32_t i = 0; i < in_c; i++) scratch[i] = src[i];
+        memcpy(scratch, src, (uint32_t)in_c);
         if (fast) {
             int32_t c = 0;
             for (; c < k4; c += 4) lin_widen(ld32(scratch + c), z2, xw + c / 2);
@@ -110,8 +134,15 @@ static void lin_inplace(const rig_linear_params *p, const rig_window *win, const
 
 void rig_linear_s8(const rig_linear_params *p, const rig_window *win, const int8_t *in, int8_t *out, int8_t *scratch)
 {
-    if (scratch != NULL)
-        lin_inplace(p, win, in, out, scratch);
+    const rig_conv_params c = lin_as_conv(p, win);
+    if (scratch == NULL) {
+        rig_conv2d_s8(&c, win, in, out);
+        return;
+    }
+    const int32_t w = win->x1 - win->x0, n = (win->y1 - win->y0) * w;
+    if (w == win->in.w && w == win->out.w && dsp_rq_fits_all(p->bias, p->multiplier, p->shift, p->out_c, p->in_c) && gemm_fits(&c, p->in_c))
+        lin_inplace_gemm(&c, in + at(&win->in, win->y0, win->x0) * p->in_c, out + at(&win->out, win->y0, win->x0) * p->out_c, scratch, n,
+                         p->out_c > p->in_c);
     else
-        lin_conv(p, win, in, out);
+        lin_inplace_tokens(p, win, in, out, scratch);
 }
