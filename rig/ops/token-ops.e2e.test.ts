@@ -138,15 +138,16 @@ const models = [
     { kind: 'linear', out: 9, bias: true },
     { kind: 'gelu' },
   ]),
-  // 13 tokens of 48: the dsp 1×1 convolution's GEMM path (columns up to 128), then 144 → 48 past
-  // it, with a clamp that is not the int8 range; 48 → 24 with the reference requantization.
-  chain('tok-48', 5, 13, 48, [
+  // 13 tokens of 46: 46 → 24 with the reference requantization, 24 → 24 → 138 by the dsp 1×1
+  // convolution's GEMM path (columns up to 128), then 138 → 47 past it, with a clamp that is not
+  // the int8 range.
+  chain('tok-46', 5, 13, 46, [
     { kind: 'layernorm' },
     { kind: 'linear', out: 24, bias: false, leftShift: true },
     { kind: 'linear', out: 24, bias: false },
-    { kind: 'linear', out: 144, bias: true },
+    { kind: 'linear', out: 138, bias: true },
     { kind: 'gelu' },
-    { kind: 'linear', out: 48, bias: true, clamp: true },
+    { kind: 'linear', out: 47, bias: true, clamp: true },
   ]),
 ];
 
