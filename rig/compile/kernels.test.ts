@@ -81,6 +81,9 @@ test('every kernel of rig_kernels.h is in common/ or in the file of reference/ n
     ['rig_dwconv2d_s8', 'dwconv2d.c'],
     ['rig_dwconv2d_s8_inplace', 'dwconv2d.c'],
     ['rig_fc_s8', 'fc.c'],
+    ['rig_layernorm_s8', 'layernorm.c'],
+    ['rig_linear_s8', 'linear.c'],
+    ['rig_lut_s8', 'gelu.c'],
     ['rig_mean_s8', 'mean.c'],
     ['rig_softmax_s8', 'softmax.c'],
   ]);

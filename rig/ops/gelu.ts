@@ -5,7 +5,7 @@
 // C kernel: rig_lut_s8 (any 256-entry table).
 import { cArray, cStruct } from '../codegen/cdata.js';
 import { clamp } from '../model/quant.js';
-import type { OpBase, Tensor } from '../model/tensor.js';
+import type { OpBase } from '../model/tensor.js';
 import { WEIGHTLESS } from './common.js';
 import type { OpModule } from './contract.js';
 
@@ -71,7 +71,9 @@ export const geluOp: OpModule<GeluOp> = {
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
   emit: (op, tensors, prefix) => ({
-    data: cArray('int8_t', `${prefix}_table`, op.table) + cStruct('rig_lut_params', `${prefix}_p`, [{ c: tensors[op.inputs[0]!]!.shape[2], table: `${prefix}_table` }]),
+    data:
+      cArray('int8_t', `${prefix}_table`, op.table) +
+      cStruct('rig_lut_params', `${prefix}_p`, [{ c: tensors[op.inputs[0]!]!.shape[2], table: `${prefix}_table` }]),
     call: (s) => `rig_lut_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
   }),
 };

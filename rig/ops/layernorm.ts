@@ -97,7 +97,10 @@ export const layernorm: OpModule<LayerNormOp> = {
     return {
       data:
         weightArrays(prefix, op.weights, op.requant) +
-        cStruct('rig_layernorm_params', `${prefix}_p`, [{ c: inT.shape[2] }, ...requantFields(prefix, inT.zeroPoint, tensors[op.output]!.zeroPoint, op.requant)]),
+        cStruct('rig_layernorm_params', `${prefix}_p`, [
+          { c: inT.shape[2] },
+          ...requantFields(prefix, inT.zeroPoint, tensors[op.output]!.zeroPoint, op.requant),
+        ]),
       call: (s) => `rig_layernorm_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
     };
   },

@@ -51,7 +51,8 @@ export const linear: OpModule<LinearOp> = {
     const input = tensors[op.inputs[0]!];
     if (input === undefined) return [`inputs[0]: no tensor ${op.inputs[0]}`];
     const weights = op.outChannels * input.shape[2];
-    const problems = op.weights.length === weights ? [] : [`weights: expected ${weights} values (${op.outChannels}×${input.shape[2]}), found ${op.weights.length}`];
+    const problems =
+      op.weights.length === weights ? [] : [`weights: expected ${weights} values (${op.outChannels}×${input.shape[2]}), found ${op.weights.length}`];
     problems.push(...checkRequant(op.requant, op.outChannels));
     if (!op.hasBias && op.requant.bias.some((b) => b !== 0)) problems.push('bias: expected all zeros for a layer without bias');
     return problems;

@@ -114,9 +114,7 @@ function blockPlan(model: Model, sizes: readonly number[]): Plan {
     const region = { y0, y1: starts[b + 1] ?? tokens, x0: 0, x1: 1 };
     const key = (t: number) => (t === model.output ? `${t}` : `${t}@b${b}`);
     calls.push({ kind: 'load', region, instance: key(model.input) });
-    model.ops.forEach((op, i) =>
-      calls.push({ kind: 'op', op: i, region, outInstance: key(op.output), inInstances: op.inputs.map(key), suffix: `_b${b}` }),
-    );
+    model.ops.forEach((op, i) => calls.push({ kind: 'op', op: i, region, outInstance: key(op.output), inInstances: op.inputs.map(key), suffix: `_b${b}` }));
   });
   return allocatePlan(model, 'layer', {}, calls, null, { tokenOverwriting: true });
 }
@@ -173,7 +171,11 @@ for (const kernels of ['reference', 'dsp']) {
       for (const [label, plan] of plans) {
         assert.deepEqual(checkPlan(plan), [], `${model.name} ${label}: the plan's symbolic check`);
         const steps = plan.steps.filter((s) => s.kind === 'op');
-        if (label !== 'layer-wise') assert.ok(steps.some((s) => s.inPlace), `${model.name} ${label}: expected steps in place, found none`);
+        if (label !== 'layer-wise')
+          assert.ok(
+            steps.some((s) => s.inPlace),
+            `${model.name} ${label}: expected steps in place, found none`,
+          );
         else assert.ok(!steps.some((s) => s.inPlace), `${model.name} ${label}: expected no step in place`);
         const row = await benchCase(ctx, plan);
         assert.equal(row.status, 'ok', `${model.name} ${label} (${kernels}): ${row.detail ?? ''}`);
