@@ -36,7 +36,10 @@ async function context(kernels: string): Promise<BenchContext> {
 }
 
 /** One step of a chain: a layernorm, a linear to `out` channels, or a GELU. */
-type Layer = { kind: 'layernorm' } | { kind: 'linear'; out: number; bias: boolean; clamp?: boolean; leftShift?: boolean } | { kind: 'gelu' };
+type Layer =
+  | { kind: 'layernorm'; clamp?: boolean; leftShift?: boolean }
+  | { kind: 'linear'; out: number; bias: boolean; clamp?: boolean; leftShift?: boolean }
+  | { kind: 'gelu' };
 
 /**
  * A model of `tokens` × `c` input running `layers` in order, with seeded weights and scales that
@@ -71,7 +74,12 @@ function chain(name: string, seed: number, tokens: number, c: number, layers: re
     if (layer.kind === 'layernorm') {
       // n is about ±4096 per standard deviation; γ up to ±127: about 40 output steps per σ.
       const weights = Int8Array.from({ length: inC }, () => r.int(-127, 127));
-      ops.push({ kind: 'layernorm', ...base, weights, requant: requant(inC, 40 / (4096 * 64), () => r.int(-4096 * 32, 4096 * 32)) });
+      ops.push({
+        kind: 'layernorm',
+        ...base,
+        weights,
+        requant: requant(inC, 40 / (4096 * 64), () => r.int(-4096 * 32, 4096 * 32), layer.clamp, layer.leftShift),
+      });
     } else if (layer.kind === 'linear') {
       // Inputs spread about ±74 steps, weights ±127 (σ 73): about 40 output steps per σ of the sum.
       const weights = Int8Array.from({ length: outC * inC }, () => r.int(-127, 127));
@@ -120,17 +128,18 @@ function blockPlan(model: Model, sizes: readonly number[]): Plan {
 }
 
 const models = [
-  // 17 channels, a low rank of 5: the channel counts no multiple of 4, in place forwards and backwards.
+  // 17 channels, a low rank of 5: the channel counts no multiple of 4, in place forwards and
+  // backwards; the layernorm clamped short of the int8 range.
   chain('tok-17', 3, 7, 17, [
-    { kind: 'layernorm' },
+    { kind: 'layernorm', clamp: true },
     { kind: 'linear', out: 5, bias: false },
     { kind: 'linear', out: 5, bias: false },
     { kind: 'linear', out: 51, bias: true },
     { kind: 'gelu' },
   ]),
-  // One token of 3 channels, rank 1.
+  // One token of 3 channels, rank 1; the layernorm with the reference requantization.
   chain('tok-1x3', 4, 1, 3, [
-    { kind: 'layernorm' },
+    { kind: 'layernorm', leftShift: true },
     { kind: 'linear', out: 1, bias: false },
     { kind: 'linear', out: 1, bias: false },
     { kind: 'linear', out: 9, bias: true },
