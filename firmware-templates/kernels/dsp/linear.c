@@ -1,13 +1,13 @@
 /* Operator linear (a fully connected layer on every token), dsp kernel; see rig_kernels.h. On
  * tokens a linear layer is a 1x1 convolution of the window's pixels with the same weights, zero
  * points and requantization: out of place the call is rig_conv2d_s8's (dsp/conv2d.c, its GEMM path
- * over runs of pixels). In place, when the convolution would take its GEMM path (rig_dsp_gemm.h)
- * and the window's tokens lie back to back, a chunk of tokens at a time: each token copied to the
- * scratch and widened from there onto the stack, then the chunk's outputs written; chunks go the
- * way tokens go (rig_kernels.h), so that they overwrite only tokens already widened. Otherwise token
- * by token: the token copied to the scratch and widened from there, less its zero point, to
- * halfword pairs on the stack, then two output channels at a time meet it with SMLAD, their weights
- * widened with SXTB16 in the loop. */
+ * over runs of pixels). In place, when the window's tokens lie back to back, a chunk of tokens at a
+ * time: each token copied to the scratch and widened from there, less its zero point, to halfword
+ * pairs on the stack, then the chunk's outputs written; chunks go the way tokens go
+ * (rig_kernels.h), so that they overwrite only tokens already widened. The chunk is multiplied by
+ * the GEMM core (rig_dsp_gemm.h) when the convolution would take it, else two output channels of
+ * two tokens per pass with SMLAD, the weights widened with SXTB16 in the loop. Anything else goes
+ * token by token through the scratch with the reference arithmetic. */
 #include "rig_dsp_arith.h"
 #include "rig_dsp_gemm.h"
 
@@ -31,8 +31,8 @@ static rig_conv_params lin_as_conv(const rig_linear_params *p, const rig_window 
     return c;
 }
 
-/* In place by the GEMM path: n tokens back to back at data (in_c bytes each in, out_c out), a chunk
- * at a time, forwards or backwards. */
+/* In place by the GEMM core: n tokens back to back at in (in_c bytes each) and out (out_c bytes
+ * each, the same buffer), a chunk at a time, forwards or backwards. */
 __attribute__((noinline)) static void lin_inplace_gemm(const rig_conv_params *c, const int8_t *in, int8_t *out, int8_t *scratch, int32_t n, int backwards)
 {
     gemm_ctx g;
