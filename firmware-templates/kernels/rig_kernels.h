@@ -121,6 +121,34 @@ typedef struct {
 typedef struct {
     uint16_t index, d;
 } rig_token_params;
+/* A fully connected layer applied to every token (pixel): weights [out_c][in_c]. */
+typedef struct {
+    uint16_t in_c, out_c;
+    int32_t in_zp, out_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} rig_linear_params;
+
+/* LayerNorm over the c channels of each token in integers (rig/ops/layernorm.ts): `weights` is
+ * γ, `bias` β, requantized per channel from the Q12 normalized value times γ plus β. */
+typedef struct {
+    uint16_t c;
+    int32_t in_zp, out_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} rig_layernorm_params;
+
+/* A 256-entry table over c channels: out = table[in + 128]. */
+typedef struct {
+    uint16_t c;
+    const int8_t *table;
+} rig_lut_params;
 
 /* Operator conv2d (<variant>/conv2d.c): output pixels of the window, every output channel. */
 void rig_conv2d_s8(const rig_conv_params *p, const rig_window *win, const int8_t *in, int8_t *out);
@@ -161,6 +189,19 @@ void rig_context_s8(const rig_context_params *p, const rig_window *win, const in
 void rig_embed_s8(const rig_embed_params *p, const int8_t *in, int8_t *out);
 /* Operator token (<variant>/token.c): copies one token; whole tensors, no window. */
 void rig_token_s8(const rig_token_params *p, const int8_t *in, int8_t *out);
+/* Operator linear (<variant>/linear.c): the window's tokens (pixels), every output channel, each
+ * from the same pixel of the input. `scratch` is NULL, or, when the output overwrites the input
+ * (in == out, the same view), in_c bytes: each token is copied there before its outputs are
+ * written, tokens in ascending order when out_c <= in_c and descending when out_c > in_c, so that
+ * a token's outputs only land on input tokens already consumed. */
+void rig_linear_s8(const rig_linear_params *p, const rig_window *win, const int8_t *in, int8_t *out, int8_t *scratch);
+/* Operator layernorm (<variant>/layernorm.c): each token (pixel) of the window over its c
+ * channels; `out` may be `in` (the same view): a token's outputs are written after its inputs have
+ * been read for its sums, each computed from its own input byte again before that byte is written. */
+void rig_layernorm_s8(const rig_layernorm_params *p, const rig_window *win, const int8_t *in, int8_t *out);
+/* Operator gelu (<variant>/gelu.c), and any other 256-entry table: element-wise over the window;
+ * `out` may be `in` when the output view lies inside the input view. */
+void rig_lut_s8(const rig_lut_params *p, const rig_window *win, const int8_t *in, int8_t *out);
 
 /* Plan primitive (common/copy.c), not an operator: copies the window's rectangle of a c-channel
  * tensor from the `in` view to the `out` view. */

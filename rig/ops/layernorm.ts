@@ -9,6 +9,7 @@
 // is found bit by bit (exact floor), as I-BERT's iterative integer square root does by Newton steps.
 // Per token: tiled schedules may cut it into token blocks; under token overwriting it writes each
 // token over the one it read, whose values it has summed first (no scratch). C kernel: rig_layernorm_s8.
+import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import type { OpBase, Requant, Tensor } from '../model/tensor.js';
 import { checkRequant, requantize } from './common.js';
 import type { OpModule } from './contract.js';
@@ -91,7 +92,16 @@ export const layernorm: OpModule<LayerNormOp> = {
   wholeTensor: null,
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
-  emit: () => {
-    throw new Error('layernorm: emit');
+  emit: (op, tensors, prefix) => {
+    const inT = tensors[op.inputs[0]!]!;
+    return {
+      data:
+        weightArrays(prefix, op.weights, op.requant) +
+        cStruct('rig_layernorm_params', `${prefix}_p`, [
+          { c: inT.shape[2] },
+          ...requantFields(prefix, inT.zeroPoint, tensors[op.output]!.zeroPoint, op.requant),
+        ]),
+      call: (s) => `rig_layernorm_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output});`,
+    };
   },
 };

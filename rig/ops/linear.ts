@@ -6,6 +6,7 @@
 // token is first copied to one token's scratch; tokens go forwards when the output's are no
 // larger than the input's, backwards when they are larger, so that a write only ever lands on
 // tokens already consumed. C kernel: rig_linear_s8.
+import { cStruct, requantFields, weightArrays } from '../codegen/cdata.js';
 import type { OpBase, Requant, Tensor } from '../model/tensor.js';
 import { checkRequant, requantize } from './common.js';
 import type { OpModule } from './contract.js';
@@ -67,7 +68,18 @@ export const linear: OpModule<LinearOp> = {
   wholeTensor: null,
   inputSpan: (_op, _k, _axis, out) => out,
   reference,
-  emit: () => {
-    throw new Error('linear: emit');
+  emit: (op, tensors, prefix) => {
+    const inT = tensors[op.inputs[0]!]!;
+    const outT = tensors[op.output]!;
+    return {
+      data:
+        weightArrays(prefix, op.weights, op.requant) +
+        cStruct('rig_linear_params', `${prefix}_p`, [
+          { in_c: inT.shape[2], out_c: op.outChannels },
+          ...requantFields(prefix, inT.zeroPoint, outT.zeroPoint, op.requant),
+        ]),
+      // The scratch (one input token) marks a call in place: the kernel then orders its tokens.
+      call: (s) => `rig_linear_s8(&${prefix}_p, ${s.window}, ${s.inputs[0]}, ${s.output}, ${s.inPlace ? s.scratch : 'NULL'});`,
+    };
   },
 };
