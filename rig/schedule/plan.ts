@@ -167,10 +167,10 @@ function inPlaceInput(
 ): Instance | undefined {
   const module = opModule(op);
   if (module.tokenOverwriting === true && !tokenOverwriting) return undefined;
-  // A token's output over its input only when they are of one size: a larger output would hold
-  // the larger buffer for the input's whole life, a smaller one keep living in the larger buffer
-  // (a strided depthwise convolution's output is short-lived: it may).
-  const sizeFits = (i: Instance) => module.tokenOverwriting !== true || bytes(out) === bytes(i);
+  // A token's output over its input only when both hold the same tokens in one layout (what the
+  // kernels assume): a larger output would hold the larger buffer for the input's whole life, a
+  // smaller one keep living in it (a strided depthwise convolution's output is short-lived: it may).
+  const sizeFits = (i: Instance) => module.tokenOverwriting !== true || (bytes(out) === bytes(i) && sameRegion(i.region!, out.region!));
   const candidates = module.overwrites
     .map((k) => inputs[k])
     .filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && sizeFits(i));
