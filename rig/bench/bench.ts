@@ -124,12 +124,12 @@ export function fitsProblem(plan: Plan, board: Board, target: BuildTarget): stri
       );
   } else if (flash > board.flashBytes) {
     const withExternal = board.memory.externalFlash;
-    const hint =
+    const external =
       withExternal === undefined
-        ? `and ${board.id} has no external flash`
-        : `and ${target.variant === null ? 'this target' : `the ${target.variant} variant`} has no external flash (the ${withExternal.variants.join(', ')} variant${withExternal.variants.length === 1 ? ' has' : 's have'} ${kb(withExternal.sizeBytes)} of ${withExternal.name} flash: --variant ${withExternal.variants[0]})`;
+        ? 'no external flash'
+        : `no external flash on this variant (the ${withExternal.variants.join(', ')} variant${withExternal.variants.length === 1 ? ' has' : 's have'} ${kb(withExternal.sizeBytes)} of ${withExternal.name} flash: --variant ${withExternal.variants[0]})`;
     problems.push(
-      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)} of internal flash, ${hint}; no schedule changes that (every schedule keeps all the weights in flash)`,
+      `${plan.model.name} needs ${kb(flash)} of flash for its weights; ${board.id} has ${kb(board.flashBytes)} of internal flash and ${external}, and no schedule changes that (every schedule keeps all the weights in flash)`,
     );
   }
   return problems.length === 0 ? null : problems.join('; ');

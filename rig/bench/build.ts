@@ -62,11 +62,9 @@ export type BuildImageOutcome =
 export async function buildImage(request: BuildRequest): Promise<BuildImageOutcome> {
   checkKernels(request.kernels);
   const board = await loadBoard(request.board);
-  if (request.emulate && request.variant !== undefined)
-    throw new UserError('--variant chooses a physical board; it does not go with --emulate', { exitCode: 2 });
   if (request.emulate && request.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
   const target = request.emulate
-    ? emulatedTarget(board)
+    ? emulatedTarget(board, request.variant)
     : hardwareTarget(board, request.variant ?? board.defaultVariant, request.arenaRam ?? board.defaultArenaRam);
   const loaded = await loadModel(request.model, request.seed);
   const model = request.input === undefined ? loaded : withInput(loaded, await readInputFile(request.input));

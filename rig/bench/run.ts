@@ -50,8 +50,8 @@ export interface BoardRequest {
 export async function openBoard(request: BoardRequest, command: string): Promise<{ board: Board; emulate: boolean; session: SessionRunner }> {
   const emulate = request.emulate === true || request.board === undefined;
   const { board, entry } = await resolveLabBoard(request.board ?? DEFAULTS.board, request.lab);
-  if (emulate && (request.variant ?? request.probe ?? request.port) !== undefined) {
-    throw new UserError('--variant, --probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
+  if (emulate && (request.probe ?? request.port) !== undefined) {
+    throw new UserError('--probe and --port choose a physical board; they do not go with --emulate', { exitCode: 2 });
   }
   if (emulate && request.arenaRam !== undefined) throw new UserError(arenaRamUnderEmulation(board), { exitCode: 2 });
   const session = await openRunner({

@@ -52,7 +52,7 @@ export interface SessionRunner {
  */
 export async function openRunner(choice: BoardChoice): Promise<SessionRunner> {
   const { board, entry } = choice;
-  if (choice.emulate) return { runner: createQemuRunner(board), probe: null };
+  if (choice.emulate) return { runner: createQemuRunner(board, choice.variant ?? entry?.variant), probe: null };
   const probe = await chooseProbe(board, { probe: choice.probe ?? entry?.probe, port: choice.port ?? entry?.port }, choice.command);
   return {
     runner: createHardwareRunner(board, choice.variant ?? entry?.variant ?? board.defaultVariant, probe, choice.arenaRam ?? board.defaultArenaRam),

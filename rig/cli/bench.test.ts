@@ -50,7 +50,6 @@ test("a bench run stores the declared options once each, under their command-lin
     wait: false,
     'arena-ram': null,
     model: ['tiny-cnn', 'zoo'],
-    schedule: ['layer', 'patch', 'stream1d', 'stream2d'],
     kernels: 'reference',
     seed: 1,
     warmup: 1,

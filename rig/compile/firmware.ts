@@ -68,8 +68,14 @@ export function weightsExternal(weightBytes: number, board: Board, target: Build
   return target.externalFlash !== null && weightBytes > board.flashBytes - CODE_RESERVE_BYTES;
 }
 
-export function emulatedTarget(board: Board): BuildTarget {
-  const ext = board.memory.externalFlash;
+/**
+ * Emulation: linked at the emulator's memory, clamped to the board's budget; the variant's external
+ * flash (if it has any) where the emulator has memory standing in for it.
+ */
+export function emulatedTarget(board: Board, variantName: string = board.defaultVariant): BuildTarget {
+  checkVariant(board, variantName);
+  const flash = board.memory.externalFlash;
+  const ext = flash !== undefined && flash.variants.includes(variantName) ? flash : undefined;
   return {
     runner: 'qemu',
     support: `${board.emulation.support}.c`,
@@ -107,11 +113,16 @@ export function describeArenaRams(board: Board): string {
  * Silicon: linked at the real flash and SRAM, board support for the variant's clock and UART, the
  * arena in the chosen SRAM (`arenaRam`, one of the board file's memory.arenaRam.choices).
  */
-export function hardwareTarget(board: Board, variantName: string, arenaRamChoice: string): BuildTarget {
+function checkVariant(board: Board, variantName: string): Board['variants'][string] {
   const variant = board.variants[variantName];
   if (variant === undefined) {
     throw new UserError(`--variant ${variantName}: ${board.id} has variants ${Object.keys(board.variants).join(', ')} (${board.file})`, { exitCode: 2 });
   }
+  return variant;
+}
+
+export function hardwareTarget(board: Board, variantName: string, arenaRamChoice: string): BuildTarget {
+  const variant = checkVariant(board, variantName);
   const arena = board.arenaRams[arenaRamChoice];
   if (arena === undefined) {
     throw new UserError(`--arena-ram ${arenaRamChoice}: ${board.id} can hold the arena in ${describeArenaRams(board)} (${board.file}, memory.arenaRam)`, {

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hardwareTarget } from '../compile/firmware.js';
+import { emulatedTarget, hardwareTarget } from '../compile/firmware.js';
 import { ValidationError } from '../util/errors.js';
 import { BOARDS_DIR } from '../util/paths.js';
 import { loadBoard, resolveBoard } from './board.js';
@@ -30,10 +30,35 @@ test("the silicon target links at the board's flash and SRAM, with the variant's
   assert.equal(disco.flashOrigin, 0x08000000);
   assert.equal(disco.ramOrigin, 0x20000000);
   assert.equal(disco.ramBytes, 320 * 1024);
-  assert.deepEqual(disco.defines, ['-DRIG_STM32F7', '-DRIG_HSE_HZ=25000000', '-DRIG_HSE_BYPASS=0', '-DRIG_UART_USART1', '-DRIG_BAUD=115200']);
+  // The DISCO's QSPI flash: the board support maps it, the link may put weights there.
+  assert.deepEqual(disco.defines, ['-DRIG_STM32F7', '-DRIG_HSE_HZ=25000000', '-DRIG_HSE_BYPASS=0', '-DRIG_UART_USART1', '-DRIG_BAUD=115200', '-DRIG_EXTERNAL_FLASH']);
+  assert.deepEqual(disco.externalFlash, { name: 'QSPI', origin: 0x90000000, sizeBytes: 16 * 1024 * 1024 });
+  assert.equal(hardwareTarget(f746, 'nucleo', 'all').externalFlash, null);
   const f412 = hardwareTarget(await loadBoard('f412'), 'nucleo', 'sram1');
   assert.deepEqual(f412.defines, ['-DRIG_STM32F4', '-DRIG_HSE_HZ=8000000', '-DRIG_HSE_BYPASS=1', '-DRIG_UART_USART3', '-DRIG_BAUD=115200']);
   assert.equal(f412.ramBytes, 256 * 1024);
+  assert.equal(f412.externalFlash, null);
+  // Emulated, the variant's external flash is the mps2's RAM at 0x60000000.
+  assert.equal(emulatedTarget(f746).externalFlash, null);
+  assert.deepEqual(emulatedTarget(f746, 'disco').externalFlash, { name: 'QSPI (emulated: RAM at 0x60000000)', origin: 0x60000000, sizeBytes: 16 * 1024 * 1024 });
+});
+
+test('external flash names variants the board has, and the emulator stands in only for flash the board declares', () => {
+  const f746 = raw('f746') as { memory: Record<string, unknown>; emulation: Record<string, unknown> };
+  const withFlash = (ext: unknown, emulation: Record<string, unknown> = {}) => ({
+    ...f746,
+    memory: { ...f746.memory, externalFlash: ext },
+    emulation: { ...f746.emulation, ...emulation },
+  });
+  assert.throws(
+    () => resolveBoard(withFlash({ name: 'QSPI', origin: '0x90000000', sizeBytes: 1024, variants: ['discovery'] }), 'my-f746.json'),
+    (e) => e instanceof ValidationError && /my-f746\.json: memory\.externalFlash\.variants\[0\]: expected one of "nucleo", "disco", found "discovery"/.test(e.message),
+  );
+  const { externalFlash: _, ...memory } = f746.memory as Record<string, unknown>;
+  assert.throws(
+    () => resolveBoard({ ...f746, memory }, 'my-f746.json'),
+    (e) => e instanceof ValidationError && /my-f746\.json: emulation\.externalFlashOrigin: expected memory\.externalFlash, which it stands in for, found none/.test(e.message),
+  );
 });
 
 test('memory.arenaRam resolves each choice to its SRAM and the rest; the silicon target links data and stack into the rest', async () => {

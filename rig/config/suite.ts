@@ -68,8 +68,8 @@ export async function loadSuite(nameOrPath: string): Promise<Suite> {
   const parsed = suiteSchema.safeParse(value);
   if (!parsed.success) throw new ValidationError(file, schemaIssues(parsed.error, value));
   const problems = parsed.data.entries.flatMap((e, i) =>
-    e.emulate && (e.variant ?? e.probe ?? e.port ?? e.arenaRam) !== undefined
-      ? [{ path: `entries[${i}]`, message: 'expected no variant, probe, port or arenaRam with "emulate": true (they choose a physical board)' }]
+    e.emulate && (e.probe ?? e.port ?? e.arenaRam) !== undefined
+      ? [{ path: `entries[${i}]`, message: 'expected no probe, port or arenaRam with "emulate": true (they choose a physical board)' }]
       : [],
   );
   if (problems.length > 0) throw new ValidationError(file, problems);

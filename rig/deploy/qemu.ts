@@ -125,14 +125,15 @@ export function qemuOverallMs(warmup: number, runs: number, inferenceTimeoutMs: 
   return Math.min(MAX_TIMER_MS, LISTEN_TIMEOUT_MS + HELLO_TIMEOUT_MS + (warmup + runs + 3) * inferenceTimeoutMs);
 }
 
-export function createQemuRunner(board: Board): Runner {
+/** `variant`: the board variant emulated (default the board's): its external flash, if it has any. */
+export function createQemuRunner(board: Board, variant: string = board.defaultVariant): Runner {
   const perTick = instructionsPerTick(board);
   return {
     kind: 'qemu',
     board,
     latencyUnit: 'instructions',
     timer: 'systick',
-    target: emulatedTarget(board),
+    target: emulatedTarget(board, variant),
     toLatency: (ticks) => ticks * perTick,
     async versions(signal) {
       return { qemu: await toolVersionLine(QEMU, ['--version'], { timeoutMs: 10_000, signal, installHint: QEMU_HINT }) };

@@ -161,7 +161,7 @@ test("softmax's exp table holds the reference's exp of each difference 0 … -25
   assert.ok(table[248]! > 0);
   assert.ok(Math.abs(table[1]! / 2 ** 31 - Math.exp(-1 / 16)) < 1e-6, `entry 1: ${table[1]! / 2 ** 31}`);
   const e = softmax.emit(op, tensorsOf([[1, 2, 7], 0], [[1, 2, 7], -128]), 'L3_sm');
-  assert.match(e.data, /^static const int32_t L3_sm_exp\[256\] = \{\n {4}2147483647, /);
+  assert.match(e.data, /^static const int32_t RIG_WEIGHTS L3_sm_exp\[256\] = \{\n {4}2147483647, /);
   assert.match(e.data, /\.exp_table = L3_sm_exp,/);
   assert.equal(softmax.weightBytes(op), 1024);
 });

@@ -52,7 +52,7 @@ test('gelu looks each value up in its table, element-wise, and emits rig_lut_s8'
   assert.deepEqual(geluOp.overwrites, [0]);
   assert.equal(geluOp.inPlaceScratchBytes(op, 2), 0);
   const emitted = geluOp.emit(op, tensors, 'L4');
-  assert.match(emitted.data, /static const int8_t L4_table\[256\] = \{\n {4}-64, -64, -63, -63,/);
+  assert.match(emitted.data, /static const int8_t RIG_WEIGHTS L4_table\[256\] = \{\n {4}-64, -64, -63, -63,/);
   assert.match(emitted.data, /static const rig_lut_params L4_p = \{\n {4}\.c = 3, \.table = L4_table,\n\};/);
   assert.equal(
     emitted.call({ inputs: ['arena + 8'], output: 'arena + 8', scratch: 'NULL', window: '&rig_w2', inPlace: true }),

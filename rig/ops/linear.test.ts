@@ -53,7 +53,7 @@ test("linear's checks, counts and memory answers", () => {
 test('linear emits its parameters and passes the scratch only in place', () => {
   const tensors = tensorsOf([[5, 1, 3], 7], [[5, 1, 2], -2]);
   const emitted = linear.emit(op(), tensors, 'L2');
-  assert.match(emitted.data, /static const int8_t L2_w\[6\] = \{\n {4}1, 2, 3, -1, 0, 2,\n\};/);
+  assert.match(emitted.data, /static const int8_t RIG_WEIGHTS L2_w\[6\] = \{\n {4}1, 2, 3, -1, 0, 2,\n\};/);
   assert.match(
     emitted.data,
     /static const rig_linear_params L2_p = \{\n {4}\.in_c = 3, \.out_c = 2,\n {4}\.in_zp = 7, \.out_zp = -2, \.act_min = -128, \.act_max = 127,\n/,

@@ -92,7 +92,7 @@ test("rig bench's check before building names what is needed and what the board 
   const in4 = await loadModel('mcunet-in4', 1);
   assert.equal(
     fitsProblem(planFor({ model: in4, schedule: 'layer' }), f746, emulatedTarget(f746)),
-    'mcunet-in4 needs 408 KB of SRAM (arena 409600 B + stack 8192 B); f746 has 320 KB; mcunet-in4 needs 1883 KB of flash for its weights; f746 has 1024 KB, and no schedule changes that (every schedule keeps all the weights in flash)',
+    'mcunet-in4 needs 408 KB of SRAM (arena 409600 B + stack 8192 B); f746 has 320 KB; mcunet-in4 needs 1883 KB of flash for its weights; f746 has 1024 KB of internal flash and no external flash on this variant (the disco variant has 16384 KB of QSPI flash: --variant disco), and no schedule changes that (every schedule keeps all the weights in flash)',
   );
   const mbv2 = await loadModel('mbv2-w0.35', 1);
   assert.equal(
