@@ -78,3 +78,15 @@ export const WIDE_ODD_SPEC: ModelSpecInput = {
     { type: 'fc', out: 5 },
   ],
 };
+
+/** A small transformer with odd sizes: 3 heads of 5, 17 tokens (4×4 patches and the class token), one low-rank encoder. */
+export const TINY_VIT: ModelSpecInput = {
+  name: 'tiny-vit',
+  input: [19, 17, 3],
+  blocks: [
+    { type: 'patchembed', patch: 4, dim: 15 },
+    { type: 'encoder', heads: 3, mlp: 3 },
+    { type: 'encoder', heads: 3, mlp: 2, rank: 0.6 },
+    { type: 'classifier', out: 7 },
+  ],
+};
