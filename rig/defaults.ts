@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { DEFAULT_KERNELS } from './compile/kernels.js';
 import { DEFAULT_MODEL } from './model/zoo.js';
 import type { RunnerKind } from './results/row.js';
-import { SCHEDULES, type ScheduleName } from './schedule/plan.js';
+import type { ScheduleName } from './schedule/plan.js';
 import type { Format } from './tables/paper-table.js';
 import { BOARDS_DIR, BUILD_DIR, RESULTS_DIR, ROOT } from './util/paths.js';
 
