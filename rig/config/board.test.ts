@@ -31,7 +31,14 @@ test("the silicon target links at the board's flash and SRAM, with the variant's
   assert.equal(disco.ramOrigin, 0x20000000);
   assert.equal(disco.ramBytes, 320 * 1024);
   // The DISCO's QSPI flash: the board support maps it, the link may put weights there.
-  assert.deepEqual(disco.defines, ['-DRIG_STM32F7', '-DRIG_HSE_HZ=25000000', '-DRIG_HSE_BYPASS=0', '-DRIG_UART_USART1', '-DRIG_BAUD=115200', '-DRIG_EXTERNAL_FLASH']);
+  assert.deepEqual(disco.defines, [
+    '-DRIG_STM32F7',
+    '-DRIG_HSE_HZ=25000000',
+    '-DRIG_HSE_BYPASS=0',
+    '-DRIG_UART_USART1',
+    '-DRIG_BAUD=115200',
+    '-DRIG_EXTERNAL_FLASH',
+  ]);
   assert.deepEqual(disco.externalFlash, { name: 'QSPI', origin: 0x90000000, sizeBytes: 16 * 1024 * 1024 });
   assert.equal(hardwareTarget(f746, 'nucleo', 'all').externalFlash, null);
   const f412 = hardwareTarget(await loadBoard('f412'), 'nucleo', 'sram1');
@@ -40,7 +47,11 @@ test("the silicon target links at the board's flash and SRAM, with the variant's
   assert.equal(f412.externalFlash, null);
   // Emulated, the variant's external flash is the mps2's RAM at 0x60000000.
   assert.equal(emulatedTarget(f746).externalFlash, null);
-  assert.deepEqual(emulatedTarget(f746, 'disco').externalFlash, { name: 'QSPI (emulated: RAM at 0x60000000)', origin: 0x60000000, sizeBytes: 16 * 1024 * 1024 });
+  assert.deepEqual(emulatedTarget(f746, 'disco').externalFlash, {
+    name: 'QSPI (emulated: RAM at 0x60000000)',
+    origin: 0x60000000,
+    sizeBytes: 16 * 1024 * 1024,
+  });
 });
 
 test('external flash names variants the board has, and the emulator stands in only for flash the board declares', () => {
@@ -52,12 +63,16 @@ test('external flash names variants the board has, and the emulator stands in on
   });
   assert.throws(
     () => resolveBoard(withFlash({ name: 'QSPI', origin: '0x90000000', sizeBytes: 1024, variants: ['discovery'] }), 'my-f746.json'),
-    (e) => e instanceof ValidationError && /my-f746\.json: memory\.externalFlash\.variants\[0\]: expected one of "nucleo", "disco", found "discovery"/.test(e.message),
+    (e) =>
+      e instanceof ValidationError &&
+      /my-f746\.json: memory\.externalFlash\.variants\[0\]: expected one of "nucleo", "disco", found "discovery"/.test(e.message),
   );
   const { externalFlash: _, ...memory } = f746.memory as Record<string, unknown>;
   assert.throws(
     () => resolveBoard({ ...f746, memory }, 'my-f746.json'),
-    (e) => e instanceof ValidationError && /my-f746\.json: emulation\.externalFlashOrigin: expected memory\.externalFlash, which it stands in for, found none/.test(e.message),
+    (e) =>
+      e instanceof ValidationError &&
+      /my-f746\.json: emulation\.externalFlashOrigin: expected memory\.externalFlash, which it stands in for, found none/.test(e.message),
   );
 });
 

@@ -137,7 +137,8 @@ export function mcuformerMetric(a: TransformerArchitecture): number {
 export function planMcuformer(model: Model, options: McuformerOptions): Plan {
   const { rows } = options;
   if (!Number.isInteger(rows) || rows < 1 || rows > 65535) throw new PlanRefusal('rows', rows, 'expected a whole number of token rows from 1 to 65535');
-  if (!hasTokenOperators(model)) throw new PlanRefusal('schedule', 'mcuformer', `${model.name} has no token operators: the mcuformer schedule is for vision transformers`);
+  if (!hasTokenOperators(model))
+    throw new PlanRefusal('schedule', 'mcuformer', `${model.name} has no token operators: the mcuformer schedule is for vision transformers`);
   const calls: Call[] = [];
   const decomposed = options.decompose ? decomposedCalls(model) : null;
   if (decomposed === null) calls.push({ kind: 'load', region: fullRegion(model, model.input), instance: `${model.input}` });

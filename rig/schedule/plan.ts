@@ -171,9 +171,7 @@ function inPlaceInput(
   // kernels assume): a larger output would hold the larger buffer for the input's whole life, a
   // smaller one keep living in it (a strided depthwise convolution's output is short-lived: it may).
   const sizeFits = (i: Instance) => module.tokenOverwriting !== true || (bytes(out) === bytes(i) && sameRegion(i.region!, out.region!));
-  const candidates = module.overwrites
-    .map((k) => inputs[k])
-    .filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && sizeFits(i));
+  const candidates = module.overwrites.map((k) => inputs[k]).filter((i): i is Instance => i !== undefined && !i.taken && i.key !== outputKey && sizeFits(i));
   if (out.writers === 1) return candidates.find((i) => i.last === step);
   return tokenOverwriting ? candidates.find((i) => overwritable(i, out)) : undefined;
 }
