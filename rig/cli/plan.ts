@@ -148,7 +148,9 @@ function printLayer(f: ModelFigures, published: Published | null, fit: FitReport
     `MACs                         ${formatInt(f.macs)}`,
     `params (PyTorch count)       ${formatInt(f.params)}`,
     `weights in flash             ${formatInt(f.weightBytes)} B`,
-    `paper-metric peak            ${formatInt(f.paperPeakBytes)} B (${(f.paperPeakBytes / 1024).toFixed(1)} KB: largest layer input + output, depthwise in place)`,
+    f.paperPeakBytes === null
+      ? 'paper-metric peak            - (MCUNet counts convolutional layers; see rig plan --schedule mcuformer for a transformer)'
+      : `paper-metric peak            ${formatInt(f.paperPeakBytes)} B (${(f.paperPeakBytes / 1024).toFixed(1)} KB: largest layer input + output, depthwise in place)`,
     `real arena peak              ${formatInt(f.arenaPeakBytes)} B (what the firmware allocates: lifetimes, residuals, in-place ops, scratch)`,
     ...comparisons(f, published),
     fitText(fit),

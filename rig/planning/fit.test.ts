@@ -17,7 +17,7 @@ test('mcunet-in4 layer-wise on the F746: both numbers for SRAM and for flash; st
   assert.deepEqual(fit, {
     board: 'f746',
     sram: { arenaBytes: 409_600, stackBytes: 8_192, neededBytes: 417_792, availableBytes: 327_680, fits: false },
-    flash: { neededBytes: 1_927_480, availableBytes: 1_048_576, fits: false },
+    flash: { neededBytes: 1_927_480, availableBytes: 1_048_576, fits: false, external: { name: 'QSPI', sizeBytes: 16_777_216, variants: ['disco'] } },
     fits: false,
   });
 
@@ -37,7 +37,7 @@ test('mcunet-in4 layer-wise on the F746: both numbers for SRAM and for flash; st
   assert.deepEqual(fitLines(report.fit, report.fitting), [
     'SRAM on f746                 417,792 B needed (arena 409,600 B + stack 8,192 B), 327,680 B available: does not fit',
     'schedule that fits the SRAM  stream2d 6×6 split 6: arena 143,064 B, 125,874,400 MACs (1.000× layer-wise), the fewest MACs of 259 plans within arena ≤ 319,488 B (f746: 327,680 B SRAM less 8,192 B stack); rig plan and rig bench take --schedule stream2d --patches 6 --split 6',
-    'flash on f746                1,927,480 B needed (weights and input; code comes on top), 1,048,576 B available: does not fit, and no schedule changes that (every schedule keeps all the weights in flash)',
+    "flash on f746                1,927,480 B needed (weights and input; code comes on top), 1,048,576 B available: does not fit the internal flash; the disco variant's 16,777,216 B of QSPI flash holds the weights (rig bench --variant disco)",
   ]);
 });
 
@@ -68,7 +68,7 @@ test('when no plan fits the SRAM, the line says so with the smallest arena', () 
   const fit = {
     board: 'tiny',
     sram: { arenaBytes: 50_000, stackBytes: 1_024, neededBytes: 51_024, availableBytes: 16_384, fits: false },
-    flash: { neededBytes: 1_000, availableBytes: 65_536, fits: true },
+    flash: { neededBytes: 1_000, availableBytes: 65_536, fits: true, external: null },
     fits: false,
   };
   const none: FittingPlan = {

@@ -19,7 +19,13 @@ export interface BoardFit {
     readonly fits: boolean;
   };
   /** The constant data (weights, bias, requantization, the benchmark input) against the flash; the image adds code, which the linker checks. */
-  readonly flash: { readonly neededBytes: number; readonly availableBytes: number; readonly fits: boolean };
+  readonly flash: {
+    readonly neededBytes: number;
+    readonly availableBytes: number;
+    readonly fits: boolean;
+    /** External flash that holds what the internal flash does not, on the variants that have it; null when none would. */
+    readonly external: { readonly name: string; readonly sizeBytes: number; readonly variants: readonly string[] } | null;
+  };
   readonly fits: boolean;
 }
 
@@ -48,7 +54,16 @@ export function boardFit(plan: Plan, board: Board): BoardFit {
   const sramNeeded = arenaBytes + board.stackBytes;
   const flashNeeded = analyze(plan).weightBytes;
   const sram = { arenaBytes, stackBytes: board.stackBytes, neededBytes: sramNeeded, availableBytes: board.sramBytes, fits: sramNeeded <= board.sramBytes };
-  const flash = { neededBytes: flashNeeded, availableBytes: board.flashBytes, fits: flashNeeded <= board.flashBytes };
+  const ext = board.memory.externalFlash;
+  const flash = {
+    neededBytes: flashNeeded,
+    availableBytes: board.flashBytes,
+    fits: flashNeeded <= board.flashBytes,
+    external:
+      ext !== undefined && flashNeeded > board.flashBytes && flashNeeded <= ext.sizeBytes
+        ? { name: ext.name, sizeBytes: ext.sizeBytes, variants: ext.variants }
+        : null,
+  };
   return { board: board.id, sram, flash, fits: sram.fits && flash.fits };
 }
 
@@ -96,7 +111,13 @@ export function fitLines(fit: BoardFit, fitting: FittingPlan | null): string[] {
   lines.push(
     line(
       `flash on ${fit.board}`,
-      `${formatInt(flash.neededBytes)} B needed (weights and input; code comes on top), ${formatInt(flash.availableBytes)} B available: ${flash.fits ? 'fits' : 'does not fit, and no schedule changes that (every schedule keeps all the weights in flash)'}`,
+      `${formatInt(flash.neededBytes)} B needed (weights and input; code comes on top), ${formatInt(flash.availableBytes)} B available: ${
+        flash.fits
+          ? 'fits'
+          : flash.external !== null
+            ? `does not fit the internal flash; the ${flash.external.variants.join(', ')} variant's ${formatInt(flash.external.sizeBytes)} B of ${flash.external.name} flash holds the weights (rig bench --variant ${flash.external.variants[0]})`
+            : 'does not fit, and no schedule changes that (every schedule keeps all the weights in flash)'
+      }`,
     ),
   );
   return lines;

@@ -1,6 +1,6 @@
 // Per-layer and whole-network figures of a model under the layer-wise schedule, each named for
 // what it is. Analytic: derived from the architecture and the plan, nothing measured.
-import { opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
+import { hasTokenOperators, opMacs, opParams, opWeightBytes, tensorBytes, type Model, type Op } from '../model/ir.js';
 import { opModule } from '../ops/registry.js';
 import { opSteps, type Plan } from './plan.js';
 
@@ -30,7 +30,7 @@ export interface ModelFigures {
    * MCUNet / MCUNetV2's metric: the largest input + output of one layer in int8 bytes, depthwise
    * counted in place (the larger of its input and output); residual adds are not layers here.
    */
-  readonly paperPeakBytes: number;
+  readonly paperPeakBytes: number | null;
   /** The arena the firmware allocates: lifetimes, residuals kept alive, in-place ops, scratch. */
   readonly arenaPeakBytes: number;
 }
@@ -90,7 +90,8 @@ export function analyze(plan: Plan): ModelFigures {
     macs: sum((l) => l.macs),
     params: sum((l) => l.params),
     weightBytes: sum((l) => l.weightBytes) + tensorBytes(model.tensors[model.input]!),
-    paperPeakBytes: paperPeakBytes(model),
+    // MCUNet's metric counts convolutional layers; no paper defines it for a transformer.
+    paperPeakBytes: hasTokenOperators(model) ? null : paperPeakBytes(model),
     arenaPeakBytes: plan.arenaBytes,
   };
 }

@@ -1,8 +1,9 @@
 // Schedule search: every schedule, split and patch grid of a model, planned for real (arena
 // peak to the byte, executed MACs), then the cheapest plan within a memory budget, or the smallest
 // within a MAC budget. Pure: the measured costs, when there are any, are passed in.
-import { modelMacs, type Model } from '../model/ir.js';
+import { hasTokenOperators, modelMacs, type Model } from '../model/ir.js';
 import { planLayerwise } from './layerwise.js';
+import { planMcuformer } from './mcuformer.js';
 import { planPatchSchedule, type PatchOptions } from './patch.js';
 import type { Plan, ScheduleName } from './plan.js';
 import { PlanRefusal } from './refusal.js';
@@ -35,12 +36,22 @@ const candidateOf = (plan: Plan): Candidate => ({
   paperPeakBytes: plan.paperPeakBytes,
 });
 
-/** Layer-wise, and every tiled schedule at every valid split and grid up to `maxPatches`. */
+/** Token rows per block the search tries for a transformer's mcuformer schedule. */
+export const SEARCH_TOKEN_ROWS = [2, 8, 32] as const;
+
+/**
+ * Layer-wise, and every tiled schedule at every valid split and grid up to `maxPatches`; for a
+ * transformer, the mcuformer schedule at a few block sizes (no patch stage holds its token operators).
+ */
 export function enumerateCandidates(
   model: Model,
   { maxPatches = 6, schedules = TILED_SCHEDULES }: { maxPatches?: number; schedules?: readonly TiledSchedule[] } = {},
 ): Candidate[] {
   const found: Candidate[] = [candidateOf(planLayerwise(model))];
+  if (hasTokenOperators(model)) {
+    for (const rows of SEARCH_TOKEN_ROWS) found.push(candidateOf(planMcuformer(model, { rows, decompose: true, integrate: true, overwrite: true })));
+    return found;
+  }
   const blocks = Math.max(...model.ops.map((o) => o.block)) + 1;
   for (let split = 1; split < blocks; split++)
     for (let patches = 2; patches <= maxPatches; patches++)
