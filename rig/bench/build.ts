@@ -45,6 +45,8 @@ export interface BuildReport {
   map: string;
   flashBytes: number;
   flashBudgetBytes: number;
+  /** The target's external flash and what of the image is there; null where it has none. */
+  externalFlash: { name: string; bytes: number; budgetBytes: number } | null;
   staticRamBytes: number;
   arenaBytes: number;
   stackReserveBytes: number;
@@ -93,6 +95,10 @@ export async function buildImage(request: BuildRequest): Promise<BuildImageOutco
     map: join(buildDir, basename(built.mapPath)),
     flashBytes: built.sizes.flashBytes,
     flashBudgetBytes: target.flashBytes,
+    externalFlash:
+      target.externalFlash === null
+        ? null
+        : { name: target.externalFlash.name, bytes: built.sizes.externalFlashBytes, budgetBytes: target.externalFlash.sizeBytes },
     staticRamBytes: built.sizes.staticRamBytes,
     arenaBytes: plan.arenaBytes,
     stackReserveBytes: target.stackBytes,

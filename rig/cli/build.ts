@@ -79,6 +79,11 @@ export async function buildCommand(args: BuildArgs): Promise<number> {
       `ELF    ${report.elf}`,
       `map    ${report.map}`,
       `flash  ${formatInt(report.flashBytes)} B of ${formatInt(report.flashBudgetBytes)} B (${pct(report.flashBytes, report.flashBudgetBytes)}): code, weights, input, .data`,
+      ...(report.externalFlash === null || report.externalFlash.bytes === 0
+        ? []
+        : [
+            `ext.   ${formatInt(report.externalFlash.bytes)} B of ${formatInt(report.externalFlash.budgetBytes)} B (${pct(report.externalFlash.bytes, report.externalFlash.budgetBytes)}) of ${report.externalFlash.name} flash: the weights the internal flash does not hold`,
+          ]),
       ...sramLines,
       '',
     ].join('\n'),
