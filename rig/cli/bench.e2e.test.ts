@@ -114,7 +114,6 @@ test('rig bench --json runs a model and odd shapes under every schedule in QEMU 
     wait: true,
     'arena-ram': null,
     model: ['tiny-cnn', specPath],
-    schedule: ['layer', 'patch', 'stream1d', 'stream2d'],
     kernels: DEFAULTS.kernels,
     seed: 1,
     warmup: 1,

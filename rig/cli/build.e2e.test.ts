@@ -12,7 +12,8 @@ import { buildSelftest, emulatedTarget, hardwareTarget } from '../compile/firmwa
 import { loadBoard } from '../config/board.js';
 import { runTool } from '../proc/run.js';
 import { loadModel } from '../config/model.js';
-import { BUILTIN_MODELS } from '../model/zoo.js';
+import { expandModels, ZOO_ALIAS } from '../bench/run.js';
+import { DEFAULT_MODEL } from '../model/zoo.js';
 import { rigCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-build-'));
@@ -22,7 +23,7 @@ test('every zoo network that fits links for the F746 and F412, NUCLEO and Discov
   let linked = 0;
   for (const id of ['f746', 'f412']) {
     const board = await loadBoard(id);
-    for (const name of BUILTIN_MODELS.keys()) {
+    for (const name of [DEFAULT_MODEL, ...expandModels([ZOO_ALIAS])]) {
       const model = await loadModel(name, 1);
       // Layer-wise where it fits, else patch-based (2×2, the smallest arena), else nothing fits.
       const schedule = (['layer', 'patch'] as const).find(

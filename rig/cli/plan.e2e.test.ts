@@ -54,8 +54,18 @@ test('rig plan prints layers and both peaks, each named', async () => {
 test('rig models lists the zoo with MACs, params, peaks and flash', async () => {
   const r = await rig(['models', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const models = JSON.parse(r.stdout) as { model: string; macs: number; params: number; paperPeakBytes: number; arenaPeakBytes: number; weightBytes: number }[];
-  assert.equal(models.length, 15);
+  const models = JSON.parse(r.stdout) as {
+    model: string;
+    macs: number;
+    params: number;
+    paperPeakBytes: number | null;
+    arenaPeakBytes: number;
+    weightBytes: number;
+  }[];
+  assert.equal(models.length, 18);
+  // The transformers: their parameters and MACs, and no MCUNet metric (it counts convolutional layers).
+  const vit = models.find((m) => m.model === 'mcuformer-d192-l12-r240-p16')!;
+  assert.deepEqual([vit.params, vit.macs, vit.paperPeakBytes, vit.arenaPeakBytes], [3_493_480, 964_561_920, null, 390_528]);
   const vww0 = models.find((m) => m.model === 'mcunet-vww0')!;
   assert.equal(vww0.macs, 5_958_400);
   assert.ok(vww0.weightBytes > 368_970);

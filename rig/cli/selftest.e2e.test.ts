@@ -154,9 +154,9 @@ test('rig selftest on a board whose HSE never starts names the likely cause; wit
     },
   ]);
 
-  const emulatedVariant = await rigCli(['selftest', '--emulate', '--variant', 'disco', '--build-dir', build], dir);
-  assert.equal(emulatedVariant.code, 2);
-  assert.match(emulatedVariant.stderr, /--variant, --probe and --port choose a physical board; they do not go with --emulate/);
+  const emulatedProbe = await rigCli(['selftest', '--emulate', '--probe', 'ABC', '--build-dir', build], dir);
+  assert.equal(emulatedProbe.code, 2);
+  assert.match(emulatedProbe.stderr, /--probe and --port choose a physical board; they do not go with --emulate/);
   const none = await rigCli(['selftest', '--board', 'f746', '--probe', 'NOSUCHPROBE', '--build-dir', build], dir);
   assert.equal(none.code, 1);
   assert.match(

@@ -102,6 +102,25 @@ test("weights past the internal flash go to the DISCO's QSPI flash (the emulator
   assert.equal(disco.outputCrc32, disco.referenceCrc32);
   assert.ok(disco.memory.externalFlashBytes! > 1_100_000, String(disco.memory.externalFlashBytes));
   assert.ok(disco.memory.flashBytes! < 200_000, String(disco.memory.flashBytes));
+  // The silicon image for the DISCO: its board support maps the QSPI flash, the weights link there.
+  const silicon = await rig([
+    'build',
+    '--board',
+    'f746',
+    '--variant',
+    'disco',
+    '--model',
+    big,
+    '--schedule',
+    'layer',
+    '--json',
+    '--build-dir',
+    join(dir, 'build'),
+  ]);
+  assert.equal(silicon.code, 0, silicon.stderr);
+  const report = JSON.parse(silicon.stdout) as { runner: string; externalFlash: { name: string; bytes: number; budgetBytes: number } };
+  assert.equal(report.runner, 'hardware');
+  assert.deepEqual(report.externalFlash, { name: 'QSPI', bytes: disco.memory.externalFlashBytes, budgetBytes: 16 * 1024 * 1024 });
   // The store keeps where the weights live.
   const results = await rig(['results', '--json', '--db', join(dir, 'rig.db')]);
   const stored = (JSON.parse(results.stdout) as ResultRow[]).find((row) => row.model === 'big-head' && row.status === 'ok')!;
