@@ -14,11 +14,11 @@ import { createQemuRunner } from '../deploy/qemu.js';
 import type { Model } from '../model/ir.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
-import { randomSpec, WIDE_ODD_SPEC } from '../model/testing.js';
+import { randomSpec, TINY_VIT, WIDE_ODD_SPEC } from '../model/testing.js';
 import { importTflite } from '../model/tflite/import.js';
 import { builtCases } from '../model/tflite/testing.js';
 import type { ResultRow } from '../results/row.js';
-import { SCHEDULES, type Plan } from '../schedule/plan.js';
+import { defaultSchedules, type Plan } from '../schedule/plan.js';
 import { PlanRefusal } from '../schedule/refusal.js';
 import { kernelVariants } from './kernels.js';
 
@@ -92,9 +92,9 @@ const RANDOM_SEEDS = [31, 32, 33, 34, 35, 36];
 /** Imported TFLite networks with the operators no spec block makes (MEAN into another quantization). */
 const TFLITE_CASES = ['float-edges', 'mean-wide'];
 
-/** The model under every schedule; a tiled schedule the shape refuses on a 2×2 grid runs on one patch. */
+/** The model under every schedule that applies to it; a tiled schedule the shape refuses on a 2×2 grid runs on one patch. */
 function plansOf(model: Model): Plan[] {
-  return SCHEDULES.map((schedule) => {
+  return defaultSchedules(model).map((schedule) => {
     if (schedule === 'layer') return planFor({ model, schedule });
     try {
       return planFor({ model, schedule });
@@ -112,10 +112,15 @@ test('every kernel variant runs random specs and odd shapes bit-exact under ever
   const models = [
     ...specs.map((spec, i) => lowerModel(parseModelSpec(spec, spec.name), i + 1)),
     ...TFLITE_CASES.map((name) => importTflite(built[name]!, name, 1)),
+    // A transformer: every token and attention operator, whole and in blocks of tokens.
+    lowerModel(parseModelSpec(TINY_VIT, TINY_VIT.name), 3),
   ];
   const plans = models.flatMap(plansOf);
   // Every schedule of every model planned, the tiled ones on patches of the stage.
-  assert.equal(plans.length, models.length * SCHEDULES.length);
+  assert.equal(
+    plans.length,
+    models.reduce((n, m) => n + defaultSchedules(m).length, 0),
+  );
   const variants = kernelVariants();
   assert.ok(variants.includes('reference'));
   for (const kernels of variants) {
