@@ -7,11 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchRecord, recordedBench } from '../bench/testing.js';
+import { benchRecord, emulatedContext, recordedBench } from '../bench/testing.js';
 import { benchCase, planFor, type BenchContext, type BenchCase } from '../bench/bench.js';
-import { loadBoard } from '../config/board.js';
 import { loadModel } from '../config/model.js';
-import { createQemuRunner } from '../deploy/qemu.js';
 import { lowerModel } from '../model/lower.js';
 import { parseModelSpec, type ModelSpecInput } from '../model/spec.js';
 import { WIDE_ODD_SPEC } from '../model/testing.js';
@@ -23,17 +21,7 @@ function model(spec: ModelSpecInput, seed: number): Model {
   return lowerModel(parseModelSpec(spec, spec.name), seed);
 }
 
-async function context(kernels: string): Promise<BenchContext> {
-  return {
-    runner: createQemuRunner(await loadBoard('f746')),
-    seed: 1,
-    warmup: 0,
-    runs: 1,
-    inferenceTimeoutMs: 60_000,
-    kernels,
-    buildRoot: join(dir, 'build'),
-  };
-}
+const context = (kernels: string) => emulatedContext(kernels, dir);
 
 async function okRow(ctx: BenchContext, c: BenchCase) {
   const row = await benchCase(ctx, planFor(c));

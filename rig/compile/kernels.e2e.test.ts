@@ -5,10 +5,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchCase, planFor, type BenchContext } from '../bench/bench.js';
-import { loadBoard } from '../config/board.js';
+import { benchCase, planFor } from '../bench/bench.js';
+import { emulatedContext } from '../bench/testing.js';
 import { loadModel } from '../config/model.js';
-import { createQemuRunner } from '../deploy/qemu.js';
 import { Store } from '../store/db.js';
 import { TEMPLATES_DIR } from '../util/paths.js';
 import { REFERENCE_KERNELS } from './kernels.js';
@@ -23,19 +22,7 @@ cpSync(join(templates, 'kernels', 'reference'), join(templates, 'kernels', 'part
 rmSync(join(templates, 'kernels', 'partial', 'fc.c'));
 rmSync(join(templates, 'kernels', 'partial', 'add.c'));
 
-async function context(kernels: string): Promise<BenchContext> {
-  const board = await loadBoard('f746');
-  return {
-    runner: createQemuRunner(board),
-    seed: 1,
-    warmup: 0,
-    runs: 1,
-    inferenceTimeoutMs: 60_000,
-    kernels,
-    buildRoot: join(dir, 'build'),
-    templatesDir: templates,
-  };
-}
+const context = (kernels: string) => emulatedContext(kernels, dir, { templatesDir: templates });
 
 test('the variant compiled is the one named on the row and in the store, built apart from the others', async () => {
   const plan = planFor({ model: await loadModel('tiny-cnn', 1), schedule: 'layer' });

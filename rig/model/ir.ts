@@ -7,25 +7,7 @@ import type { Tensor } from './tensor.js';
 
 export type { Activation, OpBase, QuantizedScale, Region, Requant, Shape, Span, Tensor } from './tensor.js';
 export { convOutputSize, tensorBytes } from './tensor.js';
-export type {
-  AddOp,
-  AvgPool2dOp,
-  AvgPoolOp,
-  ContextOp,
-  Conv2dOp,
-  DwConv2dOp,
-  EmbedOp,
-  FcOp,
-  GeluOp,
-  LayerNormOp,
-  LinearOp,
-  MeanOp,
-  Op,
-  OpKind,
-  ScoresOp,
-  SoftmaxOp,
-  TokenOp,
-} from '../ops/registry.js';
+export type * from '../ops/registry.js';
 
 export interface Model {
   readonly name: string;

@@ -8,10 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchCase, type BenchContext } from '../bench/bench.js';
+import { benchCase } from '../bench/bench.js';
+import { emulatedContext } from '../bench/testing.js';
 import { REFERENCE_KERNELS, DEFAULT_KERNELS } from '../compile/kernels.js';
-import { loadBoard } from '../config/board.js';
-import { createQemuRunner } from '../deploy/qemu.js';
 import { checkModel, type Model } from '../model/ir.js';
 import { createPrng } from '../model/prng.js';
 import { quantizeMultiplier } from '../model/quant.js';
@@ -23,17 +22,7 @@ import { tensorsOf } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-attention-'));
 
-async function context(kernels: string): Promise<BenchContext> {
-  return {
-    runner: createQemuRunner(await loadBoard('f746')),
-    seed: 1,
-    warmup: 0,
-    runs: 1,
-    inferenceTimeoutMs: 60_000,
-    kernels,
-    buildRoot: join(dir, 'build'),
-  };
-}
+const context = (kernels: string) => emulatedContext(kernels, dir);
 
 const random = (seed: number, n: number) => {
   const r = createPrng(seed, 1);

@@ -8,9 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchCase, type BenchContext } from '../bench/bench.js';
-import { loadBoard } from '../config/board.js';
-import { createQemuRunner } from '../deploy/qemu.js';
+import { benchCase } from '../bench/bench.js';
+import { emulatedContext } from '../bench/testing.js';
 import { checkModel, type Model, type Op } from '../model/ir.js';
 import { createPrng } from '../model/prng.js';
 import { quantizeMultiplier } from '../model/quant.js';
@@ -23,17 +22,7 @@ import { geluTable } from './gelu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rig-token-ops-'));
 
-async function context(kernels: string): Promise<BenchContext> {
-  return {
-    runner: createQemuRunner(await loadBoard('f746')),
-    seed: 1,
-    warmup: 0,
-    runs: 1,
-    inferenceTimeoutMs: 60_000,
-    kernels,
-    buildRoot: join(dir, 'build'),
-  };
-}
+const context = (kernels: string) => emulatedContext(kernels, dir);
 
 /** One step of a chain: a layernorm, a linear to `out` channels, or a GELU. */
 type Layer =
