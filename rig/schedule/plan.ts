@@ -153,8 +153,9 @@ function union(a: Region | undefined, b: Region): Region {
 
 /**
  * The input an op writes its output over: the first of those its module may overwrite
- * (`overwrites`) that dies at this step. Only when the output is written by this call alone (not a
- * tensor filled region by region).
+ * (`overwrites`) that dies at this step, when the output is written by this call alone; under token
+ * overwriting, for a tensor filled region by region, one that no later read needs where it lands
+ * (`overwritable`).
  */
 function inPlaceInput(
   op: Op,
