@@ -23,6 +23,10 @@ export const DEFAULTS = {
   model: DEFAULT_MODEL,
   /** `rig bench` with no arguments: a small network of the MCUNet zoo, under every schedule. */
   benchModel: 'mcunet-in0',
+  /** `rig bench --queue`: how long cases wait while no worker of their board kind listens. */
+  queueWaitMs: 60_000,
+  /** `rig worker`: a job's lock; a worker that dies loses its job this long after. */
+  workerLockMs: 30_000,
   /** `rig plan` and `rig build`: one schedule. */
   schedule: 'layer' as ScheduleName,
   /** The kernel variant compiled into images (a folder of firmware-templates/kernels/). */

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: used by the report's browser test (rig/report/report.e2e.test.ts), headless.
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd udev chromium)
+# redis-server: the lab's queue (rig worker, --queue); the tests start their own on a free port.
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd udev chromium redis-server)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -10,7 +10,10 @@ import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
 import { BUILTIN_MODELS, DEFAULT_MODEL, TRANSFORMERS } from '../model/zoo.js';
 import { searchSetup, measuredInstructions, type BudgetRequest, type SearchSetup } from '../planning/search.js';
-import type { ResultRow } from '../results/row.js';
+import { dispatchRun } from '../lab/dispatch.js';
+import type { LabModel } from '../lab/queue.js';
+import type { ResultRow, RunnerKind } from '../results/row.js';
+import { readJsonFile } from '../config/json.js';
 import { defaultSchedules, scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
@@ -117,8 +120,72 @@ export interface BenchRequest {
   buildDir: string;
   /** Wait for a board another rig process uses (false: fail at once). */
   wait: boolean;
+  /** The lab's queue (redis://…): the cases go to its workers instead of a board of this host. */
+  queue?: string | undefined;
+  /** With `queue`: how long cases wait while no worker of the board kind listens. */
+  queueWaitMs?: number | undefined;
   /** What the run stores as its arguments, given whether the board is emulated and the arena RAM chosen. */
   describeRun(resolved: { emulate: boolean; arenaRam: string | null }): unknown;
+}
+
+/**
+ * `rig bench --queue`: the cases planned here, run by the lab's workers of the board kind, stored
+ * here. A worker rebuilds each model from what the job carries: a built-in name, or a spec's JSON.
+ */
+async function runBenchQueued(request: BenchRequest, queue: string, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[] }> {
+  const b = request.board;
+  for (const [given, option] of [
+    [b.probe, '--probe'],
+    [b.port, '--port'],
+    [b.arenaRam, '--arena-ram'],
+    [b.variant, '--variant'],
+    [request.input, '--input'],
+    [request.output, '--output'],
+  ] as const) {
+    if (given !== undefined) throw new UserError(`${option} does not go with --queue: the lab's workers have their boards and run the cases as they are`, { exitCode: 2 });
+  }
+  if (request.schedules?.includes('auto') === true) throw new UserError('--schedule auto does not go with --queue: name the schedules', { exitCode: 2 });
+  const { board } = await resolveLabBoard(b.board ?? DEFAULTS.board, b.lab);
+  const runner: RunnerKind = b.emulate === true || b.board === undefined ? 'qemu' : 'hardware';
+  const cases = await Promise.all(
+    expandModels(request.models).map(async (name) => {
+      const model = await loadModel(name, request.seed);
+      return { model, source: await labModel(name) };
+    }),
+  );
+  const queued = cases.flatMap(({ model, source }) =>
+    (request.schedules ?? defaultSchedules(model)).map((schedule) => ({ plan: planFor(caseOptions(model, schedule as ScheduleName, request)), model: source })),
+  );
+  signal.throwIfAborted();
+  const store = new Store(request.db);
+  try {
+    return await dispatchRun(
+      store,
+      {
+        queue,
+        board,
+        runner,
+        cases: queued,
+        seed: request.seed,
+        warmup: request.warmup,
+        runs: request.runs,
+        timeoutMs: request.timeoutMs,
+        kernels: request.kernels,
+        waitMs: request.queueWaitMs ?? DEFAULTS.queueWaitMs,
+        args: request.describeRun({ emulate: runner === 'qemu', arenaRam: null }),
+      },
+      signal,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/** What a job carries of a model: a built-in name, or the spec file's JSON (a worker has neither the file nor its folder). */
+async function labModel(name: string): Promise<LabModel> {
+  if (BUILTIN_MODELS.has(name)) return { name };
+  if (name.endsWith('.json')) return { spec: await readJsonFile(name), file: name };
+  throw new UserError(`--queue takes built-in models and .json specs; ${name} is neither (run a .tflite file on a board of this host)`, { exitCode: 2 });
 }
 
 /** A case's plan settings: the tiled schedules take the grid and split given, mcuformer the rows. */
@@ -147,6 +214,7 @@ function firstOutput(path: string, model: Model): BenchContext['onOutput'] {
 /** The run, its rows, and how many --schedule auto cases found no plan within their budget (each a does-not-fit row; the command then fails). */
 export async function runBench(request: BenchRequest, signal: AbortSignal): Promise<{ runId: number; rows: ResultRow[]; unmet: number }> {
   checkKernels(request.kernels);
+  if (request.queue !== undefined) return { ...(await runBenchQueued(request, request.queue, signal)), unmet: 0 };
   const started = performance.now();
   const { board, emulate, session } = await openBoard(request.board, 'bench');
   // Every model is read and every case planned before anything runs or is stored.

@@ -16,6 +16,7 @@ import { reportCommand, reportOptions, type ReportArgs } from './report.js';
 import { compareCommand, compareOptions, importCommand, importOptions, resultsCommand, resultsOptions } from './results.js';
 import { selftestCommand, selftestOptions, type SelftestArgs } from './selftest.js';
 import { tablesCommand, tablesOptions } from './tables.js';
+import { workerCommand, workerOptions, type WorkerArgs } from './worker.js';
 
 /** Runs one command line (without `node` and the script); resolves to the exit code, or rejects with what it threw. */
 export async function runCommandLine(argv: string[]): Promise<number> {
@@ -94,6 +95,14 @@ export async function runCommandLine(argv: string[]): Promise<number> {
       nightlyOptions,
       async (args) => {
         exitCode = await nightlyCommand(args);
+      },
+    )
+    .command(
+      'worker',
+      "a lab host's worker: runs the cases the lab's queue holds for its board until stopped (SIGTERM drains it)",
+      workerOptions,
+      async (args) => {
+        exitCode = await workerCommand(args as unknown as WorkerArgs);
       },
     )
     .command('boards', 'the board files, the lab inventory, and the ST-LINK probes attached with their serial ports', boardsOptions, async (args) => {

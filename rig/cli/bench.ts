@@ -4,6 +4,7 @@ import { ROWS_OPTION_ONLY, TILED_OPTIONS_ONLY } from '../bench/bench.js';
 import { runBench, ZOO_ALIAS, type BenchSchedule } from '../bench/run.js';
 import { DEFAULTS } from '../defaults.js';
 import { parseBytes } from '../planning/search.js';
+import { shownQueueUrl } from '../lab/queue.js';
 import { DEFAULT_TOKEN_ROWS } from '../schedule/mcuformer.js';
 import { SCHEDULES } from '../schedule/plan.js';
 import { UserError } from '../util/errors.js';
@@ -33,6 +34,12 @@ export const BENCH_OPTIONS = {
   patches: { type: 'number', describe: 'patch: a P×P grid over the patch-stage output (default 2)' },
   split: { type: 'number', describe: 'patch: the stage is the first N blocks of the spec (default: the smallest arena)' },
   rows: { type: 'number', describe: `mcuformer: token rows per block of an integrated chain (default ${DEFAULT_TOKEN_ROWS})` },
+  queue: { type: 'string', describe: "the lab's Redis (redis://…): the cases go to its workers for the board kind instead of a board of this host" },
+  'queue-wait': {
+    type: 'number',
+    default: DEFAULTS.queueWaitMs,
+    describe: '--queue: milliseconds the cases wait while no worker of their board kind listens; then each is a device-error row',
+  },
   kernels: KERNELS_OPTION,
   seed: { type: 'number', default: DEFAULTS.seed, describe: 'seed for weights and input' },
   input: INPUT_OPTION,
@@ -59,6 +66,8 @@ export interface BenchArgs extends BoardArgs {
   patches?: number | undefined;
   split?: number | undefined;
   rows?: number | undefined;
+  queue?: string | undefined;
+  queueWait: number;
   kernels: string;
   seed: number;
   input?: string | undefined;
@@ -101,6 +110,8 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
         patches: args.patches,
         split: args.split,
         rows: args.rows,
+        queue: args.queue,
+        queueWaitMs: args.queueWait,
         budget,
         seed: args.seed,
         input: args.input,
@@ -113,7 +124,13 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
         buildDir: args.buildDir,
         wait: args.wait,
         // The options as given, each once, with what --emulate and --arena-ram resolved to.
-        describeRun: ({ emulate, arenaRam }) => ({ ...declaredArgs(args, BENCH_OPTIONS), emulate, 'arena-ram': arenaRam }),
+        describeRun: ({ emulate, arenaRam }) => ({
+          ...declaredArgs(args, BENCH_OPTIONS),
+          // The queue's password is not stored.
+          ...(args.queue === undefined ? {} : { queue: shownQueueUrl(args.queue) }),
+          emulate,
+          'arena-ram': arenaRam,
+        }),
       },
       signal,
     ),

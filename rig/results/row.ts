@@ -32,6 +32,25 @@ export interface Latency {
   max: number;
 }
 
+export interface LabAttempt {
+  readonly host: string;
+  readonly worker: string;
+  readonly startedAt: string;
+}
+
+/** Where a row ran: the host and worker of its last attempt, its board and probe, every attempt. */
+export interface LabInfo {
+  readonly host: string;
+  readonly worker: string;
+  /** 1 for a case that ran at its first try; more when a worker died (or was stopped) under it. */
+  readonly attempt: number;
+  readonly attempts: readonly LabAttempt[];
+  /** The board's probe serial (its ST-LINK), null when emulated. */
+  readonly probeSerial: string | null;
+  /** The board variant the worker has (nucleo, disco). */
+  readonly variant: string;
+}
+
 export interface ResultRow {
   runId: number;
   model: string;
@@ -69,4 +88,6 @@ export interface ResultRow {
   kernelVariant: string | null;
   firmwareId: string | null;
   seed: number;
+  /** Where a case the lab's queue dispatched ran (`rig worker`); absent for a case run by the process that stored it. */
+  lab?: LabInfo | null | undefined;
 }

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { DEFAULTS } from '../defaults.js';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
+import type { LabInfo, LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 import { processStart } from '../proc/identity.js';
 
 /** `abandoned`: left `running` by a process that no longer exists (killed with SIGKILL, or its machine went down). */
@@ -85,6 +85,7 @@ interface ResultRecord {
   stack_bytes: number | null;
   flash_bytes: number | null;
   external_flash_bytes: number | null;
+  lab_json: string | null;
   static_ram_bytes: number | null;
   macs: number;
   output_crc32: string | null;
@@ -398,6 +399,7 @@ export class Store {
       stack_bytes: row.memory.stackBytes,
       flash_bytes: row.memory.flashBytes,
       external_flash_bytes: row.memory.externalFlashBytes ?? null,
+      lab_json: row.lab === undefined || row.lab === null ? null : JSON.stringify(row.lab),
       static_ram_bytes: row.memory.staticRamBytes,
       macs: row.macs,
       output_crc32: row.outputCrc32,
@@ -636,5 +638,6 @@ function fromRecord(r: ResultRecord): ResultRow {
     kernelVariant: r.kernel_variant,
     firmwareId: r.firmware_id,
     seed: r.seed,
+    ...(r.lab_json === null ? {} : { lab: JSON.parse(r.lab_json) as LabInfo }),
   };
 }

@@ -156,4 +156,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN external_flash_bytes INTEGER;
     `,
   },
+  {
+    version: 9,
+    // Where a case the lab's queue dispatched ran: {host, worker, attempt, attempts: [{host,
+    // worker, startedAt}], probeSerial, variant} (rig/results/row.ts LabInfo); null for a case run
+    // by the process that stored it.
+    sql: `
+      ALTER TABLE results ADD COLUMN lab_json TEXT;
+    `,
+  },
 ];
