@@ -128,7 +128,7 @@ function resumable(store: Store, suite: string, resume: number | 'newest', db: s
   if (night === undefined) throw refuse(`--resume ${resume}: there is no nightly ${resume} in ${db}`);
   if (night.suite !== suite) throw refuse(`--resume ${resume}: nightly ${resume} is of suite ${night.suite}, not ${suite}`);
   if (night.status === 'running') {
-    // Opening the store marked a running nightly of this host whose process is gone abandoned.
+    // Opening the store marked abandoned a running nightly of this host whose process is gone: this one's lives, or is another host's.
     const owner = store.nightlyOwner(resume);
     const where =
       owner?.host === hostname() ? `its process ${owner.pid} is alive` : `on host ${owner?.host ?? 'unknown'}, which rig cannot ask whether its process lives`;
