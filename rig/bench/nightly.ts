@@ -1,8 +1,10 @@
 // A nightly run below the command line: a suite's matrix of boards × models × schedules, compared
 // case by case with the suite's last good night, leaving a report, JUnit XML and a JSON summary.
 // A board that is missing or hangs fails its own rows; the night goes on. A night stopped by a
-// signal (Ctrl-C, SIGTERM, SIGHUP) is marked interrupted and still writes its files for what ran.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// signal (Ctrl-C, SIGTERM, SIGHUP) is marked interrupted and still writes its files for what ran;
+// resumed, it runs the cases it has no row for under the same id and is judged on all of them.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describeArenaRams } from '../compile/firmware.js';
 import { checkKernels } from '../compile/kernels.js';
@@ -10,12 +12,12 @@ import { resolveLabBoard } from '../config/lab.js';
 import { loadModel } from '../config/model.js';
 import { loadSuite, type Suite, type SuiteEntry } from '../config/suite.js';
 import { writeReport } from '../report/write.js';
-import { compareRows, latencyRule, tally, type RowComparison, type Verdict } from '../results/compare.js';
+import { caseKey, compareRows, latencyRule, tally, type CaseFields, type RowComparison, type Verdict } from '../results/compare.js';
 import { junitXml } from '../results/junit.js';
 import type { ResultRow } from '../results/row.js';
 import { defaultSchedules, type Plan } from '../schedule/plan.js';
 import { PlanRefusal, type PlanField } from '../schedule/refusal.js';
-import { Store, type NightlyStatus } from '../store/db.js';
+import { Store, type Nightly, type NightlyStatus } from '../store/db.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { planFor } from './bench.js';
@@ -71,6 +73,78 @@ function nightlyStatus(comparisons: readonly RowComparison[]): NightlyOutcome {
   return 'passed';
 }
 
+/** The key of the case a plan of an entry stores: the one rows are compared by (caseKey). */
+export function planCaseKey(p: PreparedEntry, plan: Plan, seed: number): string {
+  return caseKey({
+    model: plan.model.name,
+    schedule: plan.schedule,
+    scheduleOptions: plan.options,
+    kernelVariant: p.kernels,
+    board: p.choice.board.id,
+    runner: p.choice.emulate ? 'qemu' : 'hardware',
+    seed,
+  });
+}
+
+export interface RemainingCases {
+  /** Every entry with only the plans that have no stored row (none left: the entry runs nothing). */
+  entries: PreparedEntry[];
+  /** The suite's cases that have a stored row, whatever its status: a resumed night does not retry them. */
+  done: number;
+  /** Stored cases the suite no longer has (its file changed): not judged. */
+  gone: number;
+}
+
+/** What a resumed night still has to run: the suite's cases the stored rows do not name. */
+export function remainingCases(prepared: readonly PreparedEntry[], stored: readonly CaseFields[], seed: number): RemainingCases {
+  const storedKeys = new Set(stored.map(caseKey));
+  const suiteKeys = new Set<string>();
+  let done = 0;
+  const entries = prepared.map((p) => ({
+    ...p,
+    plans: p.plans.filter((plan) => {
+      const key = planCaseKey(p, plan, seed);
+      suiteKeys.add(key);
+      if (!storedKeys.has(key)) return true;
+      done++;
+      return false;
+    }),
+  }));
+  return { entries, done, gone: [...storedKeys].filter((k) => !suiteKeys.has(k)).length };
+}
+
+/** Statuses a nightly can be resumed from. */
+const RESUMABLE: ReadonlySet<NightlyStatus> = new Set(['interrupted', 'abandoned']);
+
+/** The nightly `--resume` names (`newest`: the suite's newest interrupted or abandoned one), or why there is none. */
+function resumable(store: Store, suite: string, resume: number | 'newest', db: string): Nightly {
+  const refuse = (message: string) => new UserError(message, { exitCode: 2 });
+  if (resume === 'newest') {
+    const found = store.nightlies({ suite }).find((n) => RESUMABLE.has(n.status));
+    if (found === undefined) throw refuse(`--resume: suite ${suite} has no interrupted or abandoned nightly in ${db} to resume`);
+    return found;
+  }
+  const night = store.nightly(resume);
+  if (night === undefined) throw refuse(`--resume ${resume}: there is no nightly ${resume} in ${db}`);
+  if (night.suite !== suite) throw refuse(`--resume ${resume}: nightly ${resume} is of suite ${night.suite}, not ${suite}`);
+  if (night.status === 'running') {
+    // Opening the store marked abandoned a running nightly of this host whose process is gone: this one's lives, or is another host's.
+    const owner = store.nightlyOwner(resume);
+    const where =
+      owner?.host === hostname() ? `its process ${owner.pid} is alive` : `on host ${owner?.host ?? 'unknown'}, which rig cannot ask whether its process lives`;
+    throw refuse(`--resume ${resume}: nightly ${resume} is still running (${where})`);
+  }
+  if (!RESUMABLE.has(night.status))
+    throw refuse(`--resume ${resume}: nightly ${resume} is complete (it ended ${night.status}): only an interrupted or abandoned nightly can be resumed`);
+  return night;
+}
+
+/** How many times a nightly was resumed before, from its stored summary. */
+function timesResumed(summary: unknown): number {
+  const n = (summary as { resumed?: unknown } | null)?.resumed;
+  return typeof n === 'number' ? n : 0;
+}
+
 export interface NightlyRequest {
   /** A suite name (boards/suites/NAME.json) or path. */
   suite: string;
@@ -79,6 +153,8 @@ export interface NightlyRequest {
   outDir: string;
   /** The nightly to compare with, instead of the suite's last passed one. */
   baseline?: number | undefined;
+  /** Continue this interrupted or abandoned nightly (`newest`: the suite's newest one) instead of starting one. */
+  resume?: number | 'newest' | undefined;
   lab?: string | undefined;
   buildDir: string;
   wait: boolean;
@@ -90,9 +166,11 @@ export interface NightlySummary {
   suite: string;
   status: NightlyEnd;
   baseline: number | null;
-  /** The cases the suite planned, and how many of them did not run (a night cut short by a signal). */
+  /** The cases the suite planned, and how many of them have no row (a night cut short by a signal). */
   planned: number;
   notRun: number;
+  /** How many times the night was resumed (`rig nightly --resume`); 0 when it ran in one go. */
+  resumed: number;
   runs: number[];
   counts: Record<Verdict, number>;
   /** The rule latencies were judged by. */
@@ -101,34 +179,75 @@ export interface NightlySummary {
   cases: RowComparison[];
 }
 
-/** Runs the suite, stores one run per entry under one nightly id, compares, and writes the night's files. */
+/**
+ * Runs the suite, stores one run per entry under one nightly id, compares, and writes the night's
+ * files. Resuming, it runs under the resumed night's id only the cases that have no stored row,
+ * against that night's baseline, and judges all of its rows.
+ */
 export async function runNightly(request: NightlyRequest, signal: AbortSignal): Promise<NightlySummary> {
+  if (request.resume !== undefined && request.baseline !== undefined)
+    throw new UserError('--resume continues a nightly against its own baseline: give --resume or --baseline, not both', { exitCode: 2 });
   const suite = await loadSuite(request.suite);
   const prepared = await planSuite(suite, request.lab);
   signal.throwIfAborted();
+  // Nothing to resume in a database that does not exist; opening it would create it.
+  if (request.resume !== undefined && !existsSync(request.db))
+    throw new UserError(`--resume${request.resume === 'newest' ? '' : ` ${request.resume}`}: there is no results database at ${request.db}`, { exitCode: 2 });
   const store = new Store(request.db);
   try {
+    const planned = prepared.reduce((n, p) => n + p.plans.length, 0);
+    const suiteKeys = prepared.flatMap((p) => p.plans.map((plan) => planCaseKey(p, plan, suite.seed)));
+    const inSuite = new Set(suiteKeys);
+    let nightlyId: number;
     let baselineId: number | null;
-    if (request.baseline !== undefined) {
-      const given = store.nightly(request.baseline);
-      if (given === undefined || given.suite !== suite.name) {
-        throw new UserError(
-          `--baseline ${request.baseline}: expected a nightly run of suite ${suite.name} in ${request.db}, found ${given === undefined ? 'none' : `one of suite ${given.suite}`}`,
-          { exitCode: 2 },
+    let todo: PreparedEntry[];
+    // A resumed night's rows stored before this process, of the suite's current cases.
+    let earlier: ResultRow[] = [];
+    let resumed = 0;
+    if (request.resume === undefined) {
+      if (request.baseline !== undefined) {
+        const given = store.nightly(request.baseline);
+        if (given === undefined || given.suite !== suite.name) {
+          throw new UserError(
+            `--baseline ${request.baseline}: expected a nightly run of suite ${suite.name} in ${request.db}, found ${given === undefined ? 'none' : `one of suite ${given.suite}`}`,
+            { exitCode: 2 },
+          );
+        }
+        baselineId = given.id;
+      } else baselineId = store.nightlies({ suite: suite.name, status: 'passed', limit: 1 })[0]?.id ?? null;
+      nightlyId = store.startNightly(suite.name, baselineId);
+      todo = prepared;
+      progress(
+        `Nightly ${nightlyId} of suite ${suite.name}: ${planned} cases on ${prepared.length} board entries; ${baselineId === null ? 'no earlier good night to compare with' : `compared with nightly ${baselineId}`}`,
+      );
+    } else {
+      const night = resumable(store, suite.name, request.resume, request.db);
+      const stored = store.rows({ runIds: store.runs({ nightlyId: night.id }).map((r) => r.id) });
+      const left = remainingCases(prepared, stored, suite.seed);
+      nightlyId = night.id;
+      baselineId = night.baselineId;
+      resumed = timesResumed(night.summary) + 1;
+      // Until it ends, the night's stored summary says only that it was resumed (and how often).
+      if (!store.resumeNightly(nightlyId, { resumed }))
+        throw new UserError(`--resume: nightly ${nightlyId} was resumed by another process first`, { exitCode: 2 });
+      earlier = stored.filter((r) => inSuite.has(caseKey(r)));
+      todo = left.entries;
+      progress(
+        `Resuming nightly ${nightlyId} of suite ${suite.name} (${night.status}): ${planned - left.done} of ${planned} cases left; ${baselineId === null ? 'no earlier good night to compare with' : `compared with nightly ${baselineId}`}`,
+      );
+      if (left.gone > 0)
+        progress(
+          `${left.gone} case${left.gone === 1 ? '' : 's'} stored by nightly ${nightlyId} ${left.gone === 1 ? 'is' : 'are'} no longer in ${suite.file}: the night is judged on the suite's current ${planned} cases only`,
         );
-      }
-      baselineId = given.id;
-    } else baselineId = store.nightlies({ suite: suite.name, status: 'passed', limit: 1 })[0]?.id ?? null;
-    const nightlyId = store.startNightly(suite.name, baselineId);
-    progress(
-      `Nightly ${nightlyId} of suite ${suite.name}: ${prepared.reduce((n, p) => n + p.plans.length, 0)} cases on ${prepared.length} board entries; ${baselineId === null ? 'no earlier good night to compare with' : `compared with nightly ${baselineId}`}`,
-    );
+    }
 
     const current: ResultRow[] = [];
     // Set when a signal stops the night: what ran is still compared and written, then it is rethrown.
     let interruption: unknown;
     try {
-      for (const [i, p] of prepared.entries()) {
+      for (const [i, p] of todo.entries()) {
+        // Resumed, an entry whose cases all have rows runs nothing.
+        if (p.plans.length === 0) continue;
         const settings: SessionSettings = {
           seed: suite.seed,
           warmup: suite.warmup,
@@ -153,21 +272,25 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
       }
     } catch (error) {
       if (!signal.aborted) {
-        store.finishNightly(nightlyId, 'failed', { error: errorMessage(error) });
+        store.finishNightly(nightlyId, 'failed', { error: errorMessage(error), resumed });
         throw error;
       }
       interruption = signal.reason;
     }
     const interrupted = interruption !== undefined;
-    // Cut short, the night's rows are what its runs stored, the interrupted session's too.
-    const ran = interrupted ? store.rows({ runIds: store.runs({ nightlyId }).map((r) => r.id) }) : current;
+    // Cut short, the night's rows are what its runs stored, the interrupted session's too. Only the
+    // suite's current cases are judged (a resumed night's earlier rows may name others).
+    const ran = (interrupted ? store.rows({ runIds: store.runs({ nightlyId }).map((r) => r.id) }) : [...earlier, ...current]).filter((r) =>
+      inSuite.has(caseKey(r)),
+    );
 
     const baselineRows = baselineId === null ? [] : store.rows({ runIds: store.runs({ nightlyId: baselineId }).map((r) => r.id) });
     const options = { cyclesThreshold: suite.cyclesThreshold };
     // A case the night did not reach is not judged: the summary counts it as not run.
     const compared = compareRows(baselineRows, ran, options);
     const comparisons = interrupted ? compared.filter((c) => c.verdict !== 'missing') : compared;
-    const planned = prepared.reduce((n, p) => n + p.plans.length, 0);
+    const ranKeys = new Set(ran.map(caseKey));
+    const notRun = suiteKeys.filter((k) => !ranKeys.has(k)).length;
     const status: NightlyEnd = interrupted ? 'interrupted' : nightlyStatus(comparisons);
     const dir = join(request.outDir, suite.name, String(nightlyId));
     mkdirSync(dir, { recursive: true });
@@ -179,7 +302,8 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
       status,
       baseline: baselineId,
       planned,
-      notRun: Math.max(0, planned - ran.length),
+      notRun,
+      resumed,
       runs: store
         .runs({ nightlyId })
         .map((r) => r.id)
@@ -198,7 +322,7 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
     writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     await writeReport(store, { nightlyId }, files.report);
     if (interrupted) {
-      progress(`Nightly ${nightlyId} interrupted after ${ran.length} of ${planned} cases: ${Object.values(files).join(', ')}`);
+      progress(`Nightly ${nightlyId} interrupted after ${planned - notRun} of ${planned} cases: ${Object.values(files).join(', ')}`);
       throw interruption;
     }
     return summary;

@@ -1,14 +1,16 @@
 // rig nightly through the real parts: QEMU runs the suite, SQLite keeps the nights, a real XML
-// parser reads the JUnit file. A regression is made by lowering the stored baseline's count.
+// parser reads the JUnit file. A regression is made by lowering the stored baseline's count; a
+// night's process is made alive, or gone, by writing its owner into the store.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startFakes } from '../deploy/testing.js';
+import { processStart } from '../proc/identity.js';
 import { Store } from '../store/db.js';
 import { CLI, rigCli } from './testing.js';
 
@@ -34,7 +36,7 @@ interface Summary {
   runs: number[];
   counts: Record<string, number>;
   files: { report: string; junit: string; summary: string };
-  cases: { verdict: string; reasons: string[] }[];
+  cases: { schedule: string; verdict: string; reasons: string[] }[];
 }
 
 const JUNIT = `
@@ -42,6 +44,12 @@ import sys, json, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 print(json.dumps([root.get("tests"), root.get("failures"), [f.get("type") for f in root.iter("failure")]]))
 `;
+interface NightCounts {
+  planned: number;
+  notRun: number;
+  resumed: number;
+}
+
 const readJunit = (path: string) => JSON.parse(execFileSync('python3', ['-c', JUNIT, path]).toString()) as [string, string, string[]];
 
 test('a suite file with a bad entry is refused before anything runs, naming the file and the path in it', async () => {
@@ -227,5 +235,127 @@ test('a nightly stopped by SIGTERM is interrupted and still writes its summary, 
     assert.equal(store.nightly(summary.nightly)?.status, 'interrupted');
   } finally {
     store.close();
+  }
+});
+
+/** Runs rig nightly and sends SIGTERM when `pattern` first shows in its progress; resolves to its exit code and stderr. */
+async function stopped(args: string[], pattern: RegExp): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'nightly', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    const before = stderr;
+    stderr += d.toString();
+    if (!pattern.test(before) && pattern.test(stderr)) child.kill('SIGTERM');
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr };
+}
+
+test('--resume runs only the cases an interrupted or abandoned night has no row for, under its id, and judges all of them', async () => {
+  const three = { ...emulated, schedules: ['layer', 'patch', 'stream1d'] };
+  const suite = suiteFile('resume', { runs: 2, entries: [three] });
+  const other = suiteFile('other', { runs: 2, entries: [three] });
+  const resumeOut = join(dir, 'out-resume');
+  const args = (file: string, ...more: string[]) => ['--suite', file, '--db', db, '--out-dir', resumeOut, '--build-dir', join(dir, 'build'), ...more];
+  const resume = (file: string, ...more: string[]) => rigCli(['nightly', ...args(file, '--json', ...more)], dir);
+  const summaryOf = (id: number) => JSON.parse(readFileSync(join(resumeOut, 'resume', String(id), 'summary.json'), 'utf8')) as Summary & NightCounts;
+  // Stopped after its first case.
+  const first = await stopped(args(suite), /layer on f746: ok/);
+  assert.equal(first.code, 143, first.stderr);
+  const raw = new Database(db);
+  const stored = (id: number) =>
+    raw
+      .prepare('SELECT schedule FROM results WHERE run_id IN (SELECT id FROM runs WHERE nightly_id = ?) ORDER BY id')
+      .all(id)
+      .map((r) => (r as { schedule: string }).schedule);
+  const setOwner = raw.prepare("UPDATE nightlies SET status = 'running', ended_at = NULL, host = ?, pid = ?, pid_start = ? WHERE id = ?");
+  try {
+    const id = Number(/Nightly (\d+) interrupted after 1 of 3 cases/.exec(first.stderr)?.[1]);
+    assert.deepEqual(stored(id), ['layer']);
+    assert.deepEqual([summaryOf(id).status, summaryOf(id).notRun, summaryOf(id).resumed], ['interrupted', 2, 0]);
+
+    // What cannot be resumed is refused, and the store is left as it was.
+    const snapshot = () => JSON.stringify([raw.prepare('SELECT * FROM nightlies').all(), raw.prepare('SELECT count(*) FROM runs').get()]);
+    const before = snapshot();
+    const refusals: [[string, ...string[]], RegExp][] = [
+      [[suite, '--resume', '999'], /--resume 999: there is no nightly 999 in /],
+      [[other, '--resume', String(id)], new RegExp(`--resume ${id}: nightly ${id} is of suite resume, not other`)],
+      [[other, '--resume'], /--resume: suite other has no interrupted or abandoned nightly in /],
+      [[suite, '--resume', String(id), '--baseline', String(id)], /give --resume or --baseline, not both/],
+      [[suite, '--resume', 'last'], /--resume last: expected a nightly id/],
+    ];
+    for (const [given, message] of refusals) {
+      const r = await resume(...given);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(snapshot(), before);
+    // Still running: its process (this test's) is alive, or on a host rig cannot ask. It stays so.
+    const owner = () => raw.prepare('SELECT status, host, pid FROM nightlies WHERE id = ?').get(id);
+    setOwner.run(hostname(), process.pid, processStart(process.pid), id);
+    const alive = await resume(suite, '--resume', String(id));
+    assert.equal(alive.code, 2, alive.stderr);
+    assert.match(alive.stderr, new RegExp(`--resume ${id}: nightly ${id} is still running \\(its process ${process.pid} is alive\\)`));
+    assert.deepEqual(owner(), { status: 'running', host: hostname(), pid: process.pid });
+    setOwner.run('elsewhere', 1, null, id);
+    const away = await resume(suite, '--resume', String(id));
+    assert.equal(away.code, 2, away.stderr);
+    assert.match(away.stderr, /is still running \(on host elsewhere, which rig cannot ask whether its process lives\)/);
+    assert.match((await resume(suite, '--resume')).stderr, /--resume: suite resume has no interrupted or abandoned nightly/);
+    assert.deepEqual(owner(), { status: 'running', host: 'elsewhere', pid: 1 });
+    raw.prepare("UPDATE nightlies SET status = 'interrupted' WHERE id = ?").run(id);
+
+    // Resumed, it runs the missing cases under its id; stopped again after one, it is interrupted again.
+    const second = await stopped(args(suite, '--resume', String(id)), /patch .* on f746: ok/);
+    assert.equal(second.code, 143, second.stderr);
+    assert.match(second.stderr, new RegExp(`Resuming nightly ${id} of suite resume \\(interrupted\\): 2 of 3 cases left`));
+    assert.match(second.stderr, new RegExp(`Nightly ${id} interrupted after 2 of 3 cases`));
+    assert.deepEqual(stored(id), ['layer', 'patch']);
+    assert.deepEqual([summaryOf(id).status, summaryOf(id).notRun, summaryOf(id).resumed], ['interrupted', 1, 1]);
+
+    // Its process died (the store marks it abandoned when opened), and the suite lost a case since:
+    // --resume picks the suite's newest such night, runs what is missing, and judges the suite's cases.
+    const gone = spawnSync('true').pid!;
+    setOwner.run(hostname(), gone, null, id);
+    suiteFile('resume', { runs: 2, entries: [{ ...emulated, schedules: ['patch', 'stream1d'] }] });
+    const third = await resume(suite, '--resume');
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stderr, new RegExp(`Resuming nightly ${id} of suite resume \\(abandoned\\): 1 of 2 cases left`));
+    assert.match(
+      third.stderr,
+      new RegExp(`1 case stored by nightly ${id} is no longer in .*resume\\.json: the night is judged on the suite's current 2 cases only`),
+    );
+    assert.equal((third.stderr.match(/ on f746: ok/g) ?? []).length, 1);
+    const summary = JSON.parse(third.stdout) as Summary & NightCounts;
+    assert.deepEqual(summaryOf(id), summary);
+    assert.deepEqual([summary.nightly, summary.status, summary.planned, summary.notRun, summary.resumed, summary.runs.length], [id, 'passed', 2, 0, 2, 3]);
+    assert.deepEqual(
+      summary.cases.map((c) => [c.schedule, c.verdict]),
+      [
+        ['patch 2×2 split 3', 'new'],
+        ['stream1d 2×2 split 3', 'new'],
+      ],
+    );
+    // Every case ran once in the night, each in one of its three runs.
+    assert.deepEqual(stored(id), ['layer', 'patch', 'stream1d']);
+    assert.deepEqual(readJunit(summary.files.junit), ['2', '0', []]);
+    assert.match(readFileSync(summary.files.report, 'utf8'), /stream1d/);
+    const store = Store.existing(db);
+    try {
+      assert.equal(store.nightly(id)?.status, 'passed');
+      assert.deepEqual(
+        store.runs({ nightlyId: id }).map((r) => r.status),
+        ['complete', 'interrupted', 'interrupted'],
+      );
+    } finally {
+      store.close();
+    }
+
+    // Complete now: there is nothing to resume.
+    const done = await resume(suite, '--resume', String(id));
+    assert.equal(done.code, 2, done.stderr);
+    assert.match(done.stderr, new RegExp(`--resume ${id}: nightly ${id} is complete \\(it ended passed\\)`));
+  } finally {
+    raw.close();
   }
 });

@@ -49,7 +49,10 @@ export function latencyRule(options: CompareOptions): string {
  */
 export const kernelsOf = (row: Pick<ResultRow, 'kernelVariant'>): string => row.kernelVariant ?? REFERENCE_KERNELS;
 
-export function caseKey(row: ResultRow): string {
+/** What names a case: a stored row, or the case a plan will store. */
+export type CaseFields = Pick<ResultRow, 'model' | 'schedule' | 'scheduleOptions' | 'kernelVariant' | 'board' | 'runner' | 'seed'>;
+
+export function caseKey(row: CaseFields): string {
   return [row.model, scheduleLabel(row.schedule, row.scheduleOptions), `kernels ${kernelsOf(row)}`, row.board, row.runner, `seed ${row.seed}`].join(' / ');
 }
 

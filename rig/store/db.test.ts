@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -158,5 +158,24 @@ test('listings filter rows and runs, newest limited, oldest first; nightlies kee
     summary: { rows: 2 },
   });
   assert.equal(store.nightlies({ suite: 'other' }).length, 0);
+  store.close();
+});
+
+test('an interrupted or abandoned nightly is resumed by this process; a running or finished one is not', () => {
+  const store = new Store(join(dir, 'resume.db'));
+  const n = store.startNightly('emulated', null, 'n');
+  assert.equal(store.resumeNightly(n, { resumed: 1 }), false);
+  store.finishNightly(n, 'interrupted', { resumed: 0 }, 'n-end');
+  assert.equal(store.resumeNightly(n, { resumed: 1 }), true);
+  assert.deepEqual(
+    [store.nightly(n)?.status, store.nightly(n)?.startedAt, store.nightly(n)?.endedAt, store.nightly(n)?.summary],
+    ['running', 'n', null, { resumed: 1 }],
+  );
+  assert.deepEqual(store.nightlyOwner(n), { host: hostname(), pid: process.pid });
+  store.finishNightly(n, 'passed', {}, 'n-end2');
+  assert.equal(store.resumeNightly(n, { resumed: 2 }), false);
+  assert.equal(store.nightly(n)?.status, 'passed');
+  assert.equal(store.resumeNightly(n + 1, {}), false);
+  assert.equal(store.nightlyOwner(n + 1), undefined);
   store.close();
 });

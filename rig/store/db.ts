@@ -491,6 +491,27 @@ export class Store {
     );
   }
 
+  /**
+   * Takes an interrupted or abandoned nightly back to `running`, owned by this process as
+   * startNightly records it, with `summary` until it ends. False when it was neither (another
+   * process resumed it first): nothing is changed then.
+   */
+  resumeNightly(id: number, summary: unknown): boolean {
+    return this.write('resume the nightly run', () => {
+      const r = this.db
+        .prepare(
+          "UPDATE nightlies SET status = 'running', ended_at = NULL, summary_json = ?, host = ?, pid = ?, pid_start = ? WHERE id = ? AND status IN ('interrupted', 'abandoned')",
+        )
+        .run(JSON.stringify(summary), hostname(), process.pid, processStart(process.pid), id);
+      return r.changes === 1;
+    });
+  }
+
+  /** The host and pid of the process that started (or last resumed) a nightly; null where none was stored. */
+  nightlyOwner(id: number): { host: string | null; pid: number | null } | undefined {
+    return this.db.prepare('SELECT host, pid FROM nightlies WHERE id = ?').get(id) as { host: string | null; pid: number | null } | undefined;
+  }
+
   nightly(id: number): Nightly | undefined {
     const r = this.db.prepare('SELECT * FROM nightlies WHERE id = ?').get(id) as NightlyRecord | undefined;
     return r === undefined ? undefined : fromNightlyRecord(r);
