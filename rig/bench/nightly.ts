@@ -22,6 +22,8 @@ import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
 import { planFor } from './bench.js';
 import { caseOptions, expandModels } from './run.js';
+import { dispatchRun, labModel, type DispatchRequest } from '../lab/dispatch.js';
+import { DEFAULTS } from '../defaults.js';
 import { openRunner, recordUnreachable, runSession, type BoardChoice, type SessionSettings } from './session.js';
 
 export interface PreparedEntry {
@@ -29,6 +31,8 @@ export interface PreparedEntry {
   plans: Plan[];
   /** The kernel variant, checked against the folders. */
   kernels: string;
+  /** The model names (or spec paths) the entry gave, expanded: what a queued case carries. */
+  models: readonly string[];
 }
 
 /** The suite entry's field a planner refusal is about. */
@@ -48,7 +52,8 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
         .then((k) => checkKernels(k))
         .catch(at('kernels'));
       const { board, entry } = await resolveLabBoard(e.board, lab).catch(at('board'));
-      const models = await Promise.all(expandModels(e.models).map((m) => loadModel(m, suite.seed))).catch(at('models'));
+      const names = expandModels(e.models);
+      const models = await Promise.all(names.map((m) => loadModel(m, suite.seed))).catch(at('models'));
       let plans: Plan[];
       try {
         plans = models.flatMap((model) => (e.schedules ?? defaultSchedules(model)).map((schedule) => planFor(caseOptions(model, schedule, e))));
@@ -58,9 +63,32 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       if (e.arenaRam !== undefined && !(e.arenaRam in board.arenaRams)) {
         at('arenaRam')(new UserError(`expected one of ${describeArenaRams(board)} (${board.file}, memory.arenaRam), found "${e.arenaRam}"`));
       }
-      return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans, kernels };
+      return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans, kernels, models: names };
     }),
   );
+}
+
+/** A suite entry's cases for the lab's workers of its board kind (`rig nightly --queue`). */
+async function queuedEntry(queue: string, waitMs: number | undefined, p: PreparedEntry, settings: SessionSettings): Promise<DispatchRequest> {
+  const c = p.choice;
+  if (c.probe !== undefined || c.port !== undefined || c.arenaRam !== undefined)
+    throw new UserError(`${c.board.id}: a suite entry's probe, port and arenaRam choose a board of this host; with --queue the lab's workers have theirs`, { exitCode: 2 });
+  // Each plan's model as the entry named it: a worker rebuilds it from that.
+  const sources = new Map(await Promise.all(p.models.map(async (m) => [(await loadModel(m, settings.seed)).name, await labModel(m)] as const)));
+  return {
+    queue,
+    board: c.board,
+    runner: c.emulate ? 'qemu' : 'hardware',
+    cases: p.plans.map((plan) => ({ plan, model: sources.get(plan.model.name)! })),
+    seed: settings.seed,
+    warmup: settings.warmup,
+    runs: settings.runs,
+    timeoutMs: settings.timeoutMs,
+    kernels: settings.kernels,
+    waitMs: waitMs ?? DEFAULTS.queueWaitMs,
+    args: settings.args,
+    nightlyId: settings.nightlyId,
+  };
 }
 
 export type NightlyOutcome = Exclude<NightlyStatus, 'running' | 'interrupted' | 'abandoned'>;
@@ -158,6 +186,9 @@ export interface NightlyRequest {
   lab?: string | undefined;
   buildDir: string;
   wait: boolean;
+  /** The lab's queue (redis://…): every entry's cases go to its workers of the entry's board kind. */
+  queue?: string | undefined;
+  queueWaitMs?: number | undefined;
 }
 
 /** What `summary.json` holds. */
@@ -261,7 +292,10 @@ export async function runNightly(request: NightlyRequest, signal: AbortSignal): 
         };
         let rows: ResultRow[];
         try {
-          rows = (await runSession(store, await openRunner(p.choice), p.plans, settings, signal)).rows;
+          rows =
+            request.queue === undefined
+              ? (await runSession(store, await openRunner(p.choice), p.plans, settings, signal)).rows
+              : (await dispatchRun(store, await queuedEntry(request.queue, request.queueWaitMs, p, settings), signal)).rows;
         } catch (error) {
           // A board that is not attached, or locked by another process with --no-wait.
           if (signal.aborted || !(error instanceof UserError)) throw error;

@@ -10,10 +10,8 @@ import { DEFAULTS } from '../defaults.js';
 import type { Model } from '../model/ir.js';
 import { BUILTIN_MODELS, DEFAULT_MODEL, TRANSFORMERS } from '../model/zoo.js';
 import { searchSetup, measuredInstructions, type BudgetRequest, type SearchSetup } from '../planning/search.js';
-import { dispatchRun } from '../lab/dispatch.js';
-import type { LabModel } from '../lab/queue.js';
+import { dispatchRun, labModel } from '../lab/dispatch.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
-import { readJsonFile } from '../config/json.js';
 import { defaultSchedules, scheduleLabel, type Plan, type ScheduleName } from '../schedule/plan.js';
 import { search } from '../schedule/search.js';
 import { Store } from '../store/db.js';
@@ -179,13 +177,6 @@ async function runBenchQueued(request: BenchRequest, queue: string, signal: Abor
   } finally {
     store.close();
   }
-}
-
-/** What a job carries of a model: a built-in name, or the spec file's JSON (a worker has neither the file nor its folder). */
-async function labModel(name: string): Promise<LabModel> {
-  if (BUILTIN_MODELS.has(name)) return { name };
-  if (name.endsWith('.json')) return { spec: await readJsonFile(name), file: name };
-  throw new UserError(`--queue takes built-in models and .json specs; ${name} is neither (run a .tflite file on a board of this host)`, { exitCode: 2 });
 }
 
 /** A case's plan settings: the tiled schedules take the grid and split given, mcuformer the rows. */

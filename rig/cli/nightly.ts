@@ -23,6 +23,12 @@ export function nightlyOptions<T>(y: Argv<T>) {
     .option('lab', { type: 'string', describe: `lab inventory naming the physical boards (default ${shownPath(DEFAULTS.lab)}, if present)` })
     .option('wait', { type: 'boolean', default: DEFAULTS.wait, describe: 'wait while another rig process uses a board (--no-wait: its rows fail)' })
     .option('build-dir', { type: 'string', default: DEFAULTS.buildDir, describe: 'where generated sources, ELF and map files go' })
+    .option('queue', { type: 'string', describe: "the lab's Redis (redis://…): every entry's cases go to the lab's workers of its board kind, the rows come back here" })
+    .option('queue-wait', {
+      type: 'number',
+      default: DEFAULTS.queueWaitMs,
+      describe: '--queue: milliseconds cases wait while no worker of their board kind listens; then each is a device-error row',
+    })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
     .option('csv', { type: 'boolean', default: false, describe: 'print the case comparison as CSV' })
     .example([
@@ -31,9 +37,10 @@ export function nightlyOptions<T>(y: Argv<T>) {
     ]);
 }
 
-export interface NightlyArgs extends Omit<NightlyRequest, 'resume'> {
+export interface NightlyArgs extends Omit<NightlyRequest, 'resume' | 'queueWaitMs'> {
   /** `--resume` alone is '' (the newest resumable night); `--resume ID` names one. */
   resume?: string | undefined;
+  queueWait?: number | undefined;
   json?: boolean | undefined;
   csv?: boolean | undefined;
 }
@@ -54,7 +61,18 @@ export async function nightlyCommand(args: NightlyArgs): Promise<number> {
   const resume = resumeTarget(args.resume);
   const summary = await withInterrupt((signal) =>
     runNightly(
-      { suite: args.suite, db: args.db, outDir: args.outDir, baseline: args.baseline, resume, lab: args.lab, buildDir: args.buildDir, wait: args.wait },
+      {
+        suite: args.suite,
+        db: args.db,
+        outDir: args.outDir,
+        baseline: args.baseline,
+        resume,
+        lab: args.lab,
+        buildDir: args.buildDir,
+        wait: args.wait,
+        queue: args.queue,
+        queueWaitMs: args.queueWait,
+      },
       signal,
     ),
   );

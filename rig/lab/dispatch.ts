@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { baseRow, NOT_COMPUTED } from '../bench/bench.js';
+import { readJsonFile } from '../config/json.js';
+import { BUILTIN_MODELS } from '../model/zoo.js';
 import type { Board } from '../config/board.js';
 import type { Plan } from '../schedule/plan.js';
 import { scheduleLabel } from '../schedule/plan.js';
@@ -35,6 +37,13 @@ export interface DispatchRequest {
   readonly waitMs: number;
   readonly args: unknown;
   readonly nightlyId?: number | null | undefined;
+}
+
+/** What a job carries of a model: a built-in name, or the spec file's JSON (a worker has neither the file nor its folder). */
+export async function labModel(name: string): Promise<LabModel> {
+  if (BUILTIN_MODELS.has(name)) return { name };
+  if (name.endsWith('.json')) return { spec: await readJsonFile(name), file: name };
+  throw new UserError(`--queue takes built-in models and .json specs; ${name} is neither (run a .tflite file on a board of this host)`, { exitCode: 2 });
 }
 
 const POLL_MS = 1000;
