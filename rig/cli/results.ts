@@ -86,7 +86,7 @@ export function mergeCommand(args: { sources: string[]; into: string; json: bool
     ...(running.nightlies + running.runs === 0
       ? []
       : [
-          `${source}: ${plural(running.nightlies, 'nightly', 'nightlies')} and ${plural(running.runs, 'run')} still running, left out: merge again once they have ended`,
+          `${source}: ${[running.nightlies > 0 ? plural(running.nightlies, 'nightly', 'nightlies') : '', running.runs > 0 ? plural(running.runs, 'run') : ''].filter((w) => w !== '').join(' and ')} still running, left out: merge again once ${running.nightlies + running.runs === 1 ? 'it has' : 'they have'} ended`,
         ]),
   ]);
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
