@@ -2,9 +2,10 @@
 // the file's write lock for a while: every write waits for it up to the busy timeout
 // (RIG_DB_TIMEOUT seconds, default 60), then fails with a StoreBusyError naming the file. A file
 // that is not rig's is refused before anything is written to it, and a read-only one is read
-// without migrating it.
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+// without migrating it. Runs and nightlies carry a globally unique uid beside their local id, so
+// that stores made apart can be merged (Store.merge).
 import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
