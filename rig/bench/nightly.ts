@@ -63,7 +63,12 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
       if (e.arenaRam !== undefined && !(e.arenaRam in board.arenaRams)) {
         at('arenaRam')(new UserError(`expected one of ${describeArenaRams(board)} (${board.file}, memory.arenaRam), found "${e.arenaRam}"`));
       }
-      return { choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam }, plans, kernels, models: names };
+      return {
+        choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam },
+        plans,
+        kernels,
+        models: names,
+      };
     }),
   );
 }
@@ -72,7 +77,9 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
 async function queuedEntry(queue: string, waitMs: number | undefined, p: PreparedEntry, settings: SessionSettings): Promise<DispatchRequest> {
   const c = p.choice;
   if (c.probe !== undefined || c.port !== undefined || c.arenaRam !== undefined)
-    throw new UserError(`${c.board.id}: a suite entry's probe, port and arenaRam choose a board of this host; with --queue the lab's workers have theirs`, { exitCode: 2 });
+    throw new UserError(`${c.board.id}: a suite entry's probe, port and arenaRam choose a board of this host; with --queue the lab's workers have theirs`, {
+      exitCode: 2,
+    });
   // Each plan's model as the entry named it: a worker rebuilds it from that.
   const sources = new Map(await Promise.all(p.models.map(async (m) => [(await loadModel(m, settings.seed)).name, await labModel(m)] as const)));
   return {

@@ -140,7 +140,8 @@ async function runBenchQueued(request: BenchRequest, queue: string, signal: Abor
     [request.input, '--input'],
     [request.output, '--output'],
   ] as const) {
-    if (given !== undefined) throw new UserError(`${option} does not go with --queue: the lab's workers have their boards and run the cases as they are`, { exitCode: 2 });
+    if (given !== undefined)
+      throw new UserError(`${option} does not go with --queue: the lab's workers have their boards and run the cases as they are`, { exitCode: 2 });
   }
   if (request.schedules?.includes('auto') === true) throw new UserError('--schedule auto does not go with --queue: name the schedules', { exitCode: 2 });
   const { board } = await resolveLabBoard(b.board ?? DEFAULTS.board, b.lab);

@@ -13,7 +13,7 @@ import type { Runner } from '../deploy/types.js';
 import { runTool } from '../proc/run.js';
 import { scheduleLabel, type Plan } from '../schedule/plan.js';
 import type { ResultRow, RunnerKind } from '../results/row.js';
-import type { Store } from '../store/db.js';
+import { newUid, type Store } from '../store/db.js';
 import { RunWriter } from '../store/pending.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { progress } from '../util/log.js';
@@ -114,7 +114,9 @@ export async function runSession(
   let failed = false;
   try {
     const [gcc, runnerVersions, gitRev] = await Promise.all([toolchainVersion(signal), runner.versions(signal), gitRevision(signal)]);
+    // The uid goes with the run into the side file, which `rig results import` finds it again by.
     const info = {
+      uid: newUid(),
       startedAt: new Date().toISOString(),
       gitRevision: gitRev,
       host: hostname(),

@@ -13,7 +13,7 @@ import { modelsCommand, modelsOptions } from './models.js';
 import { nightlyCommand, nightlyOptions } from './nightly.js';
 import { planCommand, planOptions } from './plan.js';
 import { reportCommand, reportOptions, type ReportArgs } from './report.js';
-import { compareCommand, compareOptions, importCommand, importOptions, resultsCommand, resultsOptions } from './results.js';
+import { compareCommand, compareOptions, importCommand, importOptions, mergeCommand, mergeOptions, resultsCommand, resultsOptions } from './results.js';
 import { selftestCommand, selftestOptions, type SelftestArgs } from './selftest.js';
 import { tablesCommand, tablesOptions } from './tables.js';
 import { workerCommand, workerOptions, type WorkerArgs } from './worker.js';
@@ -69,14 +69,18 @@ export async function runCommandLine(argv: string[]): Promise<number> {
       'results',
       'stored result rows (or runs, with --runs), newest last, filtered by run, board, model, schedule, runner, status',
       (y) =>
-        resultsOptions(y).command(
-          'import <file>',
-          'store the rows a locked database could not take, from its side file (<db>.pending.jsonl)',
-          importOptions,
-          (args) => {
+        resultsOptions(y)
+          .command('import <file>', 'store the rows a locked database could not take, from its side file (<db>.pending.jsonl)', importOptions, (args) => {
             exitCode = importCommand(args);
-          },
-        ),
+          })
+          .command(
+            'merge <sources..>',
+            'copy into --into every run and nightly of other stores (with their rows) that it does not hold; the sources are only read',
+            mergeOptions,
+            (args) => {
+              exitCode = mergeCommand(args);
+            },
+          ),
       (args) => {
         exitCode = resultsCommand(args);
       },

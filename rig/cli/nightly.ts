@@ -23,7 +23,10 @@ export function nightlyOptions<T>(y: Argv<T>) {
     .option('lab', { type: 'string', describe: `lab inventory naming the physical boards (default ${shownPath(DEFAULTS.lab)}, if present)` })
     .option('wait', { type: 'boolean', default: DEFAULTS.wait, describe: 'wait while another rig process uses a board (--no-wait: its rows fail)' })
     .option('build-dir', { type: 'string', default: DEFAULTS.buildDir, describe: 'where generated sources, ELF and map files go' })
-    .option('queue', { type: 'string', describe: "the lab's Redis (redis://…): every entry's cases go to the lab's workers of its board kind, the rows come back here" })
+    .option('queue', {
+      type: 'string',
+      describe: "the lab's Redis (redis://…): every entry's cases go to the lab's workers of its board kind, the rows come back here",
+    })
     .option('queue-wait', {
       type: 'number',
       default: DEFAULTS.queueWaitMs,

@@ -6,6 +6,7 @@ import { FAILING_VERDICTS, kernelsOf } from '../results/compare.js';
 import { RESULT_STATUSES, RUNNER_KINDS, type Profile, type ResultStatus, type RunnerKind } from '../results/row.js';
 import { scheduleLabel, SCHEDULES } from '../schedule/plan.js';
 import type { StoredResult } from '../store/db.js';
+import { mergeStores } from '../store/merge.js';
 import { importPending } from '../store/pending.js';
 import { formatInt, pct } from '../util/format.js';
 import { RUNNER_UNIT, unitLabel } from '../util/units.js';
@@ -37,6 +38,7 @@ export function resultsOptions<T>(y: Argv<T>) {
       ['$0 results --runs --limit 5 --csv', 'the last five runs as CSV'],
       ['$0 results --layers 12', 'where row 12 spent its time, layer by layer'],
       ['$0 results import results/rig.db.pending.jsonl', 'store the rows a locked database could not take'],
+      ['$0 results merge lab.db laptop.db --into results/rig.db', 'copy the runs of two stores made apart into one'],
     ]);
 }
 
@@ -55,6 +57,64 @@ export function importCommand(args: { db: string; file: string }): number {
   );
   return 0;
 }
+
+export function mergeOptions<T>(y: Argv<T>) {
+  return y
+    .positional('sources', { type: 'string', array: true, demandOption: true, describe: 'results databases to copy from; only read, never changed' })
+    .option('into', { type: 'string', demandOption: true, describe: 'the results database to copy into (created when missing); not one of the sources' })
+    .option('json', { type: 'boolean', default: false, describe: 'print what was copied per source as JSON' })
+    .example([
+      ['$0 results merge lab.db laptop.db --into results/rig.db', 'every run and nightly of both that results/rig.db does not hold'],
+      ['$0 results merge lab.db --into all.db --json', 'the counts per source as JSON'],
+    ])
+    .epilog(
+      'A run or nightly is known by its uid: what the destination holds already is skipped, so merging again copies nothing, and in any order the same runs end up there. ' +
+        'They get new ids in the destination, their rows, nightly and baseline following them. ' +
+        'A run or nightly still running is left out, to be copied by a later merge once it has ended: merge stores that are idle.',
+    );
+}
+
+/** Copies every run and nightly of the sources that `into` does not hold; prints what per source. */
+export function mergeCommand(args: { sources: string[]; into: string; json: boolean }): number {
+  const report = mergeStores(args.sources, args.into);
+  const notes = report.sources.flatMap(({ source, lost, running }) => [
+    ...lost.baselines.map(
+      (l) =>
+        `${source}: nightly ${l.sourceId} (uid ${l.uid}) was compared with nightly ${l.to}, ${l.why === 'running' ? 'still running there and left out' : 'which is in neither store'}: stored without a baseline`,
+    ),
+    ...lost.nightlies.map((l) => `${source}: run ${l.sourceId} (uid ${l.uid}) belongs to nightly ${l.to}, which is in neither store: stored without one`),
+    ...(running.nightlies + running.runs === 0
+      ? []
+      : [
+          `${source}: ${[running.nightlies > 0 ? plural(running.nightlies, 'nightly', 'nightlies') : '', running.runs > 0 ? plural(running.runs, 'run') : ''].filter((w) => w !== '').join(' and ')} still running, left out: merge again once ${running.nightlies + running.runs === 1 ? 'it has' : 'they have'} ended`,
+        ]),
+  ]);
+  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else
+    printListing(
+      'text',
+      ['source', 'schema', 'nightlies', 'runs', 'rows', 'present: nightlies', 'runs', 'rows', 'running, left out'],
+      report.sources.map((r) => [
+        r.source,
+        r.schemaVersion,
+        r.copied.nightlies,
+        r.copied.runs,
+        r.copied.results,
+        r.present.nightlies,
+        r.present.runs,
+        r.present.results,
+        r.running.nightlies + r.running.runs,
+      ]),
+      report,
+      notes,
+    );
+  const copied = report.sources.reduce((n, r) => n + r.copied.runs, 0);
+  progress(`${plural(copied, 'run')} copied into ${report.into}${report.created ? ' (created)' : ''}`);
+  if (args.json) for (const note of notes) progress(note);
+  return 0;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export interface ResultsArgs extends Exports {
   db: string;

@@ -164,11 +164,13 @@ const point = (x: number, date: string, r: ReportRow, unit: LatencyUnit): TrendP
 
 /** Each case's row in each of the suite's last nightlies up to the selected one. */
 function nightlyTrends(store: Store, nightly: Nightly, cases: readonly ReportRow[]): Trend[] {
-  const nightlies = store
-    .nightlies({ suite: nightly.suite })
-    .filter((n) => n.id <= nightly.id)
-    .slice(0, TREND_LENGTH)
-    .reverse();
+  // In the order they started (store.nightlies): a merged store's ids do not follow it.
+  const suite = store.nightlies({ suite: nightly.suite });
+  const at = Math.max(
+    0,
+    suite.findIndex((n) => n.id === nightly.id),
+  );
+  const nightlies = suite.slice(at, at + TREND_LENGTH).reverse();
   const rowsOf = nightlies.map((n) => ({ nightly: n, rows: store.rows({ runIds: store.runs({ nightlyId: n.id }).map((r) => r.id) }).map(withLabel) }));
   return cases.map((c) => {
     const unit = RUNNER_UNIT[c.runner];

@@ -23,6 +23,7 @@ const row = (id: number, over: Partial<ReportRow> = {}): ReportRow => ({
 
 const run = (id: number, over: Partial<ReportData['runs'][number]> = {}): ReportData['runs'][number] => ({
   id,
+  uid: `run-${id}`,
   startedAt: `2024-05-0${id}T00:00:00.000Z`,
   endedAt: `2024-05-0${id}T00:01:00.000Z`,
   status: 'complete',

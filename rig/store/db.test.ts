@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +33,11 @@ test('a new file is migrated to the current schema, in WAL mode, and rows round-
 
   const again = new Store(path); // opening again applies nothing twice
   assert.deepEqual(again.results(runId), [row(runId)]);
+  const { uid } = again.run(runId)!;
+  assert.match(uid, /^[0-9a-f]{32}$/);
   assert.deepEqual(again.run(runId), {
     id: runId,
+    uid,
     startedAt: 't0',
     endedAt: 't1',
     status: 'complete',
@@ -70,6 +74,9 @@ test('rows stored by schema version 1 survive the upgrade and read with the new 
     ['tiny-cnn', 6144, {}, null, null],
   );
   assert.equal(store.run(1)!.nightlyId, null);
+  // Its uid is derived from what the run holds: the same in any copy of the file upgraded alike.
+  const key = JSON.stringify(['run', 1, 't0', 'h', 'f746', 'qemu', '{}']);
+  assert.equal(store.run(1)!.uid, createHash('sha256').update(key).digest('hex').slice(0, 32));
   store.close();
 });
 
@@ -148,8 +155,10 @@ test('listings filter rows and runs, newest limited, oldest first; nightlies kee
     store.nightlies({ suite: 'emulated', status: 'passed', limit: 1 }).map((n) => n.id),
     [n1],
   );
+  assert.notEqual(store.nightly(n1)!.uid, store.nightly(n2)!.uid);
   assert.deepEqual(store.nightly(n1), {
     id: n1,
+    uid: store.nightly(n1)!.uid,
     suite: 'emulated',
     startedAt: 'n1',
     endedAt: 'n1-end',

@@ -2,7 +2,9 @@
 // the file's write lock for a while: every write waits for it up to the busy timeout
 // (RIG_DB_TIMEOUT seconds, default 60), then fails with a StoreBusyError naming the file. A file
 // that is not rig's is refused before anything is written to it, and a read-only one is read
-// without migrating it.
+// without migrating it. Runs and nightlies carry a globally unique uid beside their local id, so
+// that stores made apart can be merged (Store.merge).
+import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -10,6 +12,7 @@ import Database from 'better-sqlite3';
 import { DEFAULTS } from '../defaults.js';
 import { UserError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { planMerge, type LostReference } from './merge-plan.js';
 import type { LabInfo, LatencyUnit, Profile, ResultRow, ResultStatus, RunnerKind } from '../results/row.js';
 import { processStart } from '../proc/identity.js';
 
@@ -27,10 +30,13 @@ export interface RunInfo {
   args: unknown;
   /** The nightly run of a suite this run belongs to, if any. */
   nightlyId?: number | null;
+  /** The run's globally unique id (newUid); startRun gives one when absent. */
+  uid?: string;
 }
 
 export interface StoredRun extends RunInfo {
   id: number;
+  uid: string;
   status: RunStatus;
   endedAt: string | null;
   nightlyId: number | null;
@@ -38,6 +44,8 @@ export interface StoredRun extends RunInfo {
 
 export interface Nightly {
   id: number;
+  /** Globally unique, unlike the id (newUid). */
+  uid: string;
   suite: string;
   startedAt: string;
   endedAt: string | null;
@@ -106,6 +114,7 @@ export interface PendingRun {
   version: 1;
   /** The run's id in the database the rows were meant for (its start was stored). */
   runId: number;
+  /** The run as started; its uid is absent in files written before runs had one. */
   run: RunInfo;
   /** How the run ended; null when that was stored. */
   status: Exclude<RunStatus, 'running'> | null;
@@ -117,6 +126,22 @@ export interface PendingRun {
 type Condition = readonly [string, string | number | undefined];
 
 export const DB_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** A new globally unique id of a run or nightly: 32 hex digits, the form migration 8 gives older rows. */
+export function newUid(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** What one merge copied from one source store (Store.merge). */
+export interface MergeCounts {
+  copied: { nightlies: number; runs: number; results: number };
+  /** Held by the destination already (the same uid), with the source's rows of those runs. */
+  present: { nightlies: number; runs: number; results: number };
+  /** Left out while they run; a later merge copies them once they have ended. */
+  running: { nightlies: number; runs: number };
+  /** Copied nightlies whose baseline, and runs whose nightly, neither store holds: stored as null. */
+  lost: { baselines: LostReference[]; nightlies: LostReference[] };
+}
 
 /** How long a write waits for another program's write lock: RIG_DB_TIMEOUT seconds, else the default. */
 export function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -158,17 +183,20 @@ export class Store {
   /** Opened read-only (the file or its folder cannot be written): read, never migrated. */
   readonly readOnly: boolean;
   private readonly db: Database.Database;
+  private readonly option: string;
   private readonly timeoutMs: number;
   private busyMs: number;
 
-  constructor(path: string, { readOnly = false }: { readOnly?: boolean } = {}) {
+  /** `option`: the command-line option that names the file, for the message refusing one that is not rig's. */
+  constructor(path: string, { readOnly = false, option = '--db' }: { readOnly?: boolean; option?: string } = {}) {
     this.path = path;
     this.readOnly = readOnly;
+    this.option = option;
     this.timeoutMs = busyTimeoutMs();
     this.busyMs = this.timeoutMs;
     if (path !== ':memory:') {
       if (!readOnly) mkdirSync(dirname(path), { recursive: true });
-      checkSqliteFile(path);
+      checkSqliteFile(path, option);
     }
     try {
       this.db = new Database(path, { readonly: readOnly, timeout: this.timeoutMs });
@@ -205,24 +233,36 @@ export class Store {
     return new Store(path, { readOnly: !writable(path) });
   }
 
+  /**
+   * A results file opened only to be read, whatever its schema version, and never written: the
+   * current version read-only in place; an older one copied to `copyPath` (VACUUM INTO, from a
+   * read-only connection) and the copy migrated. A missing file, an empty one or one that is not
+   * rig's is refused (exit 2), naming it; `option` says in the message what else to give. Returns
+   * the store and the file's own schema version.
+   */
+  static snapshot(path: string, copyPath: string, option: string): { store: Store; schemaVersion: number } {
+    if (!existsSync(path)) throw new UserError(`No results database at ${path}`, { exitCode: 2 });
+    checkSqliteFile(path, option);
+    let raw: Database.Database;
+    try {
+      raw = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs() });
+    } catch (error) {
+      throw new UserError(`Cannot open the results database ${path}: ${(error as Error).message}`, { exitCode: 2, cause: error });
+    }
+    let schemaVersion: number;
+    try {
+      schemaVersion = rigVersion(raw, path, option);
+      if (schemaVersion === 0) throw notRig(path, 'an empty database', option);
+      if (schemaVersion < DB_VERSION) raw.prepare('VACUUM INTO ?').run(copyPath);
+    } finally {
+      raw.close();
+    }
+    return { store: schemaVersion < DB_VERSION ? new Store(copyPath, { option }) : new Store(path, { readOnly: true, option }), schemaVersion };
+  }
+
   /** rig's own tables, or nothing yet; anything else is another program's file, left untouched. */
   private checkRig(): void {
-    let version: number;
-    let tables: string[];
-    try {
-      version = this.db.pragma('user_version', { simple: true }) as number;
-      tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
-        (t) => t.name,
-      );
-    } catch (error) {
-      if (sqliteCode(error) === 'SQLITE_NOTADB') throw notRig(this.path, 'not an SQLite database');
-      throw error;
-    }
-    if (version === 0 && tables.length > 0) throw notRig(this.path, `an SQLite database with other tables (${tables.slice(0, 5).join(', ')})`);
-    if (version > DB_VERSION)
-      throw new UserError(`${this.path} has schema version ${version}, newer than this rig's ${DB_VERSION}: update rig or use another --db`);
-    if (version > 0 && !(tables.includes('runs') && tables.includes('results')))
-      throw notRig(this.path, `an SQLite database of schema version ${version} without rig's tables runs and results`);
+    const version = rigVersion(this.db, this.path, this.option);
     if (this.readOnly && version < DB_VERSION)
       throw new UserError(
         `${this.path} is read-only and has schema version ${version}, older than this rig's ${DB_VERSION}, which it cannot upgrade there: ` +
@@ -231,6 +271,8 @@ export class Store {
   }
 
   private migrate(): void {
+    // Migration 8's uid of a row stored before: 32 hex digits of the SHA-256 of what it holds.
+    this.db.function('rig_uid', { deterministic: true }, (key) => createHash('sha256').update(String(key)).digest('hex').slice(0, 32));
     const current = this.db.pragma('user_version', { simple: true }) as number;
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       // PRAGMA foreign_keys is a no-op inside a transaction: it is turned off around it. IMMEDIATE:
@@ -316,10 +358,11 @@ export class Store {
   private insertRun(info: RunInfo, status: RunStatus, endedAt: string | null): number {
     const r = this.db
       .prepare(
-        `INSERT INTO runs (started_at, ended_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id, pid, pid_start)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (uid, started_at, ended_at, status, git_revision, host, toolchain_json, board, runner, args_json, nightly_id, pid, pid_start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
+        info.uid ?? newUid(),
         info.startedAt,
         endedAt,
         status,
@@ -346,9 +389,10 @@ export class Store {
 
   /**
    * Runs and rows kept in a side file because the database was locked (rig/store/pending.ts), in
-   * one transaction: a run stored before is found again (same start, host, board, runner and
-   * arguments), and a row it holds already (same creation time, model and schedule) is skipped,
-   * so importing a file twice stores nothing twice.
+   * one transaction: a run stored before is found again (by its uid; in files written before runs
+   * had one, by the same start, host, board, runner and arguments), and a row it holds already
+   * (same creation time, model and schedule) is skipped, so importing a file twice stores nothing
+   * twice. A run not found is stored with the file's uid, so it stays the same run.
    */
   importRuns(runs: readonly PendingRun[]): { runs: number; rows: number; skipped: number } {
     let rows = 0;
@@ -357,9 +401,13 @@ export class Store {
       this.db
         .transaction(() => {
           for (const p of runs) {
-            const found = this.db
-              .prepare('SELECT id FROM runs WHERE started_at = ? AND host = ? AND board = ? AND runner = ? AND args_json = ? ORDER BY id LIMIT 1')
-              .get(p.run.startedAt, p.run.host, p.run.board, p.run.runner, JSON.stringify(p.run.args)) as { id: number } | undefined;
+            const found = (
+              p.run.uid !== undefined
+                ? this.db.prepare('SELECT id FROM runs WHERE uid = ?').get(p.run.uid)
+                : this.db
+                    .prepare('SELECT id FROM runs WHERE started_at = ? AND host = ? AND board = ? AND runner = ? AND args_json = ? ORDER BY id LIMIT 1')
+                    .get(p.run.startedAt, p.run.host, p.run.board, p.run.runner, JSON.stringify(p.run.args))
+            ) as { id: number } | undefined;
             const runId = found?.id ?? this.insertRun(p.run, p.status ?? 'interrupted', p.endedAt);
             if (p.status !== null) this.db.prepare('UPDATE runs SET ended_at = ?, status = ? WHERE id = ?').run(p.endedAt, p.status, runId);
             for (const { createdAt, row } of p.rows) {
@@ -446,12 +494,18 @@ export class Store {
     return recs.reverse().map((r) => ({ ...fromRecord(r), id: r.id, createdAt: r.created_at }));
   }
 
-  /** Rows of `table` whose columns equal the given values (undefined: any), newest first. */
-  private newest<T>(table: string, conditions: readonly Condition[], limit: number | undefined, extra?: { sql: string; params: readonly number[] }): T[] {
+  /** Rows of `table` whose columns equal the given values (undefined: any), newest first (by `order`, default the id). */
+  private newest<T>(
+    table: string,
+    conditions: readonly Condition[],
+    limit: number | undefined,
+    extra?: { sql: string; params: readonly number[] },
+    order = 'id DESC',
+  ): T[] {
     const given = conditions.filter((c): c is [string, string | number] => c[1] !== undefined);
     const where = [...given.map(([column]) => `${column} = ?`), ...(extra === undefined ? [] : [extra.sql])];
     const params = [...given.map(([, value]) => value), ...(extra?.params ?? []), ...(limit === undefined ? [] : [limit])];
-    const sql = `SELECT * FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC${limit === undefined ? '' : ' LIMIT ?'}`;
+    const sql = `SELECT * FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${limit === undefined ? '' : ' LIMIT ?'}`;
     return this.db.prepare(sql).all(...params) as T[];
   }
 
@@ -479,8 +533,8 @@ export class Store {
   startNightly(suite: string, baselineId: number | null, startedAt = new Date().toISOString()): number {
     return this.write('store the nightly run', () => {
       const r = this.db
-        .prepare("INSERT INTO nightlies (suite, started_at, status, baseline_id, host, pid, pid_start) VALUES (?, ?, 'running', ?, ?, ?, ?)")
-        .run(suite, startedAt, baselineId, hostname(), process.pid, processStart(process.pid));
+        .prepare("INSERT INTO nightlies (uid, suite, started_at, status, baseline_id, host, pid, pid_start) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)")
+        .run(newUid(), suite, startedAt, baselineId, hostname(), process.pid, processStart(process.pid));
       return Number(r.lastInsertRowid);
     });
   }
@@ -517,7 +571,10 @@ export class Store {
     return r === undefined ? undefined : fromNightlyRecord(r);
   }
 
-  /** Nightly runs, newest first; of one suite, or with one status, when asked. */
+  /**
+   * Nightly runs, the latest started first; of one suite, or with one status, when asked. By start,
+   * not id: the nightlies a merge copies in (rig results merge) get new ids whenever they ran.
+   */
   nightlies(filter: { suite?: string | undefined; status?: NightlyStatus | undefined; limit?: number | undefined } = {}): Nightly[] {
     return this.newest<NightlyRecord>(
       'nightlies',
@@ -526,7 +583,71 @@ export class Store {
         ['status', filter.status],
       ],
       filter.limit,
+      undefined,
+      'started_at DESC, id DESC',
     ).map(fromNightlyRecord);
+  }
+
+  /**
+   * Copies into this store every nightly and run of `source` it does not hold (by uid), with their
+   * result rows, in one transaction; what is copied and the ids it gets are planMerge's
+   * (rig/store/merge-plan.ts). Every column is copied as the source stores it, but the ids. The
+   * source is only read, in one read transaction.
+   */
+  merge(source: Store): MergeCounts {
+    const read = <T>(sql: string, ...params: unknown[]) => source.db.prepare(sql).all(...params) as T[];
+    return source.db.transaction(() => {
+      const nightlies = read<NightlyRecord & Record<string, unknown>>('SELECT * FROM nightlies ORDER BY id');
+      const runs = read<RunRecord & Record<string, unknown>>('SELECT * FROM runs ORDER BY id');
+      return this.write('merge the runs', () =>
+        this.db
+          .transaction(() => {
+            const ids = (table: string) =>
+              new Map((this.db.prepare(`SELECT uid, id FROM ${table}`).all() as { uid: string; id: number }[]).map((r) => [r.uid, r.id]));
+            const next = (table: string) => (this.db.prepare(`SELECT coalesce(max(id), 0) + 1 AS id FROM ${table}`).get() as { id: number }).id;
+            const plan = planMerge(
+              {
+                nightlies: nightlies.map((n) => ({ id: n.id, uid: n.uid, status: n.status, baselineId: n.baseline_id })),
+                runs: runs.map((r) => ({ id: r.id, uid: r.uid, status: r.status, nightlyId: r.nightly_id })),
+              },
+              { nightlies: ids('nightlies'), runs: ids('runs'), nextNightlyId: next('nightlies'), nextRunId: next('runs') },
+            );
+            const insert = (table: string) => {
+              const columns = (this.db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+              const statement = this.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+              return (record: Record<string, unknown>) => statement.run(Object.fromEntries(columns.map((c) => [c, record[c] ?? null])));
+            };
+            // Baselines are set once every nightly is in: one may be copied after the nightly it is the baseline of.
+            const insertNightly = insert('nightlies');
+            const sourceNightly = new Map(nightlies.map((n) => [n.id, n]));
+            for (const n of plan.nightlies) insertNightly({ ...sourceNightly.get(n.sourceId)!, id: n.id, baseline_id: null });
+            const setBaseline = this.db.prepare('UPDATE nightlies SET baseline_id = ? WHERE id = ?');
+            for (const n of plan.nightlies) if (n.baselineId !== null) setBaseline.run(n.baselineId, n.id);
+            const insertRun = insert('runs');
+            const insertResult = insert('results');
+            const sourceRun = new Map(runs.map((r) => [r.id, r]));
+            let results = 0;
+            for (const r of plan.runs) {
+              insertRun({ ...sourceRun.get(r.sourceId)!, id: r.id, nightly_id: r.nightlyId });
+              for (const row of read<Record<string, unknown>>('SELECT * FROM results WHERE run_id = ? ORDER BY id', r.sourceId)) {
+                insertResult({ ...row, id: null, run_id: r.id });
+                results++;
+              }
+            }
+            const presentRows = plan.present.runs.reduce(
+              (sum, id) => sum + (source.db.prepare('SELECT count(*) AS n FROM results WHERE run_id = ?').get(id) as { n: number }).n,
+              0,
+            );
+            return {
+              copied: { nightlies: plan.nightlies.length, runs: plan.runs.length, results },
+              present: { nightlies: plan.present.nightlies.length, runs: plan.present.runs.length, results: presentRows },
+              running: { nightlies: plan.running.nightlies.length, runs: plan.running.runs.length },
+              lost: { baselines: plan.lostBaselines, nightlies: plan.lostNightlies },
+            };
+          })
+          .immediate(),
+      );
+    })();
   }
 
   close(): void {
@@ -551,12 +672,34 @@ function ownerAlive({ pid, pid_start }: OwnerRecord): boolean {
   return pid_start === null || processStart(pid) === pid_start;
 }
 
+/**
+ * The schema version of a rig database, 0 for an SQLite file with nothing in it yet; anything else
+ * (another program's tables, a newer rig's schema) is refused, naming the file.
+ */
+function rigVersion(db: Database.Database, path: string, option: string): number {
+  let version: number;
+  let tables: string[];
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+  } catch (error) {
+    if (sqliteCode(error) === 'SQLITE_NOTADB') throw notRig(path, 'not an SQLite database', option);
+    throw error;
+  }
+  if (version === 0 && tables.length > 0) throw notRig(path, `an SQLite database with other tables (${tables.slice(0, 5).join(', ')})`, option);
+  if (version > DB_VERSION)
+    throw new UserError(`${path} has schema version ${version}, newer than this rig's ${DB_VERSION}: update rig or use another ${option}`);
+  if (version > 0 && !(tables.includes('runs') && tables.includes('results')))
+    throw notRig(path, `an SQLite database of schema version ${version} without rig's tables runs and results`, option);
+  return version;
+}
+
 /** Refuses a file that is not a rig database before SQLite writes anything to it. */
-function checkSqliteFile(path: string): void {
+function checkSqliteFile(path: string, option: string): void {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw notRig(path, 'not a file');
+    if (!st.isFile()) throw notRig(path, 'not a file', option);
     size = st.size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -570,15 +713,16 @@ function checkSqliteFile(path: string): void {
   } finally {
     closeSync(fd);
   }
-  if (head.toString('latin1') !== SQLITE_MAGIC) throw notRig(path, 'not an SQLite database');
+  if (head.toString('latin1') !== SQLITE_MAGIC) throw notRig(path, 'not an SQLite database', option);
 }
 
-function notRig(path: string, what: string): UserError {
-  return new UserError(`${path} is not a rig results database (${what}); rig left it unchanged: give another --db`, { exitCode: 2 });
+function notRig(path: string, what: string, option: string): UserError {
+  return new UserError(`${path} is not a rig results database (${what}); rig left it unchanged: give another ${option}`, { exitCode: 2 });
 }
 
 interface RunRecord {
   id: number;
+  uid: string;
   started_at: string;
   ended_at: string | null;
   status: RunStatus;
@@ -594,6 +738,7 @@ interface RunRecord {
 function fromRunRecord(r: RunRecord): StoredRun {
   return {
     id: r.id,
+    uid: r.uid,
     startedAt: r.started_at,
     endedAt: r.ended_at,
     status: r.status,
@@ -609,6 +754,7 @@ function fromRunRecord(r: RunRecord): StoredRun {
 
 interface NightlyRecord {
   id: number;
+  uid: string;
   suite: string;
   started_at: string;
   ended_at: string | null;
@@ -620,6 +766,7 @@ interface NightlyRecord {
 function fromNightlyRecord(r: NightlyRecord): Nightly {
   return {
     id: r.id,
+    uid: r.uid,
     suite: r.suite,
     startedAt: r.started_at,
     endedAt: r.ended_at,

@@ -157,6 +157,23 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    // A globally unique id of every run and nightly (32 hex digits), so that stores made apart can
+    // be merged (rig results merge): local ids collide, uids do not. rig gives every new run and
+    // nightly a random one (newUid in db.ts). A row stored before gets one derived from what it
+    // holds (rig_uid, a SHA-256 the Store registers): the same row upgraded in place, in a copy of
+    // its file, or in the temporary copy a merge upgrades, gets the same uid, so merging an older
+    // store twice copies nothing twice. The id makes it unique within its file.
+    sql: `
+      ALTER TABLE runs ADD COLUMN uid TEXT;
+      UPDATE runs SET uid = rig_uid(json_array('run', id, started_at, host, board, runner, args_json));
+      CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
+      ALTER TABLE nightlies ADD COLUMN uid TEXT;
+      UPDATE nightlies SET uid = rig_uid(json_array('nightly', id, suite, started_at));
+      CREATE UNIQUE INDEX nightlies_by_uid ON nightlies(uid);
+    `,
+  },
+  {
     version: 9,
     // Where a case the lab's queue dispatched ran: {host, worker, attempt, attempts: [{host,
     // worker, startedAt}], probeSerial, variant} (rig/results/row.ts LabInfo); null for a case run
