@@ -37,8 +37,7 @@ export const BENCH_OPTIONS = {
   queue: { type: 'string', describe: "the lab's Redis (redis://…): the cases go to its workers for the board kind instead of a board of this host" },
   'queue-wait': {
     type: 'number',
-    default: DEFAULTS.queueWaitMs,
-    describe: '--queue: milliseconds the cases wait while no worker of their board kind listens; then each is a device-error row',
+    describe: `--queue: milliseconds the cases wait while no worker of their board kind listens; then each is a device-error row (default ${DEFAULTS.queueWaitMs})`,
   },
   kernels: KERNELS_OPTION,
   seed: { type: 'number', default: DEFAULTS.seed, describe: 'seed for weights and input' },
@@ -67,7 +66,7 @@ export interface BenchArgs extends BoardArgs {
   split?: number | undefined;
   rows?: number | undefined;
   queue?: string | undefined;
-  queueWait: number;
+  queueWait?: number | undefined;
   kernels: string;
   seed: number;
   input?: string | undefined;

@@ -29,8 +29,7 @@ export function nightlyOptions<T>(y: Argv<T>) {
     })
     .option('queue-wait', {
       type: 'number',
-      default: DEFAULTS.queueWaitMs,
-      describe: '--queue: milliseconds cases wait while no worker of their board kind listens; then each is a device-error row',
+      describe: `--queue: milliseconds cases wait while no worker of their board kind listens; then each is a device-error row (default ${DEFAULTS.queueWaitMs})`,
     })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
     .option('csv', { type: 'boolean', default: false, describe: 'print the case comparison as CSV' })
