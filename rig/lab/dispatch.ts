@@ -86,10 +86,13 @@ export async function dispatchRun(store: Store, request: DispatchRequest, signal
     detail,
   });
   try {
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       events.waitUntilReady(),
-      new Promise((_, reject) => setTimeout(() => reject(new UserError(`${where}: Redis did not answer within ${request.waitMs / 1000} s`)), request.waitMs)),
-    ]);
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new UserError(`${where}: Redis did not answer within ${request.waitMs / 1000} s`)), request.waitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
     const jobs: Job<LabJob, LabResult>[] = await queue.addBulk(
       request.cases.map((c, index) => ({
         name: c.plan.model.name,

@@ -4,7 +4,7 @@
 // all, and the cases are device-error rows after the bounded wait.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,22 @@ test('a bench over two workers stores every case once, bit-exact, each saying wh
     assert.deepEqual(stored.map((row) => row.lab?.worker).sort(), rows.map((row) => row.lab!.worker).sort());
   } finally {
     store.close();
+  }
+  // A nightly through the queue: the same comparison, report and JUnit as a local night.
+  const suite = join(dir, 'lab-suite.json');
+  writeFileSync(suite, JSON.stringify({ runs: 1, entries: [{ board: 'f746', emulate: true, models: ['tiny-cnn'], schedules: ['layer', 'stream2d'] }] }));
+  const night = await rigCli(['nightly', '--suite', suite, '--queue', url, '--db', db, '--out-dir', join(dir, 'nightly'), '--json'], dir);
+  assert.equal(night.code, 0, night.stderr);
+  const summary = JSON.parse(night.stdout) as { status: string; planned: number; notRun: number; files: { report: string; junit: string } };
+  assert.deepEqual([summary.status, summary.planned, summary.notRun], ['passed', 2, 0]);
+  assert.match(readFileSync(summary.files.junit, 'utf8'), /<testsuite [^>]*tests="2"/);
+  assert.ok(readFileSync(summary.files.report, 'utf8').includes('tiny-cnn'));
+  const nightRows = new Store(db);
+  try {
+    const last = nightRows.runs({}).at(0)!;
+    assert.ok(nightRows.results(last.id).every((row) => row.lab?.worker === 'w1' || row.lab?.worker === 'w2'));
+  } finally {
+    nightRows.close();
   }
   for (const w of [w1, w2]) {
     w.child.kill('SIGTERM');
