@@ -76,7 +76,8 @@ export function measuredInstructions(model: Model, where: MeasuredIn): Map<strin
   const db = where.db ?? DEFAULTS.db;
   const found = new Map<string, number>();
   if (!existsSync(db)) return found;
-  const store = new Store(db);
+  // Only read: a database this process cannot write is opened read-only.
+  const store = Store.existing(db);
   try {
     for (const row of store.measured(model.name, where.board ?? DEFAULTS.board, 'qemu', model.seed)) {
       const k = candidateKey(row.schedule, row.scheduleOptions);

@@ -639,7 +639,8 @@ async function withStore<T>(request: TableRequest, build: (stored: StoredRows, s
   const { board } = await resolveLabBoard(request.board);
   const src: MeasuredSource = { db: request.db, board: board.id, runner: request.runner, seed: request.seed, found: existsSync(request.db) };
   if (!src.found) return build(() => [], src, board);
-  const store = new Store(request.db);
+  // Only read: a database this process cannot write is opened read-only.
+  const store = Store.existing(request.db);
   try {
     return build((model) => store.measured(model, src.board, src.runner, src.seed), src, board);
   } finally {
