@@ -41,6 +41,24 @@ static inline int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
+/* floor(sqrt(v)) of a 64-bit value, one result bit per step from the top (LayerNorm's integer
+ * square root). */
+static inline uint32_t rig_isqrt_u64(uint64_t v)
+{
+    uint64_t rem = v, root = 0, bit = (uint64_t)1 << 62;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (rem >= root + bit) {
+            rem -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    return (uint32_t)root;
+}
+
 /* Offset of pixel (y, x) in a buffer holding view v, in pixels. */
 static inline int32_t at(const rig_view *v, int32_t y, int32_t x)
 {

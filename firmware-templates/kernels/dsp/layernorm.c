@@ -11,23 +11,6 @@
 #include "rig_dsp_arith.h"
 #include "rig_dsp_gemm.h"
 
-/* floor(sqrt(v)), one result bit per step from the top. */
-static uint32_t ln_isqrt(uint64_t v)
-{
-    uint64_t rem = v, root = 0, bit = (uint64_t)1 << 62;
-    while (bit > v) bit >>= 2;
-    while (bit != 0) {
-        if (rem >= root + bit) {
-            rem -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
-    }
-    return (uint32_t)root;
-}
-
 /* |n| < 2^19 for every normalized value n = round(2^12 u / r): |u| <= sqrt(S) and r >= 1, r + 1 >
  * sqrt(S / C), so |u| / r <= 2 sqrt(C) <= 2 sqrt(2048) < 91; with |γ| <= 128, |n γ| < 2^26. */
 #define LN_NG_BOUND ((int64_t)1 << 26)
@@ -91,7 +74,7 @@ static void ln_prepare(const int8_t *in, int8_t *out, int32_t c_n, int32_t z, ln
 {
     int32_t s, q;
     ln_sums(in, c_n, z, &s, &q);
-    uint32_t r = ln_isqrt((uint64_t)((int64_t)c_n * q - (int64_t)s * s));
+    uint32_t r = rig_isqrt_u64((uint64_t)((int64_t)c_n * q - (int64_t)s * s));
     if (r == 0) r = 1;
     t->in = in;
     t->out = out;

@@ -3,23 +3,6 @@
  * squares; outputs), each reading the input again, so that the output may overwrite it. */
 #include "rig_kernel_util.h"
 
-/* floor(sqrt(v)), one result bit per step from the top. */
-static uint32_t layernorm_isqrt(uint64_t v)
-{
-    uint64_t rem = v, root = 0, bit = (uint64_t)1 << 62;
-    while (bit > v) bit >>= 2;
-    while (bit != 0) {
-        if (rem >= root + bit) {
-            rem -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
-    }
-    return (uint32_t)root;
-}
-
 void rig_layernorm_s8(const rig_layernorm_params *p, const rig_window *win, const int8_t *in, int8_t *out)
 {
     const int32_t c_n = p->c, z = p->in_zp;
@@ -35,7 +18,7 @@ void rig_layernorm_s8(const rig_layernorm_params *p, const rig_window *win, cons
                 const int32_t u = c_n * (pi[c] - z) - s;
                 sq += (uint64_t)((int64_t)u * u);
             }
-            uint32_t r = layernorm_isqrt(sq / (uint32_t)c_n);
+            uint32_t r = rig_isqrt_u64(sq / (uint32_t)c_n);
             if (r == 0) r = 1;
             const int32_t rs = (int32_t)r, half = rs >> 1;
             for (int32_t c = 0; c < c_n; c++) {
