@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ResultRow } from '../results/row.js';
-import { Store } from '../store/db.js';
+import { DB_VERSION, Store } from '../store/db.js';
 import type { MergeReport } from '../store/merge.js';
 import { sampleRow } from '../store/testing.js';
 import { rigCli } from './testing.js';
@@ -43,8 +43,8 @@ test('rig results merge: two stores into one, then compare, results and report o
   assert.equal(first.code, 0, first.stderr);
   const [header, , labLine, laptopLine] = first.stdout.split('\n');
   assert.match(header!, /^source +schema +nightlies +runs +rows +present: nightlies +runs +rows +running, left out$/);
-  assert.match(labLine!, /lab\.db +8 +1 +2 +2 +0 +0 +0 +0$/);
-  assert.match(laptopLine!, /laptop\.db +8 +1 +2 +2 +0 +0 +0 +0$/);
+  assert.match(labLine!, new RegExp(`lab\\.db +${DB_VERSION} +1 +2 +2 +0 +0 +0 +0$`));
+  assert.match(laptopLine!, new RegExp(`laptop\\.db +${DB_VERSION} +1 +2 +2 +0 +0 +0 +0$`));
   assert.match(first.stderr, /4 runs copied into .*all\.db \(created\)/);
   assert.deepEqual([readFileSync(lab), readFileSync(laptop)], before);
 
