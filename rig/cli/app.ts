@@ -59,7 +59,7 @@ export async function runCommandLine(argv: string[]): Promise<number> {
     })
     .command(
       'tables [name]',
-      "the papers' tables (mcunet-zoo, mcunetv2-table1, msf-cnn, streamnet): published figures beside the rig's",
+      "the papers' tables (mcunet-zoo, mcunetv2-table1, msf-cnn, streamnet, mcuformer): published figures beside the rig's",
       tablesOptions,
       async (args) => {
         exitCode = await tablesCommand(args);
