@@ -31,8 +31,8 @@ export interface PreparedEntry {
   plans: Plan[];
   /** The kernel variant, checked against the folders. */
   kernels: string;
-  /** The model names (or spec paths) the entry gave, expanded: what a queued case carries. */
-  models: readonly string[];
+  /** Each plan's model as the entry named it (a built-in name or a spec path), by the model's name: what a queued case carries. */
+  modelNames: ReadonlyMap<string, string>;
 }
 
 /** The suite entry's field a planner refusal is about. */
@@ -67,7 +67,7 @@ export async function planSuite(suite: Suite, lab: string | undefined): Promise<
         choice: { board, entry, emulate: e.emulate, variant: e.variant, probe: e.probe, port: e.port, arenaRam: e.arenaRam },
         plans,
         kernels,
-        models: names,
+        modelNames: new Map(models.map((m, k) => [m.name, names[k]!])),
       };
     }),
   );
@@ -81,7 +81,7 @@ async function queuedEntry(queue: string, waitMs: number | undefined, p: Prepare
       exitCode: 2,
     });
   // Each plan's model as the entry named it: a worker rebuilds it from that.
-  const sources = new Map(await Promise.all(p.models.map(async (m) => [(await loadModel(m, settings.seed)).name, await labModel(m)] as const)));
+  const sources = new Map(await Promise.all([...p.modelNames].map(async ([model, given]) => [model, await labModel(given)] as const)));
   return {
     queue,
     board: c.board,

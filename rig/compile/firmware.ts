@@ -377,7 +377,21 @@ async function compileImage(
     .update(target.arenaRam ?? '')
     .update(board.id)
     .update(kernelUnitText ?? '');
-  for (const file of [...sources, ...kernelSources]) fixed.update(await readFile(file));
+  // Every variant's kernel sources, not only this one's: a variant may include another's file
+  // (dsp/mean.c is reference/mean.c), and a change there must miss too.
+  const allKernelSources =
+    parts.kernels === null
+      ? []
+      : (
+          await Promise.all(
+            (await readdir(join(root, 'kernels'), { withFileTypes: true }))
+              .filter((e) => e.isDirectory())
+              .map((e) => templateSources(root, join('kernels', e.name))),
+          )
+        )
+          .flat()
+          .sort();
+  for (const file of [...sources, ...allKernelSources]) fixed.update(await readFile(file));
   // Headers: those on the include path, and the variant's own (included by its files' directory).
   for (const dir of [...includeDirs, ...(parts.kernels === null ? [] : [join('kernels', parts.kernels)])]) {
     for (const f of (await readdir(join(root, dir))).filter((n) => n.endsWith('.h')).sort()) {
